@@ -1,0 +1,20 @@
+//! The contract shared by a FieldAudit device and the sync server.
+//!
+//! Nothing here does I/O. It defines:
+//! - [`hlc`]: the hybrid logical clock every change is stamped with;
+//! - [`registry`]: which entities and fields sync, and the type of each value;
+//! - [`merge`]: the one merge rule (last writer wins per field, by `(hlc, device_id)`);
+//! - [`wire`]: the JSON bodies of push and pull, and the API error shape.
+//!
+//! Both the client store and the server apply changes through these types, so a
+//! rule changed here changes on both sides at once.
+
+pub mod hlc;
+pub mod merge;
+pub mod registry;
+pub mod wire;
+
+pub use hlc::{Clock, ClockError, Hlc};
+pub use merge::{Version, should_apply};
+pub use registry::{EntityKind, FieldSpec, ValueError, ValueType};
+pub use wire::{ApiError, Change, PullResponse, PulledChange, PushRequest, PushResponse, RejectCode, Rejection};

@@ -1,0 +1,426 @@
+//! The registry of entities and fields that sync, with the type of each value.
+//!
+//! A change names an entity, a row and one field. The server rejects a change whose
+//! entity or field is not listed here or whose value does not fit the field's
+//! [`ValueType`]; the client store uses the same table to map fields to columns.
+//! Every field may be `null` (cleared). Every entity has a `deleted` flag: deletes
+//! are tombstones merged like any other field.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The kinds of synced rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    /// A factory or site that is audited.
+    Facility,
+    /// One visit to a facility, with the checklists it pins.
+    Audit,
+    /// One instance of a repeat group (e.g. one dormitory building).
+    RepeatInstance,
+    /// The answer to one checklist item (deterministic id per audit/item/instance).
+    Answer,
+    /// A finding, raised by a failed item or by hand.
+    Finding,
+    /// A corrective action (CAP item) for a finding.
+    CorrectiveAction,
+    /// Metadata of a photo or document; the bytes are stored by SHA-256.
+    Attachment,
+    /// A sampled worker's recruitment-fee record (pseudonymous).
+    FeeRecord,
+    /// One fee a worker paid, within a fee record.
+    Fee,
+    /// A confidential worker interview; its content is sealed ciphertext.
+    Interview,
+}
+
+/// What values a field accepts (besides `null`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueType {
+    /// Any string.
+    Text,
+    /// A JSON integer.
+    Int,
+    /// A JSON number.
+    Float,
+    /// A decimal written as a string, e.g. `"1250.50"` (money is never a float).
+    Decimal,
+    /// `true` or `false`.
+    Bool,
+    /// A calendar date `YYYY-MM-DD`.
+    Date,
+    /// An RFC 3339 date-time.
+    DateTime,
+    /// The UUID of a row of the given entity.
+    Ref(EntityKind),
+    /// One of the listed strings.
+    Enum(&'static [&'static str]),
+    /// An ISO 4217 currency code (three upper-case letters).
+    Currency,
+    /// An ISO 3166-1 alpha-2 country code (two upper-case letters).
+    Country,
+    /// A SHA-256 digest as 64 lower-case hex digits.
+    Sha256,
+    /// A JSON array of strings.
+    TextList,
+    /// Any JSON value (answers, whose shape the template decides).
+    Json,
+}
+
+/// One synced field of an entity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// The field's name, also its column name in the client store.
+    pub name: &'static str,
+    /// What values it accepts.
+    pub ty: ValueType,
+}
+
+const fn f(name: &'static str, ty: ValueType) -> FieldSpec {
+    FieldSpec { name, ty }
+}
+
+use ValueType::*;
+
+/// Audit types (SMETA vocabulary).
+pub const AUDIT_TYPES: &[&str] = &["initial", "periodic", "full_follow_up", "partial_follow_up"];
+/// How much notice the site had.
+pub const NOTICE_KINDS: &[&str] = &["announced", "semi_announced", "unannounced"];
+/// Audit workflow states.
+pub const AUDIT_STATUSES: &[&str] = &["draft", "submitted", "approved", "returned"];
+/// Finding severities, most severe first.
+pub const SEVERITIES: &[&str] = &["critical", "major", "minor", "observation", "good_practice"];
+/// Corrective action states.
+pub const ACTION_STATUSES: &[&str] = &["open", "in_progress", "done", "verified", "disputed"];
+/// Recruitment-fee categories (ILO definition of recruitment fees and related costs).
+pub const FEE_CATEGORIES: &[&str] = &[
+    "placement", "visa", "work_permit", "passport", "medical", "insurance", "skills_test", "training",
+    "travel", "lodging", "equipment", "admin", "deposit_bond", "bribe", "other",
+];
+
+const FACILITY: &[FieldSpec] = &[
+    f("name", Text),
+    f("address", Text),
+    f("country_code", Country),
+    f("sectors", TextList),
+    f("lat", Float),
+    f("lng", Float),
+    f("workers_min", Int),
+    f("workers_max", Int),
+    f("os_id", Text),
+    f("parent_company", Text),
+    f("facility_type", Text),
+    f("product_types", TextList),
+    f("deleted", Bool),
+];
+
+const AUDIT: &[FieldSpec] = &[
+    f("facility_id", Ref(EntityKind::Facility)),
+    f("checklists", Json),
+    f("audit_type", Enum(AUDIT_TYPES)),
+    f("notice", Enum(NOTICE_KINDS)),
+    f("start_date", Date),
+    f("end_date", Date),
+    f("auditors", TextList),
+    f("status", Enum(AUDIT_STATUSES)),
+    f("deleted", Bool),
+];
+
+const REPEAT_INSTANCE: &[FieldSpec] = &[
+    f("audit_id", Ref(EntityKind::Audit)),
+    f("template_id", Text),
+    f("group_id", Text),
+    f("label", Text),
+    f("position", Int),
+    f("deleted", Bool),
+];
+
+const ANSWER: &[FieldSpec] = &[
+    f("audit_id", Ref(EntityKind::Audit)),
+    f("template_id", Text),
+    f("item_id", Text),
+    f("instance_id", Ref(EntityKind::RepeatInstance)),
+    f("value", Json),
+    f("not_applicable", Bool),
+    f("note", Text),
+    f("deleted", Bool),
+];
+
+const FINDING: &[FieldSpec] = &[
+    f("audit_id", Ref(EntityKind::Audit)),
+    f("template_id", Text),
+    f("item_id", Text),
+    f("instance_id", Ref(EntityKind::RepeatInstance)),
+    f("origin", Enum(&["item", "manual"])),
+    f("severity", Enum(SEVERITIES)),
+    f("title", Text),
+    f("description", Text),
+    f("status", Enum(&["open", "closed"])),
+    f("deleted", Bool),
+];
+
+const CORRECTIVE_ACTION: &[FieldSpec] = &[
+    f("finding_id", Ref(EntityKind::Finding)),
+    f("root_cause", Text),
+    f("corrective_action", Text),
+    f("preventive_action", Text),
+    f("owner", Text),
+    f("due_date", Date),
+    f("evidence", Text),
+    f("verification_method", Text),
+    f("status", Enum(ACTION_STATUSES)),
+    f("production_blocking", Bool),
+    f("deleted", Bool),
+];
+
+const ATTACHMENT: &[FieldSpec] = &[
+    f("audit_id", Ref(EntityKind::Audit)),
+    f("subject_kind", Enum(&["audit", "answer", "finding", "corrective_action", "fee_record"])),
+    f("subject_id", Text),
+    f("sha256", Sha256),
+    f("file_name", Text),
+    f("media_type", Text),
+    f("size_bytes", Int),
+    f("caption", Text),
+    f("deleted", Bool),
+];
+
+const FEE_RECORD: &[FieldSpec] = &[
+    f("audit_id", Ref(EntityKind::Audit)),
+    f("worker_ref", Text),
+    f("migrant_type", Enum(&["foreign", "internal", "local", "undocumented"])),
+    f("origin_country", Country),
+    f("origin_region", Text),
+    f("channel", Enum(&["direct", "agency", "broker", "self_applied"])),
+    f("agency_origin", Text),
+    f("agency_destination", Text),
+    f("recruited_on", Date),
+    f("contract_before_departure", Bool),
+    f("contract_language", Text),
+    f("contract_substituted", Bool),
+    f("reimbursement_status", Enum(&["none", "promised", "partial", "full"])),
+    f("reimbursed_amount", Decimal),
+    f("reimbursed_currency", Currency),
+    f("reimbursed_on", Date),
+    f("passport_held_by_employer", Bool),
+    f("deleted", Bool),
+];
+
+const FEE: &[FieldSpec] = &[
+    f("fee_record_id", Ref(EntityKind::FeeRecord)),
+    f("category", Enum(FEE_CATEGORIES)),
+    f("amount", Decimal),
+    f("currency", Currency),
+    f("paid_to", Text),
+    f("paid_when", Enum(&["pre_departure", "on_arrival", "wage_deduction"])),
+    f("financed_by_loan", Bool),
+    f("evidence", Enum(&["receipt", "interview", "none"])),
+    f("deleted", Bool),
+];
+
+const INTERVIEW: &[FieldSpec] = &[
+    f("audit_id", Ref(EntityKind::Audit)),
+    f("conducted_on", Date),
+    f("interviewer", Text),
+    f("language", Text),
+    f("format", Enum(&["individual", "group"])),
+    f("sealed", Text),
+    f("deleted", Bool),
+];
+
+impl EntityKind {
+    /// Every entity, in an order where referenced entities come first.
+    pub const ALL: [EntityKind; 10] = [
+        EntityKind::Facility,
+        EntityKind::Audit,
+        EntityKind::RepeatInstance,
+        EntityKind::Answer,
+        EntityKind::Finding,
+        EntityKind::CorrectiveAction,
+        EntityKind::Attachment,
+        EntityKind::FeeRecord,
+        EntityKind::Fee,
+        EntityKind::Interview,
+    ];
+
+    /// The wire name, also the client table name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Facility => "facility",
+            EntityKind::Audit => "audit",
+            EntityKind::RepeatInstance => "repeat_instance",
+            EntityKind::Answer => "answer",
+            EntityKind::Finding => "finding",
+            EntityKind::CorrectiveAction => "corrective_action",
+            EntityKind::Attachment => "attachment",
+            EntityKind::FeeRecord => "fee_record",
+            EntityKind::Fee => "fee",
+            EntityKind::Interview => "interview",
+        }
+    }
+
+    /// The entity with this wire name.
+    pub fn parse(name: &str) -> Option<EntityKind> {
+        EntityKind::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+
+    /// The synced fields of this entity.
+    pub fn fields(self) -> &'static [FieldSpec] {
+        match self {
+            EntityKind::Facility => FACILITY,
+            EntityKind::Audit => AUDIT,
+            EntityKind::RepeatInstance => REPEAT_INSTANCE,
+            EntityKind::Answer => ANSWER,
+            EntityKind::Finding => FINDING,
+            EntityKind::CorrectiveAction => CORRECTIVE_ACTION,
+            EntityKind::Attachment => ATTACHMENT,
+            EntityKind::FeeRecord => FEE_RECORD,
+            EntityKind::Fee => FEE,
+            EntityKind::Interview => INTERVIEW,
+        }
+    }
+
+    /// The spec of one field, if the entity has it.
+    pub fn field(self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields().iter().find(|f| f.name == name)
+    }
+
+    /// The field that makes a row belong to an audit, if the entity is audit-scoped
+    /// directly (`audit_id`) or through a parent (`finding_id`, `fee_record_id`).
+    pub fn parent_field(self) -> Option<&'static FieldSpec> {
+        self.fields().iter().find(|f| matches!(f.ty, ValueType::Ref(_)))
+    }
+}
+
+impl std::fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A value that does not fit its field.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{entity}.{field}: {reason}")]
+pub struct ValueError {
+    /// The entity named by the change.
+    pub entity: String,
+    /// The field named by the change.
+    pub field: String,
+    /// What is wrong and what is expected.
+    pub reason: String,
+}
+
+/// Checks that `entity.field` exists and that `value` fits it.
+pub fn validate(entity: &str, field: &str, value: &Value) -> Result<(EntityKind, &'static FieldSpec), ValueError> {
+    let err = |reason: String| ValueError { entity: entity.to_owned(), field: field.to_owned(), reason };
+    let kind = EntityKind::parse(entity).ok_or_else(|| err(format!("unknown entity {entity:?}")))?;
+    let spec = kind.field(field).ok_or_else(|| {
+        let known: Vec<_> = kind.fields().iter().map(|f| f.name).collect();
+        err(format!("unknown field {field:?}; {entity} has {}", known.join(", ")))
+    })?;
+    spec.ty.check(value).map_err(err)?;
+    Ok((kind, spec))
+}
+
+impl ValueType {
+    /// Whether `value` fits this type; `null` always fits (a cleared field).
+    pub fn check(self, value: &Value) -> Result<(), String> {
+        if value.is_null() {
+            return Ok(());
+        }
+        let ok = match self {
+            Text => value.is_string(),
+            Int => value.is_i64() || value.is_u64(),
+            Float => value.as_f64().is_some_and(f64::is_finite),
+            Bool => value.is_boolean(),
+            Json => true,
+            TextList => value.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+            Decimal => return check_str(value, "a decimal string such as \"1250.50\"", is_decimal),
+            Date => return check_str(value, "a date YYYY-MM-DD", |s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() && s.len() == 10),
+            DateTime => return check_str(value, "an RFC 3339 date-time", |s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
+            Ref(kind) => {
+                return check_str(value, &format!("the UUID of a {kind}"), |s| uuid::Uuid::parse_str(s).is_ok());
+            }
+            Enum(options) => {
+                return check_str(value, &format!("one of {}", options.join(", ")), |s| options.contains(&s));
+            }
+            Currency => return check_str(value, "an ISO 4217 code such as \"USD\"", |s| is_upper_code(s, 3)),
+            Country => return check_str(value, "an ISO 3166 alpha-2 code such as \"BD\"", |s| is_upper_code(s, 2)),
+            Sha256 => {
+                return check_str(value, "64 lower-case hex digits", |s| {
+                    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                });
+            }
+        };
+        if ok { Ok(()) } else { Err(format!("expected {}, got {value}", self.describe())) }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Text => "a string",
+            Int => "an integer",
+            Float => "a finite number",
+            Bool => "true or false",
+            TextList => "an array of strings",
+            _ => "a valid value",
+        }
+    }
+}
+
+fn check_str(value: &Value, expected: &str, ok: impl Fn(&str) -> bool) -> Result<(), String> {
+    match value.as_str() {
+        Some(s) if ok(s) => Ok(()),
+        _ => Err(format!("expected {expected}, got {value}")),
+    }
+}
+
+fn is_upper_code(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+fn is_decimal(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let mut parts = digits.splitn(2, '.');
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next();
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+        && digits.len() <= 40
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_entity_round_trips_its_name_and_has_a_tombstone() {
+        for kind in EntityKind::ALL {
+            assert_eq!(EntityKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(kind.field("deleted").map(|f| f.ty), Some(ValueType::Bool), "{kind}");
+        }
+    }
+
+    #[test]
+    fn validation_names_what_is_wrong() {
+        assert!(validate("answer", "note", &json!("ok")).is_ok());
+        assert!(validate("answer", "note", &json!(null)).is_ok());
+        let e = validate("nonsense", "note", &json!("x")).unwrap_err();
+        assert!(e.reason.contains("unknown entity"));
+        let e = validate("answer", "colour", &json!("x")).unwrap_err();
+        assert!(e.reason.contains("unknown field") && e.reason.contains("note"));
+        let e = validate("fee", "amount", &json!(12.5)).unwrap_err();
+        assert!(e.reason.contains("decimal"), "{e}");
+        assert!(validate("fee", "amount", &json!("12.50")).is_ok());
+        assert!(validate("fee", "amount", &json!("12.")).is_err());
+        assert!(validate("fee", "currency", &json!("usd")).is_err());
+        assert!(validate("finding", "severity", &json!("catastrophic")).is_err());
+        assert!(validate("finding", "severity", &json!("critical")).is_ok());
+        assert!(validate("audit", "start_date", &json!("2026-02-30")).is_err());
+        assert!(validate("audit", "facility_id", &json!("not-a-uuid")).is_err());
+        assert!(validate("facility", "lat", &json!(23.5)).is_ok());
+        assert!(validate("facility", "sectors", &json!(["Apparel", 3])).is_err());
+    }
+}
