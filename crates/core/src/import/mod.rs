@@ -23,8 +23,8 @@
 //!    - a worker count that is not a number or range ([`parse_worker_count`]) → the row
 //!      is kept without a worker count, with a warning;
 //!    - rows with every cell empty are skipped silently (spreadsheets leave them).
-//! 4. **Duplicates in the file** ([`dedupe`]): rows with the same folded name + address
-//!    + country, or the same Open Supply Hub ID, become one facility. The first row's
+//! 4. **Duplicates in the file** ([`dedupe`]): rows with the same folded name, address
+//!    and country, or the same Open Supply Hub ID, become one facility. The first row's
 //!    values win; later rows only fill blanks and add sectors/product types. Each later
 //!    row is listed in [`ImportPreview::duplicates_in_file`] with any values not taken.
 //! 5. **Existing facilities**: a facility matching one already in the database (by OS
@@ -170,6 +170,21 @@ pub struct DuplicateRow {
     pub conflicts: Vec<FieldConflict>,
 }
 
+/// A facility of the file with the same name and country as another one (in the
+/// file or in the database) but a different address: not merged, since it may be a
+/// second site of the same company, but worth a look.
+#[derive(Debug, Clone, Serialize)]
+pub struct PossibleDuplicate {
+    /// The first line of the facility.
+    pub line: u64,
+    /// The first line of the earlier facility of the file with the same name, if any.
+    pub similar_to_line: Option<u64>,
+    /// The existing facility with the same name, if any.
+    pub similar_to_existing: Option<uuid::Uuid>,
+    /// What to check.
+    pub reason: String,
+}
+
 /// Counts, for a one-line summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportSummary {
@@ -187,6 +202,8 @@ pub struct ImportSummary {
     pub duplicates_in_file: usize,
     /// Warnings (values dropped from kept rows).
     pub warnings: usize,
+    /// Facilities listed as possible duplicates (same name, other address).
+    pub possible_duplicates: usize,
 }
 
 /// What importing a file would do. Every data line appears in exactly one of
@@ -203,6 +220,9 @@ pub struct ImportPreview {
     pub duplicates_in_file: Vec<DuplicateRow>,
     /// Rows kept with a value dropped (bad coordinates, unreadable worker count).
     pub warnings: Vec<RowWarning>,
+    /// Facilities with the same name and country as another but a different address;
+    /// imported as separate facilities, listed for a person to check.
+    pub possible_duplicates: Vec<PossibleDuplicate>,
     /// How each header column was mapped (`field: null` = ignored).
     pub columns: Vec<ColumnMapping>,
     /// The header's line.
@@ -580,6 +600,44 @@ struct Group {
     record: FacilityRecord,
 }
 
+/// Facilities with the same folded name and country as an earlier facility of the
+/// file or an existing one, but another address (same address = merged already).
+fn possible_duplicates(groups: &[Group], existing: &[ExistingFacility]) -> Vec<PossibleDuplicate> {
+    let name_key = |r: &FacilityRecord| (fold_key(&r.name), r.country_code.clone());
+    let mut existing_by_name: HashMap<(String, String), &ExistingFacility> = HashMap::new();
+    for e in existing {
+        existing_by_name.entry(name_key(&e.record)).or_insert(e);
+    }
+    let mut seen: HashMap<(String, String), &Group> = HashMap::new();
+    let mut out = Vec::new();
+    for group in groups {
+        let key = name_key(&group.record);
+        let address = fold_key(&group.record.address);
+        let earlier = seen
+            .get(&key)
+            .filter(|g| fold_key(&g.record.address) != address);
+        let in_db = existing_by_name
+            .get(&key)
+            .filter(|e| fold_key(&e.record.address) != address);
+        if earlier.is_some() || in_db.is_some() {
+            let against = match (earlier, in_db) {
+                (Some(g), _) => format!("line {}", g.lines[0]),
+                _ => "a facility already in the database".to_string(),
+            };
+            out.push(PossibleDuplicate {
+                line: group.lines[0],
+                similar_to_line: earlier.map(|g| g.lines[0]),
+                similar_to_existing: in_db.map(|e| e.id),
+                reason: format!(
+                    "same name and country as {against} but a different address; imported separately, check whether it is the same facility"
+                ),
+            });
+        }
+        seen.entry(key).or_insert(group);
+    }
+    out
+}
+
 /// Previews importing a facility list CSV against the facilities already in the
 /// database. See the module docs for the rules.
 pub fn preview_import(
@@ -701,6 +759,8 @@ pub fn preview_import(
         }
     }
 
+    let possible_duplicates = possible_duplicates(&groups, existing);
+
     // Match against the database: OS ID first, then the dedupe key.
     let mut existing_by_os: HashMap<String, usize> = HashMap::new();
     let mut existing_by_key: HashMap<DedupeKey, usize> = HashMap::new();
@@ -768,6 +828,7 @@ pub fn preview_import(
         reject: reject.len(),
         duplicates_in_file: duplicates_in_file.len(),
         warnings: warnings.len(),
+        possible_duplicates: possible_duplicates.len(),
     };
     Ok(ImportPreview {
         add,
@@ -775,6 +836,7 @@ pub fn preview_import(
         reject,
         duplicates_in_file,
         warnings,
+        possible_duplicates,
         columns: map.mappings.clone(),
         header_line: header.line,
         summary,

@@ -410,3 +410,40 @@ fn preview_serialises_to_json() {
     let err = serde_json::to_value(ImportError::NoRows { header_line: 1 }).expect("serialisable");
     assert_eq!(err["kind"], json!("no_rows"));
 }
+
+#[test]
+fn same_name_other_address_is_a_possible_duplicate() {
+    let existing = vec![ExistingFacility {
+        id: uuid::Uuid::from_u128(3),
+        record: FacilityRecord {
+            name: "Gamma".into(),
+            address: "Old road".into(),
+            country_code: "CN".into(),
+            ..Default::default()
+        },
+    }];
+    let csv = "name,country,address\n\"BAI NA SHOES CO., LTD\",CN,\"OUBEI TOWN,YONGJIA\"\nBAI NA SHOES CO.,LTD,CN,OUBEI TOWN WENZHOU\nGamma,CN,New road\nBAI NA SHOES CO LTD,VN,x\n";
+    let p = preview_with(csv, &existing);
+    // Line 3 has an unquoted comma: rejected. Use quotes properly:
+    assert_eq!(p.reject.iter().map(|r| r.line).collect::<Vec<_>>(), vec![3]);
+    let csv = "name,country,address\n\"BAI NA SHOES CO., LTD\",CN,\"OUBEI TOWN,YONGJIA\"\n\"BAI NA SHOES CO.,LTD\",CN,OUBEI TOWN WENZHOU\nGamma,CN,New road\nBAI NA SHOES CO LTD,VN,x\n";
+    let p = preview_with(csv, &existing);
+    assert_eq!(p.summary.add, 4);
+    let found: Vec<_> = p
+        .possible_duplicates
+        .iter()
+        .map(|d| (d.line, d.similar_to_line, d.similar_to_existing))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (3, Some(2), None),
+            (4, None, Some(uuid::Uuid::from_u128(3)))
+        ]
+    );
+    assert!(
+        p.possible_duplicates[0].reason.contains("line 2"),
+        "{}",
+        p.possible_duplicates[0].reason
+    );
+}
