@@ -1,1 +1,21 @@
-//! placeholder
+//! FieldAudit's core: the domain model and the offline-first local store.
+//!
+//! - [`store`]: the SQLite store; every write appends to the change log in the same
+//!   transaction ([`store::Writer::set`] is the only write path for synced rows).
+//! - [`model`]: typed views of the synced rows (facility, audit, answer, finding…).
+//! - [`audits`]: starting audits, recording answers (raising and closing findings
+//!   automatically), repeat groups, corrective actions, scores.
+//! - [`fees`]: recruitment-fee records and the totals a supplier owes.
+//! - [`attachments`]: photo and document bytes stored once by SHA-256.
+//! - [`facilities`]: facility list, and applying an [`import`] preview all-or-nothing.
+//! - [`export`]: an audit as one JSON document.
+//!
+//! No Tauri, no HTTP server: the desktop shell, the CLI and tests all call this crate.
+
+pub mod db;
+pub mod error;
+pub mod import;
+pub mod store;
+
+pub use error::{CoreError, Result};
+pub use store::{Store, Writer};

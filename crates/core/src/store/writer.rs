@@ -1,0 +1,95 @@
+//! [`Writer`]: the one write path for synced rows (row update + change log + merge
+//! version, in one transaction).
+
+use fieldaudit_protocol::{registry, Clock, EntityKind, ValueType};
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::columns::{self, Bind};
+use crate::{CoreError, Result};
+
+/// A write transaction on the local store. Dropped without [`Store::write`]
+/// finishing, it rolls back.
+///
+/// [`Store::write`]: super::Store::write
+pub struct Writer<'a> {
+    tx: Transaction<'a>,
+    device_id: Uuid,
+    clock: &'a Clock,
+}
+
+impl<'a> Writer<'a> {
+    pub(super) fn new(tx: Transaction<'a>, device_id: Uuid, clock: &'a Clock) -> Self {
+        Writer { tx, device_id, clock }
+    }
+
+    pub(super) fn commit(self) -> Result<()> {
+        Ok(self.tx.commit()?)
+    }
+
+    /// Read access inside the transaction (sees this transaction's writes).
+    pub fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
+    /// Sets fields of one row, creating the row if it does not exist. Each field
+    /// whose value actually changes gets a change-log entry and a new merge version;
+    /// unchanged fields write nothing. Returns how many fields changed.
+    pub fn set(&mut self, entity: EntityKind, row_id: Uuid, fields: &[(&str, Value)]) -> Result<usize> {
+        let current = columns::read_row(&self.tx, entity, row_id)?;
+        if current.is_none() {
+            self.tx.execute(&format!("INSERT INTO {entity} (id) VALUES (?1)"), [row_id.to_string()])?;
+        }
+        let mut changed = 0;
+        for (field, value) in fields {
+            let (_, spec) = registry::validate(entity.as_str(), field, value)?;
+            if let ValueType::Ref(target) = spec.ty {
+                if let Some(id) = value.as_str() {
+                    let exists: bool = self.tx.query_row(
+                        &format!("SELECT EXISTS (SELECT 1 FROM {target} WHERE id = ?1)"),
+                        [id],
+                        |r| r.get(0),
+                    )?;
+                    if !exists {
+                        return Err(CoreError::not_found(target.as_str(), id));
+                    }
+                }
+            }
+            let old = current.as_ref().and_then(|row| row.get(*field)).unwrap_or(&Value::Null);
+            if old == value && current.is_some() {
+                continue;
+            }
+            let sql_value = columns::to_sql(spec, value);
+            self.tx.execute(&format!("UPDATE {entity} SET {field} = ?1 WHERE id = ?2"), (Bind(&sql_value), row_id.to_string()))?;
+            self.log(entity, row_id, field, value)?;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
+    /// Appends one change-log entry and records the field's new merge version.
+    fn log(&mut self, entity: EntityKind, row_id: Uuid, field: &str, value: &Value) -> Result<()> {
+        let hlc = self.clock.now().to_string();
+        let seq: i64 = self.tx.query_row("UPDATE device SET last_seq = last_seq + 1 RETURNING last_seq", [], |r| r.get(0))?;
+        self.tx.execute(
+            "INSERT INTO change_log (device_seq, hlc, entity, row_id, field, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            (seq, &hlc, entity.as_str(), row_id.to_string(), field, value.to_string()),
+        )?;
+        self.tx.execute(
+            "INSERT INTO field_version (entity, row_id, field, hlc, device_id) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (entity, row_id, field) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id",
+            (entity.as_str(), row_id.to_string(), field, &hlc, self.device_id.to_string()),
+        )?;
+        Ok(())
+    }
+
+    /// Whether a row exists (and is not a tombstone).
+    pub fn exists(&self, entity: EntityKind, row_id: Uuid) -> Result<bool> {
+        let deleted: Option<Option<i64>> = self
+            .tx
+            .query_row(&format!("SELECT deleted FROM {entity} WHERE id = ?1"), [row_id.to_string()], |r| r.get(0))
+            .optional()?;
+        Ok(matches!(deleted, Some(None | Some(0))))
+    }
+}
