@@ -1,0 +1,377 @@
+//! The checked, in-memory form of a template: sections, items, answer types, fail
+//! rules, conditions and computed values. Values of these types come out of
+//! [`Template::parse_toml`], which has already rejected every mistake it knows of.
+
+use serde::Serialize;
+
+use crate::{Severity, Text};
+
+/// A versioned checklist. An audit pins `(id, version)`; a published version's
+/// meaning never changes (a change is a new version in a new file).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Template {
+    /// Stable id, e.g. `fire-safety`.
+    pub id: String,
+    /// Version number, starting at 1.
+    pub version: u32,
+    /// Title shown to the auditor.
+    pub title: Text,
+    /// What the checklist covers and how to use it.
+    pub description: Option<Text>,
+    /// Whether answers are confidential (worker interviews): sealed on
+    /// finalisation, never holding a worker's identity, no photos.
+    pub confidential: bool,
+    /// Sections in display order.
+    pub sections: Vec<Section>,
+}
+
+/// A group of items. With `repeat`, the whole section is filled once per instance
+/// (e.g. once per dormitory building).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Section {
+    /// Id, unique within the template.
+    pub id: String,
+    /// Heading.
+    pub title: Text,
+    /// Guidance for the whole section.
+    pub help: Option<Text>,
+    /// Present when the section is a repeat group.
+    pub repeat: Option<RepeatSpec>,
+    /// When present, the whole section is shown only if this holds. The condition
+    /// refers to an item in a non-repeating section.
+    pub show_if: Option<Condition>,
+    /// Items in display order.
+    pub items: Vec<Item>,
+}
+
+/// How a repeat group repeats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepeatSpec {
+    /// What one instance is called ("Building", "Agency").
+    pub label: Text,
+    /// Fewest instances an auditor must fill in (when the section is shown).
+    pub min: u32,
+    /// Most instances allowed; `None` for no limit.
+    pub max: Option<u32>,
+}
+
+/// One question on the checklist.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    /// Stable id, unique within the template; answers are stored against it.
+    pub id: String,
+    /// The question.
+    pub text: Text,
+    /// What to check and how, for the auditor.
+    pub help: Option<Text>,
+    /// The kind of answer expected.
+    pub answer: AnswerType,
+    /// Whether "na" (not applicable) is an accepted answer.
+    pub allow_na: bool,
+    /// When present, the item is shown only if this holds.
+    pub show_if: Option<Condition>,
+    /// Whether photo evidence is expected (typically when the item fails).
+    pub evidence_photo: bool,
+    /// For number answers: only whole numbers are accepted (counts).
+    pub integer: bool,
+    /// Rules that turn an answer into a finding. Choice items carry their
+    /// severities on their options instead.
+    pub fail: Vec<FailRule>,
+    /// When present, the value is computed from other answers (not answered);
+    /// the answer type is then `Number`.
+    pub compute: Option<Computed>,
+}
+
+/// The kind of answer an item takes, and the JSON shape of that answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AnswerType {
+    /// `"yes"` or `"no"`.
+    YesNo,
+    /// A JSON number, optionally bounded (inclusive) and with a unit.
+    Number {
+        /// Smallest accepted value.
+        min: Option<f64>,
+        /// Largest accepted value.
+        max: Option<f64>,
+        /// Unit shown next to the field ("m²", "hours", "%").
+        unit: Option<String>,
+    },
+    /// A calendar date, `"YYYY-MM-DD"`.
+    Date,
+    /// Free text.
+    Text,
+    /// One option id, or an array of option ids when `multiple`.
+    Choice {
+        /// The options, in display order.
+        options: Vec<ChoiceOption>,
+        /// Whether several options may be chosen.
+        multiple: bool,
+    },
+    /// A photo; the answer value is `null`, the photos are attachments.
+    Photo,
+}
+
+impl AnswerType {
+    /// The name used in template files (`yes_no`, `number`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            AnswerType::YesNo => "yes_no",
+            AnswerType::Number { .. } => "number",
+            AnswerType::Date => "date",
+            AnswerType::Text => "text",
+            AnswerType::Choice { .. } => "choice",
+            AnswerType::Photo => "photo",
+        }
+    }
+}
+
+/// One option of a choice item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChoiceOption {
+    /// Stable id stored as the answer.
+    pub id: String,
+    /// Label.
+    pub text: Text,
+    /// The finding raised when this option is chosen, if any.
+    pub severity: Option<Severity>,
+}
+
+/// A rule raising a finding of `severity` when the answer matches `when`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailRule {
+    /// The failing answers.
+    pub when: FailWhen,
+    /// The severity of the finding raised.
+    pub severity: Severity,
+}
+
+/// Which answers fail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailWhen {
+    /// A yes/no answer equal to this (`"yes"` or `"no"`).
+    Answer(String),
+    /// A number strictly greater than this.
+    Above(f64),
+    /// A number strictly less than this.
+    Below(f64),
+    /// A date more than this many days before today.
+    OlderThanDays(u32),
+}
+
+/// A condition on another item's answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    /// The item whose answer is tested.
+    pub item: String,
+    /// The test.
+    pub test: ConditionTest,
+}
+
+/// The test a [`Condition`] applies.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConditionTest {
+    /// The answer is this value (a yes/no value, an option id, or `"na"`). For a
+    /// multiple choice, the value is among those chosen.
+    Equals(String),
+    /// The answer is one of these values (for a multiple choice: any is chosen).
+    AnyOf(Vec<String>),
+    /// The answer is a number strictly greater than this.
+    Above(f64),
+    /// The answer is a number strictly less than this.
+    Below(f64),
+}
+
+impl Condition {
+    /// Whether `value` (the referenced item's answer) satisfies the condition.
+    pub fn matches(&self, value: &serde_json::Value) -> bool {
+        let is = |wanted: &str| match value {
+            serde_json::Value::String(s) => s == wanted,
+            serde_json::Value::Array(chosen) => chosen.iter().any(|c| c.as_str() == Some(wanted)),
+            _ => false,
+        };
+        match &self.test {
+            ConditionTest::Equals(v) => is(v),
+            ConditionTest::AnyOf(vs) => vs.iter().any(|v| is(v)),
+            ConditionTest::Above(t) => value.as_f64().is_some_and(|n| n > *t),
+            ConditionTest::Below(t) => value.as_f64().is_some_and(|n| n < *t),
+        }
+    }
+}
+
+/// How a computed item's value is derived from other (number) answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Computed {
+    /// `numerator / denominator`, e.g. floor area per resident. No value while
+    /// either is unanswered or the denominator is zero.
+    Ratio {
+        /// Item id of the dividend.
+        numerator: String,
+        /// Item id of the divisor.
+        denominator: String,
+    },
+}
+
+impl Computed {
+    /// The item ids this value is computed from.
+    pub fn inputs(&self) -> Vec<&str> {
+        match self {
+            Computed::Ratio {
+                numerator,
+                denominator,
+            } => vec![numerator, denominator],
+        }
+    }
+}
+
+impl Item {
+    /// The most severe finding this item can raise, if any (for showing "critical
+    /// item" badges and for planning).
+    pub fn max_severity(&self) -> Option<Severity> {
+        let from_rules = self.fail.iter().map(|r| r.severity);
+        let from_options = match &self.answer {
+            AnswerType::Choice { options, .. } => {
+                options.iter().filter_map(|o| o.severity).collect()
+            }
+            _ => Vec::new(),
+        };
+        from_rules.chain(from_options).max()
+    }
+
+    /// The option with this id, for choice items.
+    pub fn option(&self, id: &str) -> Option<&ChoiceOption> {
+        match &self.answer {
+            AnswerType::Choice { options, .. } => options.iter().find(|o| o.id == id),
+            _ => None,
+        }
+    }
+}
+
+impl Template {
+    /// The item with this id and the section holding it.
+    pub fn item(&self, item_id: &str) -> Option<(&Section, &Item)> {
+        self.sections
+            .iter()
+            .find_map(|s| s.items.iter().find(|i| i.id == item_id).map(|i| (s, i)))
+    }
+
+    /// The section with this id.
+    pub fn section(&self, section_id: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.id == section_id)
+    }
+
+    /// Every item, in display order, with its section.
+    pub fn items(&self) -> impl Iterator<Item = (&Section, &Item)> {
+        self.sections
+            .iter()
+            .flat_map(|s| s.items.iter().map(move |i| (s, i)))
+    }
+
+    /// Whether an item is shown, given how other items are answered.
+    ///
+    /// `answer_of(item_id)` returns that item's current value in the same repeat
+    /// instance or, for non-repeat items, the audit. An item is shown when its
+    /// section's condition and its own condition hold **and** the items those
+    /// conditions refer to are themselves shown (an answer left behind on a hidden
+    /// item does not reveal anything). An unknown item id is not visible.
+    pub fn is_visible(
+        &self,
+        item_id: &str,
+        answer_of: &dyn Fn(&str) -> Option<serde_json::Value>,
+    ) -> bool {
+        self.visible_at_depth(item_id, answer_of, 0)
+    }
+
+    /// Whether a whole section is shown (see [`Template::is_visible`]). An unknown
+    /// section id is not visible.
+    pub fn is_section_visible(
+        &self,
+        section_id: &str,
+        answer_of: &dyn Fn(&str) -> Option<serde_json::Value>,
+    ) -> bool {
+        match self.section(section_id) {
+            Some(section) => self.condition_holds(section.show_if.as_ref(), answer_of, 0),
+            None => false,
+        }
+    }
+
+    fn visible_at_depth(
+        &self,
+        item_id: &str,
+        answer_of: &dyn Fn(&str) -> Option<serde_json::Value>,
+        depth: usize,
+    ) -> bool {
+        let Some((section, item)) = self.item(item_id) else {
+            return false;
+        };
+        self.condition_holds(section.show_if.as_ref(), answer_of, depth)
+            && self.condition_holds(item.show_if.as_ref(), answer_of, depth)
+    }
+
+    fn condition_holds(
+        &self,
+        condition: Option<&Condition>,
+        answer_of: &dyn Fn(&str) -> Option<serde_json::Value>,
+        depth: usize,
+    ) -> bool {
+        let Some(cond) = condition else {
+            return true;
+        };
+        // Parsed templates have no condition cycles; this bound keeps a hand-built
+        // template with a cycle from recursing forever.
+        if depth > self.items().count() {
+            return false;
+        }
+        self.visible_at_depth(&cond.item, answer_of, depth + 1)
+            && answer_of(&cond.item).is_some_and(|v| cond.matches(&v))
+    }
+
+    /// The value of a computed item from the answers it depends on, as a JSON
+    /// number; `None` if the item is not computed, an input is unanswered or not a
+    /// number, or the result is not finite (division by zero).
+    pub fn compute(
+        &self,
+        item_id: &str,
+        answer_of: &dyn Fn(&str) -> Option<serde_json::Value>,
+    ) -> Option<serde_json::Value> {
+        let (_, item) = self.item(item_id)?;
+        let number = |id: &str| answer_of(id).and_then(|v| v.as_f64());
+        let value = match item.compute.as_ref()? {
+            Computed::Ratio {
+                numerator,
+                denominator,
+            } => {
+                let d = number(denominator)?;
+                if d == 0.0 {
+                    return None;
+                }
+                number(numerator)? / d
+            }
+        };
+        serde_json::Number::from_f64(value).map(serde_json::Value::Number)
+    }
+
+    /// The finding an item raises as things stand: `None` when it is hidden,
+    /// unanswered or passes. Computed items are computed first; others are
+    /// evaluated on `answer_of(item_id)`.
+    pub fn evaluate_item(
+        &self,
+        item_id: &str,
+        answer_of: &dyn Fn(&str) -> Option<serde_json::Value>,
+        today: chrono::NaiveDate,
+    ) -> Option<Severity> {
+        let (_, item) = self.item(item_id)?;
+        if !self.is_visible(item_id, answer_of) {
+            return None;
+        }
+        let value = if item.compute.is_some() {
+            self.compute(item_id, answer_of)?
+        } else {
+            answer_of(item_id)?
+        };
+        item.evaluate(&value, today)
+    }
+}
