@@ -447,3 +447,67 @@ fn same_name_other_address_is_a_possible_duplicate() {
         p.possible_duplicates[0].reason
     );
 }
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    /// Cells made of the characters that break real lists.
+    fn messy_cell() -> impl Strategy<Value = String> {
+        proptest::string::string_regex(
+            "[a-zA-Z0-9 ,;|\"□，　\u{a0}\u{200b}\u{feff}\r\n<>+~–.-]{0,12}",
+        )
+        .expect("valid regex")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_bytes_give_a_preview_or_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = preview_import(&bytes[..], &[]);
+        }
+
+        #[test]
+        fn messy_rows_are_all_accounted_for(rows in proptest::collection::vec(proptest::collection::vec(messy_cell(), 1..6), 1..8)) {
+            let mut text = String::from("name,country,address,number_of_workers,lat,lng\n");
+            for row in &rows {
+                let quoted: Vec<String> = row.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect();
+                text.push_str(&quoted.join(","));
+                text.push('\n');
+            }
+            if let Ok(p) = preview_import(text.as_bytes(), &[]) {
+                let mut lines: Vec<u64> = p.add.iter().flat_map(|a| a.lines.clone())
+                    .chain(p.reject.iter().map(|r| r.line))
+                    .collect();
+                let unique = lines.len();
+                lines.sort_unstable();
+                lines.dedup();
+                prop_assert_eq!(unique, lines.len(), "a line is in two places");
+                prop_assert_eq!(lines.len(), p.summary.rows);
+                for a in &p.add {
+                    prop_assert_eq!(a.record.country_code.len(), 2);
+                    prop_assert!(!a.record.name.is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn cleaning_is_idempotent(s in "\\PC{0,40}|[ ,;□，\u{a0}a-z]{0,20}") {
+            let once = clean_text(&s);
+            prop_assert_eq!(clean_text(&once), once.clone());
+            prop_assert_eq!(fold_key(&once), fold_key(&s));
+        }
+
+        #[test]
+        fn worker_counts_and_countries_never_panic(s in "\\PC{0,30}") {
+            if let Ok((Some(min), Some(max))) = parse_worker_count(&s) {
+                prop_assert!(min <= max);
+            }
+            if let Some(code) = normalise_country(&s) {
+                prop_assert_eq!(code.len(), 2);
+            }
+        }
+    }
+}
