@@ -4,11 +4,13 @@
 //! - [`hlc`]: the hybrid logical clock every change is stamped with;
 //! - [`registry`]: which entities and fields sync, and the type of each value;
 //! - [`merge`]: the one merge rule (last writer wins per field, by `(hlc, device_id)`);
-//! - [`wire`]: the JSON bodies of push and pull, and the API error shape.
+//! - [`wire`]: the JSON bodies of push and pull, and the API error shape;
+//! - [`api`]: the JSON bodies of login, identity, templates and health.
 //!
 //! Both the client store and the server apply changes through these types, so a
 //! rule changed here changes on both sides at once.
 
+pub mod api;
 pub mod hlc;
 pub mod merge;
 pub mod registry;

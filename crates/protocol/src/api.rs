@@ -1,0 +1,118 @@
+//! JSON bodies of the server's account and template endpoints (besides sync).
+//!
+//! A device signs in once with [`LoginRequest`] and keeps the bearer token of the
+//! [`LoginResponse`]; every other call sends it as `Authorization: Bearer <token>`.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What a user may do in an organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Manages users, devices and facilities of the organisation.
+    Admin,
+    /// Reviews submitted audits.
+    Reviewer,
+    /// Conducts audits.
+    Auditor,
+    /// Conducts worker interviews only.
+    Interviewer,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Reviewer, Role::Auditor, Role::Interviewer];
+
+    /// The wire and database name of the role.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Reviewer => "reviewer",
+            Role::Auditor => "auditor",
+            Role::Interviewer => "interviewer",
+        }
+    }
+
+    /// The role with this name.
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `POST /api/v1/auth/login` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// The organisation's slug, e.g. `"acme-audits"`.
+    pub organisation: String,
+    /// The user's name within the organisation.
+    pub username: String,
+    /// The user's password.
+    pub password: String,
+    /// The device's own id (it stamps its changes and its clock with it).
+    pub device_id: Uuid,
+    /// A name for the device that an administrator will recognise, e.g. "Rina's laptop".
+    pub device_name: String,
+}
+
+/// `POST /api/v1/auth/login` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// The bearer token for this device. Shown once; the server keeps only its hash.
+    pub token: String,
+    /// The device the token belongs to.
+    pub device_id: Uuid,
+    /// The signed-in user's id.
+    pub user_id: Uuid,
+    /// The signed-in user's name.
+    pub user: String,
+    /// The user's role.
+    pub role: Role,
+    /// The organisation's slug.
+    pub organisation: String,
+    /// The device's acknowledged push watermark (0 for a new device): push after it.
+    pub watermark: u64,
+}
+
+/// `GET /api/v1/auth/me` answer: who a token belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    /// The device the token belongs to.
+    pub device_id: Uuid,
+    /// The signed-in user's id.
+    pub user_id: Uuid,
+    /// The user's role.
+    pub role: Role,
+    /// The organisation's slug.
+    pub organisation: String,
+    /// The device's acknowledged push watermark.
+    pub watermark: u64,
+}
+
+/// One entry of `GET /api/v1/templates`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateSummary {
+    /// The template's id.
+    pub id: String,
+    /// The template's version.
+    pub version: String,
+    /// The template's title (English).
+    pub title: String,
+}
+
+/// `GET /api/v1/healthz` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `"ok"` when the database answers.
+    pub status: String,
+    /// Which database backend the server runs on: `"sqlite"` or `"postgres"`.
+    pub backend: String,
+    /// The server's version.
+    pub version: String,
+}

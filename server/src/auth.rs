@@ -1,0 +1,187 @@
+//! Accounts and device tokens: argon2 password hashes, random bearer tokens kept
+//! only as SHA-256, sign-in ([`login`]) and token checks ([`authenticate`]).
+
+use std::time::Duration;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::http::StatusCode;
+use fieldaudit_protocol::api::{LoginRequest, LoginResponse};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiFailure;
+use crate::store::{DeviceAuth, DeviceRegistration, ServerStore};
+
+/// Hashes a password with argon2id (PHC string with its own random salt).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("cannot hash password: {e}"))
+}
+
+/// Whether `password` matches the stored PHC hash (false for a malformed hash).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// A new bearer token: 32 random bytes as 64 hex digits.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The SHA-256 (hex) of a token: the only form the server stores.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The smallest acceptable password.
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+/// Checks a new password; says what is wrong.
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(format!(
+            "the password must have at least {MIN_PASSWORD_LEN} characters"
+        ));
+    }
+    Ok(())
+}
+
+fn invalid_credentials() -> ApiFailure {
+    ApiFailure::unauthorized(
+        "invalid_credentials",
+        "organisation, user name or password is wrong; check them and try again",
+    )
+}
+
+/// Signs a device in: checks the password, issues a new token for the device and
+/// stores its hash. The same message answers an unknown organisation, user or
+/// wrong password, so sign-in does not reveal which accounts exist.
+pub async fn login(
+    store: &dyn ServerStore,
+    req: LoginRequest,
+    token_ttl: Duration,
+) -> Result<LoginResponse, ApiFailure> {
+    let device_name = req.device_name.trim();
+    if device_name.is_empty() || device_name.chars().count() > 200 {
+        return Err(ApiFailure::bad_request(
+            "invalid_request",
+            "device_name must be 1 to 200 characters",
+        ));
+    }
+    if req.device_id.is_nil() {
+        return Err(ApiFailure::bad_request(
+            "invalid_request",
+            "device_id must not be the nil UUID",
+        ));
+    }
+    let candidate = store
+        .login_candidate(&req.organisation, &req.username)
+        .await?;
+    let Some(candidate) = candidate else {
+        return Err(invalid_credentials());
+    };
+    let (password, hash) = (req.password.clone(), candidate.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(ApiFailure::internal)?;
+    if !ok {
+        return Err(invalid_credentials());
+    }
+    let token = new_token();
+    let ttl = chrono::Duration::from_std(token_ttl).unwrap_or(chrono::Duration::days(365));
+    let watermark = store
+        .register_device(&DeviceRegistration {
+            device_id: req.device_id,
+            organisation_id: candidate.organisation.id,
+            user_id: candidate.user.id,
+            name: device_name.to_owned(),
+            token_hash: token_hash(&token),
+            token_expires_at: chrono::Utc::now() + ttl,
+        })
+        .await?;
+    tracing::info!(organisation = %candidate.organisation.slug, user = %candidate.user.username, device = %req.device_id, "device signed in");
+    Ok(LoginResponse {
+        token,
+        device_id: req.device_id,
+        user_id: candidate.user.id,
+        user: candidate.user.username,
+        role: candidate.user.role,
+        organisation: candidate.organisation.slug,
+        watermark,
+    })
+}
+
+/// The device an `Authorization` header value belongs to, or the 401 to answer.
+pub async fn authenticate(
+    store: &dyn ServerStore,
+    header: Option<&str>,
+) -> Result<DeviceAuth, ApiFailure> {
+    let Some(header) = header else {
+        return Err(ApiFailure::unauthorized(
+            "missing_token",
+            "this endpoint needs an Authorization: Bearer <token> header; sign in to get a token",
+        ));
+    };
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiFailure::unauthorized(
+                "invalid_token",
+                "the Authorization header must be \"Bearer <token>\"",
+            )
+        })?;
+    let device = store.device_for_token(&token_hash(token)).await?.ok_or_else(|| {
+        ApiFailure::unauthorized("invalid_token", "this token is not valid (it may have been replaced by a newer sign-in); sign in again")
+    })?;
+    if device.revoked_at.is_some() {
+        return Err(ApiFailure::unauthorized(
+            "token_revoked",
+            "this device was revoked by an administrator; sign in again",
+        ));
+    }
+    if device.expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
+        return Err(ApiFailure::new(
+            StatusCode::UNAUTHORIZED,
+            "token_expired",
+            "this device's sign-in has expired; sign in again",
+        ));
+    }
+    Ok(device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+        assert_eq!(token_hash(&a), token_hash(&a));
+    }
+}

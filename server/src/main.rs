@@ -1,0 +1,272 @@
+//! The `fieldaudit-server` binary: `serve`, and the administration subcommands
+//! (`org create`, `user add`, `device list`, `device revoke`). Each works on the
+//! embedded SQLite database in `--data-dir`, or on PostgreSQL with `--database-url`.
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use fieldaudit_protocol::api::Role;
+use fieldaudit_server::{admin, attachments, http, parse_duration, store, AppState, ServerConfig};
+use uuid::Uuid;
+
+/// FieldAudit sync server.
+#[derive(Parser)]
+#[command(name = "fieldaudit-server", version, about)]
+struct Cli {
+    /// Directory for the embedded SQLite database and the attachments.
+    #[arg(long, global = true, default_value = "./fieldaudit-server-data")]
+    data_dir: PathBuf,
+    /// Use PostgreSQL instead of SQLite, e.g. postgres://user@127.0.0.1:5432/fieldaudit.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve(ServeArgs),
+    /// Manage organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage devices.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Largest JSON request body, in bytes (after decompression).
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Largest attachment upload, in bytes.
+    #[arg(long, default_value_t = 50 * 1024 * 1024)]
+    max_attachment_bytes: usize,
+    /// How far ahead of the server's clock a change's HLC may be (e.g. 600, 10m, 1h).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    max_clock_skew: Duration,
+    /// How long a device stays signed in (e.g. 180d).
+    #[arg(long, default_value = "180d", value_parser = parse_duration)]
+    token_ttl: Duration,
+    /// Where attachments are kept (default: <data-dir>/attachments).
+    #[arg(long)]
+    attachments_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        /// Short unique name used at sign-in, e.g. acme-audits.
+        slug: String,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user to an organisation (password from --password or the first line of stdin).
+    Add {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        username: String,
+        /// admin, reviewer, auditor or interviewer.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The password (else read from stdin).
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// List an organisation's devices.
+    List {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke a device: its token stops working at once.
+    Revoke {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// The device id (from `device list`).
+        device_id: Uuid,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+        .ok_or_else(|| format!("unknown role {s:?}; use admin, reviewer, auditor or interviewer"))
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let store = store::open(cli.database_url.as_deref(), &cli.data_dir)
+        .await
+        .context("cannot open the database")?;
+    let s = store.as_ref();
+    match cli.command {
+        Command::Serve(args) => serve(store, &cli.data_dir, args).await?,
+        Command::Org(OrgCommand::Create { slug, name }) => {
+            let org = admin::create_organisation(s, &slug, &name).await?;
+            println!(
+                "created organisation {} ({}) id {}",
+                org.slug, org.name, org.id
+            );
+        }
+        Command::User(UserCommand::Add {
+            org,
+            username,
+            role,
+            password,
+        }) => {
+            let password = match password {
+                Some(p) => p,
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .lock()
+                        .read_line(&mut line)
+                        .context("cannot read the password from stdin")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let user = admin::add_user(s, &org, &username, &password, role).await?;
+            println!(
+                "added user {} ({}) to {org}, id {}",
+                user.username, user.role, user.id
+            );
+        }
+        Command::Device(DeviceCommand::List { org }) => {
+            let devices = admin::list_devices(s, &org).await?;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{:<36}  {:<20}  {:<16}  {:>9}  {:<8}  last seen",
+                "device", "name", "user", "watermark", "status"
+            )?;
+            for d in devices {
+                let status = if d.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                writeln!(
+                    out,
+                    "{:<36}  {:<20}  {:<16}  {:>9}  {:<8}  {}",
+                    d.id,
+                    d.name,
+                    d.username.as_deref().unwrap_or("-"),
+                    d.watermark,
+                    status,
+                    d.last_seen_at.as_deref().unwrap_or("never")
+                )?;
+            }
+        }
+        Command::Device(DeviceCommand::Revoke { org, device_id }) => {
+            admin::revoke_device(s, &org, device_id).await?;
+            println!("revoked device {device_id}; its token no longer works");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(
+    store: Arc<dyn store::ServerStore>,
+    data_dir: &std::path::Path,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
+    let attachments_dir = args
+        .attachments_dir
+        .unwrap_or_else(|| data_dir.join("attachments"));
+    let blobs = attachments::local(&attachments_dir).map_err(anyhow::Error::msg)?;
+    let config = ServerConfig {
+        max_body_bytes: args.max_body_bytes,
+        max_attachment_bytes: args.max_attachment_bytes,
+        max_clock_skew: args.max_clock_skew,
+        token_ttl: args.token_ttl,
+        ..ServerConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(backend = store.backend(), %addr, attachments = %attachments_dir.display(), "fieldaudit-server starting");
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    let state = AppState {
+        store,
+        blobs,
+        config: Arc::new(config),
+    };
+    http::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("fieldaudit-server stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

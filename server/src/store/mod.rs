@@ -1,0 +1,290 @@
+//! The server's persistence: the [`ServerStore`] trait and its two implementations,
+//! [`SqliteStore`] (embedded, the default) and [`PostgresStore`] (several servers on
+//! one database).
+//!
+//! Both run the same business rules from [`crate::sync`]; only SQL differs.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use fieldaudit_protocol::api::{Role, TemplateSummary};
+use fieldaudit_protocol::{Change, Hlc, PullResponse, PushResponse};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::sync::PushPolicy;
+
+pub mod postgres;
+pub mod sqlite;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Short alias for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An organisation (tenant).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// Its id.
+    pub id: Uuid,
+    /// Short unique name used at sign-in, e.g. `"acme-audits"`.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A user of an organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Its id.
+    pub id: Uuid,
+    /// The organisation it belongs to.
+    pub organisation_id: Uuid,
+    /// Name used at sign-in (unique within the organisation).
+    pub username: String,
+    /// What the user may do.
+    pub role: Role,
+}
+
+/// A user found for sign-in, with the stored argon2 hash to verify against.
+#[derive(Clone, Debug)]
+pub struct LoginCandidate {
+    /// The organisation.
+    pub organisation: Organisation,
+    /// The user.
+    pub user: User,
+    /// PHC-format argon2 hash.
+    pub password_hash: String,
+}
+
+/// A device being signed in.
+#[derive(Clone, Debug)]
+pub struct DeviceRegistration {
+    /// The device's own id.
+    pub device_id: Uuid,
+    /// Its organisation.
+    pub organisation_id: Uuid,
+    /// The user signing in.
+    pub user_id: Uuid,
+    /// A recognisable name.
+    pub name: String,
+    /// SHA-256 (hex) of the new bearer token.
+    pub token_hash: String,
+    /// When the token stops working.
+    pub token_expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a bearer token resolves to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceAuth {
+    /// The device.
+    pub device_id: Uuid,
+    /// Its organisation.
+    pub organisation_id: Uuid,
+    /// The organisation's slug.
+    pub organisation_slug: String,
+    /// The signed-in user.
+    pub user_id: Uuid,
+    /// The user's role.
+    pub role: Role,
+    /// Set when an administrator revoked the device.
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the token stops working.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The device's acknowledged push watermark.
+    pub watermark: u64,
+}
+
+/// A device as an administrator sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// The device id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// The user who signed it in (none for the server's own import device).
+    pub username: Option<String>,
+    /// When it was first registered (RFC 3339).
+    pub created_at: String,
+    /// When it last pushed (RFC 3339).
+    pub last_seen_at: Option<String>,
+    /// When it was revoked (RFC 3339).
+    pub revoked_at: Option<String>,
+    /// Its acknowledged push watermark.
+    pub watermark: u64,
+}
+
+/// The current merged value of one field, with who wrote it and when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldValue {
+    /// The value.
+    pub value: serde_json::Value,
+    /// When it was written.
+    pub hlc: Hlc,
+    /// By which device.
+    pub device_id: Uuid,
+}
+
+/// A template as stored on the server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredTemplate {
+    /// Template id.
+    pub id: String,
+    /// Template version.
+    pub version: String,
+    /// Title (English).
+    pub title: String,
+    /// The whole template as JSON.
+    pub body: serde_json::Value,
+}
+
+/// Everything the server keeps in its database. Every method that touches synced
+/// data is scoped by organisation.
+#[async_trait]
+pub trait ServerStore: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates an organisation; `organisation_exists` conflict if the slug is taken.
+    async fn create_organisation(&self, slug: &str, name: &str) -> StoreResult<Organisation>;
+
+    /// The organisation with this slug.
+    async fn organisation_by_slug(&self, slug: &str) -> StoreResult<Option<Organisation>>;
+
+    /// Adds a user; `user_exists` conflict if the name is taken in the organisation.
+    async fn add_user(
+        &self,
+        organisation_id: Uuid,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> StoreResult<User>;
+
+    /// The user `username` of the organisation `slug`, for sign-in.
+    async fn login_candidate(
+        &self,
+        slug: &str,
+        username: &str,
+    ) -> StoreResult<Option<LoginCandidate>>;
+
+    /// Registers a device or, for a device of the same user signing in again,
+    /// replaces its token and lifts a revocation. `device_conflict` if the id belongs
+    /// to another organisation or user. Returns the device's watermark.
+    async fn register_device(&self, registration: &DeviceRegistration) -> StoreResult<u64>;
+
+    /// The device whose token has this SHA-256 (hex).
+    async fn device_for_token(&self, token_hash: &str) -> StoreResult<Option<DeviceAuth>>;
+
+    /// Every device of the organisation, oldest first.
+    async fn list_devices(&self, organisation_id: Uuid) -> StoreResult<Vec<DeviceInfo>>;
+
+    /// Revokes a device of the organisation: its token stops working at once.
+    async fn revoke_device(&self, organisation_id: Uuid, device_id: Uuid) -> StoreResult<()>;
+
+    /// The organisation's server-side device (for changes the server itself makes,
+    /// such as facility imports), created on first use. Returns its id and watermark.
+    async fn server_device(&self, organisation_id: Uuid) -> StoreResult<(Uuid, u64)>;
+
+    /// Applies a device's batch in one transaction (see [`crate::sync`] for the rules).
+    async fn push(
+        &self,
+        organisation_id: Uuid,
+        device_id: Uuid,
+        changes: &[Change],
+        policy: &PushPolicy,
+    ) -> StoreResult<PushResponse>;
+
+    /// The organisation's changes after `after`, in server order, at most `limit`
+    /// of them and about `max_bytes` of JSON (always at least one if any remain).
+    async fn pull(
+        &self,
+        organisation_id: Uuid,
+        after: u64,
+        limit: u32,
+        max_bytes: usize,
+    ) -> StoreResult<PullResponse>;
+
+    /// The current merged value of a field of a row of the organisation.
+    async fn field_value(
+        &self,
+        organisation_id: Uuid,
+        entity: &str,
+        row_id: Uuid,
+        field: &str,
+    ) -> StoreResult<Option<FieldValue>>;
+
+    /// Inserts or replaces a template.
+    async fn put_template(&self, template: &StoredTemplate) -> StoreResult<()>;
+
+    /// Every template, by id then version.
+    async fn list_templates(&self) -> StoreResult<Vec<TemplateSummary>>;
+
+    /// One template's JSON.
+    async fn template(&self, id: &str, version: &str) -> StoreResult<Option<serde_json::Value>>;
+}
+
+/// Opens the store the flags ask for: PostgreSQL when `database_url` is given,
+/// else the SQLite file `server.sqlite3` in `data_dir`. Migrates it to the latest schema.
+pub async fn open(
+    database_url: Option<&str>,
+    data_dir: &Path,
+) -> StoreResult<Arc<dyn ServerStore>> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PostgresStore::connect(url).await?))
+        }
+        Some(url) if url.starts_with("sqlite:") => {
+            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            Ok(Arc::new(SqliteStore::open(Path::new(path)).await?))
+        }
+        Some(other) => Err(StoreError::Backend(format!(
+            "unsupported --database-url {other:?}: use postgres://user@host:port/db, or leave it out to use SQLite in --data-dir"
+        ))),
+        None => {
+            std::fs::create_dir_all(data_dir).map_err(|e| {
+                StoreError::Backend(format!("cannot create data directory {}: {e}", data_dir.display()))
+            })?;
+            Ok(Arc::new(SqliteStore::open(&data_dir.join("server.sqlite3")).await?))
+        }
+    }
+}
+
+/// Parses a UUID read from the database.
+pub(crate) fn uuid_col(s: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(s)
+        .map_err(|e| StoreError::Backend(format!("stored id {s:?} is not a UUID: {e}")))
+}
+
+/// Parses a role read from the database.
+pub(crate) fn role_col(s: &str) -> StoreResult<Role> {
+    Role::parse(s).ok_or_else(|| StoreError::Backend(format!("stored role {s:?} is unknown")))
+}
+
+/// Parses an HLC read from the database.
+pub(crate) fn hlc_col(s: &str) -> StoreResult<Hlc> {
+    s.parse()
+        .map_err(|e| StoreError::Backend(format!("stored HLC: {e}")))
+}
+
+/// Parses an RFC 3339 time read from the database.
+pub(crate) fn time_col(s: &str) -> StoreResult<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| StoreError::Backend(format!("stored time {s:?}: {e}")))
+}
+
+/// Now, as stored (RFC 3339, UTC, microseconds).
+pub(crate) fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// The id of an organisation's server-side device (stable, derived from the organisation).
+pub fn server_device_id(organisation_id: Uuid) -> Uuid {
+    Uuid::new_v5(&organisation_id, b"fieldaudit-server-device")
+}
