@@ -12,9 +12,15 @@
 //!
 //! No Tauri, no HTTP server: the desktop shell, the CLI and tests all call this crate.
 
+pub mod attachments;
+pub mod audits;
 pub mod db;
 pub mod error;
+pub mod export;
+pub mod facilities;
+pub mod fees;
 pub mod import;
+pub mod model;
 pub mod store;
 
 pub use error::{CoreError, Result};

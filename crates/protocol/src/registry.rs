@@ -142,7 +142,6 @@ const ANSWER: &[FieldSpec] = &[
     f("item_id", Text),
     f("instance_id", Ref(EntityKind::RepeatInstance)),
     f("value", Json),
-    f("not_applicable", Bool),
     f("note", Text),
     f("deleted", Bool),
 ];

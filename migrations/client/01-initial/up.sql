@@ -97,7 +97,6 @@ CREATE TABLE answer (
     item_id         TEXT,
     instance_id     TEXT REFERENCES repeat_instance (id),
     value           TEXT,
-    not_applicable  INTEGER,
     note            TEXT,
     deleted         INTEGER
 ) STRICT;

@@ -1,0 +1,613 @@
+//! Audits: starting one, recording answers, repeat groups, findings and their
+//! corrective actions, and scores.
+//!
+//! Recording an answer re-evaluates the checklist it belongs to in the same
+//! transaction: every visible item whose answer fails raises (or updates) its
+//! finding, and a finding whose item no longer fails (answer changed, item hidden,
+//! repeat instance removed) is closed. Non-conformances get a corrective action with
+//! a due date from their severity. Scores are computed from the answers, never
+//! stored.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Days, NaiveDate, Utc};
+use fieldaudit_protocol::EntityKind;
+use fieldaudit_templates::{Section, Severity, Template};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::model::{self, Answer, Audit, ChecklistRef, CorrectiveAction, Finding, RepeatInstance};
+use crate::store::{select_rows, Writer};
+use crate::{CoreError, Result, Store};
+
+/// What is needed to start an audit.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NewAudit {
+    /// The facility audited.
+    pub facility_id: Uuid,
+    /// Checklists to include; each is pinned at the version given.
+    pub checklists: Vec<ChecklistRef>,
+    /// `initial`, `periodic`, `full_follow_up` or `partial_follow_up`.
+    pub audit_type: String,
+    /// `announced`, `semi_announced` or `unannounced`.
+    pub notice: String,
+    /// First day on site.
+    pub start_date: NaiveDate,
+    /// Last day on site (closing meeting), if known.
+    pub end_date: Option<NaiveDate>,
+    /// The audit team.
+    pub auditors: Vec<String>,
+}
+
+/// Days from the audit's closing meeting to the default corrective-action due date
+/// (DOMAIN.md; the fix deadlines are our judgement). `None`: no action by default.
+pub fn default_due_days(severity: Severity) -> Option<u64> {
+    match severity {
+        Severity::Critical => Some(30),
+        Severity::Major => Some(60),
+        Severity::Minor => Some(90),
+        Severity::Observation | Severity::GoodPractice => None,
+    }
+}
+
+/// Progress and conformance of one section (one instance of a repeat group).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SectionScore {
+    /// Template of the section.
+    pub template_id: String,
+    /// Section id.
+    pub section_id: String,
+    /// Section title (English).
+    pub title: String,
+    /// The repeat instance, for repeat groups.
+    pub instance_id: Option<Uuid>,
+    /// Visible items that take an answer.
+    pub items: u32,
+    /// Of those, answered.
+    pub answered: u32,
+    /// Answered items that have a pass/fail rule and are not N/A.
+    pub applicable: u32,
+    /// Of those, passing (or only an observation / good practice).
+    pub conforming: u32,
+}
+
+/// The computed score of an audit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuditScore {
+    /// Per section (and repeat instance).
+    pub sections: Vec<SectionScore>,
+    /// Visible answerable items in the audit.
+    pub items: u32,
+    /// Of those, answered.
+    pub answered: u32,
+    /// Items with a rule, answered, not N/A.
+    pub applicable: u32,
+    /// Of those, conforming.
+    pub conforming: u32,
+    /// `conforming / applicable` as a percentage, when anything is applicable.
+    pub conformance_percent: Option<f64>,
+    /// Open findings per severity.
+    pub open_findings: BTreeMap<String, u32>,
+    /// Indicative facility score after RBA's weights (200 × conforming/applicable −
+    /// 1 per minor, 4 per major, 20 per critical open finding). A secondary source:
+    /// show it labelled "indicative".
+    pub indicative_score: Option<f64>,
+    /// `green` (> 180), `yellow` (160–180) or `red` (< 160).
+    pub indicative_band: Option<String>,
+    /// Whether an open corrective action blocks production.
+    pub production_blocked: bool,
+}
+
+/// A finding with its corrective actions, for lists.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FindingWithActions {
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// Its corrective actions.
+    pub actions: Vec<CorrectiveAction>,
+}
+
+/// Edits to a corrective action; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct ActionUpdate {
+    pub root_cause: Option<String>,
+    pub corrective_action: Option<String>,
+    pub preventive_action: Option<String>,
+    pub owner: Option<String>,
+    pub due_date: Option<NaiveDate>,
+    pub evidence: Option<String>,
+    pub verification_method: Option<String>,
+    pub status: Option<String>,
+    pub production_blocking: Option<bool>,
+}
+
+fn template_of(checklist: &ChecklistRef) -> Result<&'static Template> {
+    fieldaudit_templates::builtin_template(&checklist.template_id, checklist.version)
+        .ok_or_else(|| CoreError::not_found("template", format!("{}@{}", checklist.template_id, checklist.version)))
+}
+
+fn decode_all<T: serde::de::DeserializeOwned>(rows: Vec<serde_json::Map<String, Value>>) -> Result<Vec<T>> {
+    rows.into_iter()
+        .map(|r| serde_json::from_value(Value::Object(r)).map_err(|e| CoreError::Corrupt { entity: "row".into(), field: "*".into(), reason: e.to_string() }))
+        .collect()
+}
+
+impl Store {
+    /// Starts an audit of a facility with the given checklists.
+    pub fn start_audit(&mut self, new: &NewAudit) -> Result<Uuid> {
+        if new.checklists.is_empty() {
+            return Err(CoreError::Invalid("choose at least one checklist for the audit".into()));
+        }
+        for c in &new.checklists {
+            template_of(c)?;
+        }
+        if let Some(end) = new.end_date {
+            if end < new.start_date {
+                return Err(CoreError::Invalid(format!("the end date {end} is before the start date {}", new.start_date)));
+            }
+        }
+        let id = Uuid::now_v7();
+        self.write(|w| {
+            if !w.exists(EntityKind::Facility, new.facility_id)? {
+                return Err(CoreError::not_found("facility", new.facility_id));
+            }
+            w.set(
+                EntityKind::Audit,
+                id,
+                &[
+                    ("facility_id", json!(new.facility_id.to_string())),
+                    ("checklists", json!(new.checklists)),
+                    ("audit_type", json!(new.audit_type)),
+                    ("notice", json!(new.notice)),
+                    ("start_date", json!(new.start_date.to_string())),
+                    ("end_date", json!(new.end_date.map(|d| d.to_string()))),
+                    ("auditors", json!(new.auditors)),
+                    ("status", json!("draft")),
+                    ("deleted", json!(false)),
+                ],
+            )?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// One audit.
+    pub fn audit(&self, id: Uuid) -> Result<Audit> {
+        self.get(EntityKind::Audit, id)?.ok_or_else(|| CoreError::not_found("audit", id))
+    }
+
+    /// Audits, newest first, optionally of one facility.
+    pub fn audits(&self, facility: Option<Uuid>) -> Result<Vec<Audit>> {
+        let rows = match facility {
+            Some(f) => select_rows(self.conn(), EntityKind::Audit, "coalesce(deleted, 0) = 0 AND facility_id = ?1 ORDER BY start_date DESC, id DESC", [f.to_string()])?,
+            None => select_rows(self.conn(), EntityKind::Audit, "coalesce(deleted, 0) = 0 ORDER BY start_date DESC, id DESC", [])?,
+        };
+        decode_all(rows)
+    }
+
+    /// Records the answer to an item (a value valid for the item's type, `"na"` where
+    /// allowed, or `null` to clear it) and updates the audit's findings.
+    pub fn record_answer(
+        &mut self,
+        audit_id: Uuid,
+        template_id: &str,
+        item_id: &str,
+        instance_id: Option<Uuid>,
+        value: Value,
+    ) -> Result<Uuid> {
+        let (audit, template) = self.audit_template(audit_id, template_id)?;
+        let (section, item) = template.item(item_id).ok_or_else(|| {
+            CoreError::Invalid(format!("checklist {template_id} has no item {item_id:?}; see `fieldaudit template show {template_id}` for item ids"))
+        })?;
+        check_instance_matches(section, instance_id)?;
+        if !value.is_null() {
+            item.validate_answer(&value).map_err(|e| CoreError::Invalid(format!("{item_id}: {e}")))?;
+        }
+        let id = model::answer_id(audit_id, template_id, item_id, instance_id);
+        self.write(|w| {
+            if let Some(instance) = instance_id {
+                check_instance(w, instance, audit_id, template_id, &section.id)?;
+            }
+            w.set(EntityKind::Answer, id, &answer_fields(audit_id, template_id, item_id, instance_id, &[("value", value)]))?;
+            reconcile_findings(w, &audit, template)?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// Sets (or clears, with an empty string) the note on an item's answer.
+    pub fn set_answer_note(&mut self, audit_id: Uuid, template_id: &str, item_id: &str, instance_id: Option<Uuid>, note: &str) -> Result<Uuid> {
+        let (_, template) = self.audit_template(audit_id, template_id)?;
+        let (section, _) = template
+            .item(item_id)
+            .ok_or_else(|| CoreError::Invalid(format!("checklist {template_id} has no item {item_id:?}")))?;
+        check_instance_matches(section, instance_id)?;
+        let id = model::answer_id(audit_id, template_id, item_id, instance_id);
+        let note = if note.trim().is_empty() { Value::Null } else { json!(note) };
+        self.write(|w| {
+            w.set(EntityKind::Answer, id, &answer_fields(audit_id, template_id, item_id, instance_id, &[("note", note)]))?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// Answers of an audit (not cleared ones).
+    pub fn answers(&self, audit_id: Uuid) -> Result<Vec<Answer>> {
+        decode_all(select_rows(self.conn(), EntityKind::Answer, "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY template_id, item_id", [audit_id.to_string()])?)
+    }
+
+    /// Adds an instance of a repeat group (e.g. another dormitory building).
+    pub fn add_repeat_instance(&mut self, audit_id: Uuid, template_id: &str, section_id: &str, label: &str) -> Result<Uuid> {
+        let (audit, template) = self.audit_template(audit_id, template_id)?;
+        let section = template
+            .section(section_id)
+            .ok_or_else(|| CoreError::Invalid(format!("checklist {template_id} has no section {section_id:?}")))?;
+        let spec = section
+            .repeat
+            .as_ref()
+            .ok_or_else(|| CoreError::Invalid(format!("section {section_id} is not a repeat group; it is filled once per audit")))?;
+        let existing = self.repeat_instances(audit_id)?;
+        let count = existing.iter().filter(|i| i.template_id.as_deref() == Some(template_id) && i.group_id.as_deref() == Some(section_id)).count();
+        if spec.max.is_some_and(|max| count as u32 >= max) {
+            return Err(CoreError::Invalid(format!("section {section_id} allows at most {} instances", spec.max.unwrap_or_default())));
+        }
+        let label = if label.trim().is_empty() { format!("{} {}", spec.label.en(), count + 1) } else { label.trim().to_owned() };
+        let id = Uuid::now_v7();
+        self.write(|w| {
+            w.set(
+                EntityKind::RepeatInstance,
+                id,
+                &[
+                    ("audit_id", json!(audit_id.to_string())),
+                    ("template_id", json!(template_id)),
+                    ("group_id", json!(section_id)),
+                    ("label", json!(label)),
+                    ("position", json!(count as i64 + 1)),
+                    ("deleted", json!(false)),
+                ],
+            )?;
+            reconcile_findings(w, &audit, template)
+        })?;
+        Ok(id)
+    }
+
+    /// Removes a repeat instance (a tombstone); its findings close.
+    pub fn remove_repeat_instance(&mut self, instance_id: Uuid) -> Result<()> {
+        let inst: RepeatInstance = self.get(EntityKind::RepeatInstance, instance_id)?.ok_or_else(|| CoreError::not_found("repeat instance", instance_id))?;
+        let audit_id = inst.audit_id.ok_or_else(|| CoreError::not_found("audit of repeat instance", instance_id))?;
+        let template_id = inst.template_id.unwrap_or_default();
+        let (audit, template) = self.audit_template(audit_id, &template_id)?;
+        self.write(|w| {
+            w.set(EntityKind::RepeatInstance, instance_id, &[("deleted", json!(true))])?;
+            reconcile_findings(w, &audit, template)
+        })
+    }
+
+    /// Live repeat instances of an audit, in order.
+    pub fn repeat_instances(&self, audit_id: Uuid) -> Result<Vec<RepeatInstance>> {
+        decode_all(select_rows(self.conn(), EntityKind::RepeatInstance, "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY template_id, group_id, position, id", [audit_id.to_string()])?)
+    }
+
+    /// Raises a finding by hand (not tied to an item).
+    pub fn raise_finding(&mut self, audit_id: Uuid, severity: Severity, title: &str, description: &str) -> Result<Uuid> {
+        let audit = self.audit(audit_id)?;
+        if title.trim().is_empty() {
+            return Err(CoreError::Invalid("a finding needs a title that says what was found".into()));
+        }
+        let id = Uuid::now_v7();
+        self.write(|w| {
+            w.set(
+                EntityKind::Finding,
+                id,
+                &[
+                    ("audit_id", json!(audit_id.to_string())),
+                    ("origin", json!("manual")),
+                    ("severity", json!(severity.as_str())),
+                    ("title", json!(title.trim())),
+                    ("description", json!(description)),
+                    ("status", json!("open")),
+                    ("deleted", json!(false)),
+                ],
+            )?;
+            ensure_default_action(w, &audit, id, severity)
+        })?;
+        Ok(id)
+    }
+
+    /// Findings of an audit, most severe first, each with its corrective actions.
+    pub fn findings(&self, audit_id: Uuid) -> Result<Vec<FindingWithActions>> {
+        let findings: Vec<Finding> =
+            decode_all(select_rows(self.conn(), EntityKind::Finding, "audit_id = ?1 AND coalesce(deleted, 0) = 0", [audit_id.to_string()])?)?;
+        let actions: Vec<CorrectiveAction> = decode_all(select_rows(
+            self.conn(),
+            EntityKind::CorrectiveAction,
+            "coalesce(deleted, 0) = 0 AND finding_id IN (SELECT id FROM finding WHERE audit_id = ?1) ORDER BY id",
+            [audit_id.to_string()],
+        )?)?;
+        let mut out: Vec<FindingWithActions> = findings
+            .into_iter()
+            .map(|f| {
+                let mine = actions.iter().filter(|a| a.finding_id == Some(f.id)).cloned().collect();
+                FindingWithActions { finding: f, actions: mine }
+            })
+            .collect();
+        let rank = |f: &Finding| {
+            let sev = f.severity.as_deref().and_then(|s| s.parse::<Severity>().ok());
+            (f.status.as_deref() != Some("open"), std::cmp::Reverse(sev), f.id)
+        };
+        out.sort_by_key(|f| rank(&f.finding));
+        Ok(out)
+    }
+
+    /// Edits a corrective action.
+    pub fn update_action(&mut self, action_id: Uuid, update: &ActionUpdate) -> Result<()> {
+        if self.get::<CorrectiveAction>(EntityKind::CorrectiveAction, action_id)?.is_none() {
+            return Err(CoreError::not_found("corrective action", action_id));
+        }
+        let text = |v: &Option<String>| v.as_ref().map(|s| if s.trim().is_empty() { Value::Null } else { json!(s) });
+        let mut fields: Vec<(&str, Value)> = Vec::new();
+        let texts = [
+            ("root_cause", &update.root_cause),
+            ("corrective_action", &update.corrective_action),
+            ("preventive_action", &update.preventive_action),
+            ("owner", &update.owner),
+            ("evidence", &update.evidence),
+            ("verification_method", &update.verification_method),
+            ("status", &update.status),
+        ];
+        for (name, value) in texts {
+            if let Some(v) = text(value) {
+                fields.push((name, v));
+            }
+        }
+        if let Some(d) = update.due_date {
+            fields.push(("due_date", json!(d.to_string())));
+        }
+        if let Some(b) = update.production_blocking {
+            fields.push(("production_blocking", json!(b)));
+        }
+        self.write(|w| w.set(EntityKind::CorrectiveAction, action_id, &fields).map(|_| ()))
+    }
+
+    /// Marks an audit submitted for review.
+    pub fn submit_audit(&mut self, audit_id: Uuid) -> Result<()> {
+        self.audit(audit_id)?;
+        self.write(|w| w.set(EntityKind::Audit, audit_id, &[("status", json!("submitted"))]).map(|_| ()))
+    }
+
+    /// Progress, conformance and the indicative score of an audit.
+    pub fn score(&self, audit_id: Uuid) -> Result<AuditScore> {
+        let audit = self.audit(audit_id)?;
+        let answers = self.answers(audit_id)?;
+        let instances = self.repeat_instances(audit_id)?;
+        let today = audit_day(&audit);
+        let mut sections = Vec::new();
+        for checklist in audit.checklists.clone().unwrap_or_default() {
+            let template = template_of(&checklist)?;
+            let view = AnswerView::new(&answers, &checklist.template_id);
+            for section in &template.sections {
+                let scopes: Vec<Option<Uuid>> = if section.repeat.is_some() {
+                    instances.iter().filter(|i| i.template_id.as_deref() == Some(&checklist.template_id) && i.group_id.as_deref() == Some(&section.id)).map(|i| Some(i.id)).collect()
+                } else {
+                    vec![None]
+                };
+                for scope in scopes {
+                    let answer_of = |id: &str| view.lookup(template, id, scope);
+                    if !template.is_section_visible(&section.id, &answer_of) {
+                        continue;
+                    }
+                    let mut s = SectionScore {
+                        template_id: checklist.template_id.clone(),
+                        section_id: section.id.clone(),
+                        title: section.title.en().to_owned(),
+                        instance_id: scope,
+                        items: 0,
+                        answered: 0,
+                        applicable: 0,
+                        conforming: 0,
+                    };
+                    for item in &section.items {
+                        if item.compute.is_some() || !template.is_visible(&item.id, &answer_of) {
+                            continue;
+                        }
+                        s.items += 1;
+                        let Some(value) = answer_of(&item.id) else { continue };
+                        s.answered += 1;
+                        let na = value.as_str() == Some(fieldaudit_templates::NOT_APPLICABLE);
+                        if item.max_severity().is_some_and(Severity::is_non_conformance) && !na {
+                            s.applicable += 1;
+                            let failed = template.evaluate_item(&item.id, &answer_of, today).is_some_and(Severity::is_non_conformance);
+                            if !failed {
+                                s.conforming += 1;
+                            }
+                        }
+                    }
+                    sections.push(s);
+                }
+            }
+        }
+        let sum = |f: fn(&SectionScore) -> u32| sections.iter().map(f).sum::<u32>();
+        let (items, answered, applicable, conforming) = (sum(|s| s.items), sum(|s| s.answered), sum(|s| s.applicable), sum(|s| s.conforming));
+        let findings = self.findings(audit_id)?;
+        let mut open_findings = BTreeMap::new();
+        let mut penalty = 0.0;
+        let mut production_blocked = false;
+        for f in findings.iter().filter(|f| f.finding.status.as_deref() == Some("open")) {
+            let sev = f.finding.severity.clone().unwrap_or_default();
+            *open_findings.entry(sev.clone()).or_insert(0) += 1;
+            penalty += match sev.as_str() {
+                "critical" => 20.0,
+                "major" => 4.0,
+                "minor" => 1.0,
+                _ => 0.0,
+            };
+            production_blocked |= f.actions.iter().any(|a| {
+                a.production_blocking == Some(true) && !matches!(a.status.as_deref(), Some("done" | "verified"))
+            });
+        }
+        let conformance_percent = (applicable > 0).then(|| 100.0 * conforming as f64 / applicable as f64);
+        let indicative_score = (applicable > 0).then(|| 200.0 * conforming as f64 / applicable as f64 - penalty);
+        let indicative_band = indicative_score.map(|s| {
+            if s > 180.0 { "green" } else if s >= 160.0 { "yellow" } else { "red" }.to_owned()
+        });
+        Ok(AuditScore { sections, items, answered, applicable, conforming, conformance_percent, open_findings, indicative_score, indicative_band, production_blocked })
+    }
+
+    fn audit_template(&self, audit_id: Uuid, template_id: &str) -> Result<(Audit, &'static Template)> {
+        let audit = self.audit(audit_id)?;
+        let checklist = audit
+            .checklists
+            .iter()
+            .flatten()
+            .find(|c| c.template_id == template_id)
+            .ok_or_else(|| CoreError::Invalid(format!("audit {audit_id} does not include checklist {template_id:?}")))?;
+        let template = template_of(checklist)?;
+        Ok((audit, template))
+    }
+}
+
+fn check_instance_matches(section: &Section, instance_id: Option<Uuid>) -> Result<()> {
+    match (section.repeat.is_some(), instance_id) {
+        (true, None) => Err(CoreError::Invalid(format!(
+            "section {} repeats (e.g. per building); say which instance the answer is for",
+            section.id
+        ))),
+        (false, Some(_)) => Err(CoreError::Invalid(format!("section {} does not repeat; answer it without an instance", section.id))),
+        _ => Ok(()),
+    }
+}
+
+fn check_instance(w: &Writer<'_>, instance: Uuid, audit_id: Uuid, template_id: &str, section_id: &str) -> Result<()> {
+    let row = crate::store::select_rows(w.conn(), EntityKind::RepeatInstance, "id = ?1 AND coalesce(deleted, 0) = 0", [instance.to_string()])?;
+    let ok = row.first().is_some_and(|r| {
+        r["audit_id"] == json!(audit_id.to_string()) && r["template_id"] == json!(template_id) && r["group_id"] == json!(section_id)
+    });
+    if ok { Ok(()) } else { Err(CoreError::not_found("repeat instance of this section", instance)) }
+}
+
+fn answer_fields<'a>(audit_id: Uuid, template_id: &str, item_id: &str, instance_id: Option<Uuid>, extra: &[(&'a str, Value)]) -> Vec<(&'a str, Value)> {
+    let mut fields = vec![
+        ("audit_id", json!(audit_id.to_string())),
+        ("template_id", json!(template_id)),
+        ("item_id", json!(item_id)),
+        ("instance_id", json!(instance_id.map(|i| i.to_string()))),
+        ("deleted", json!(false)),
+    ];
+    fields.extend(extra.iter().cloned());
+    fields
+}
+
+/// The day date rules are judged on: the audit's first day (so a report reads the
+/// same later), or today when it has none.
+fn audit_day(audit: &Audit) -> NaiveDate {
+    audit.start_date.as_deref().and_then(fieldaudit_templates::parse_date).unwrap_or_else(|| Utc::now().date_naive())
+}
+
+/// Answers of one checklist, by (instance, item).
+struct AnswerView {
+    values: HashMap<(Option<Uuid>, String), Value>,
+}
+
+impl AnswerView {
+    fn new(answers: &[Answer], template_id: &str) -> Self {
+        let values = answers
+            .iter()
+            .filter(|a| a.template_id.as_deref() == Some(template_id))
+            .filter_map(|a| Some(((a.instance_id, a.item_id.clone()?), a.value.clone().filter(|v| !v.is_null())?)))
+            .collect();
+        AnswerView { values }
+    }
+
+    /// An item's answer as seen from `scope`: items of repeat sections are read in
+    /// the same instance, other items at audit level.
+    fn lookup(&self, template: &Template, item_id: &str, scope: Option<Uuid>) -> Option<Value> {
+        let (section, _) = template.item(item_id)?;
+        let instance = if section.repeat.is_some() { scope } else { None };
+        self.values.get(&(instance, item_id.to_owned())).cloned()
+    }
+}
+
+/// Brings the item findings of one checklist in line with its answers: raises or
+/// updates the findings of failing visible items, closes the rest.
+fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) -> Result<()> {
+    let audit_id = audit.id;
+    let answers: Vec<Answer> = decode_all(select_rows(w.conn(), EntityKind::Answer, "audit_id = ?1 AND template_id = ?2 AND coalesce(deleted, 0) = 0", (audit_id.to_string(), &template.id))?)?;
+    let instances: Vec<RepeatInstance> = decode_all(select_rows(w.conn(), EntityKind::RepeatInstance, "audit_id = ?1 AND template_id = ?2 AND coalesce(deleted, 0) = 0", (audit_id.to_string(), &template.id))?)?;
+    let existing: Vec<Finding> = decode_all(select_rows(w.conn(), EntityKind::Finding, "audit_id = ?1 AND template_id = ?2 AND origin = 'item'", (audit_id.to_string(), &template.id))?)?;
+    let view = AnswerView::new(&answers, &template.id);
+    let today = audit_day(audit);
+
+    let mut failing: Vec<(Option<Uuid>, &str, String, Severity)> = Vec::new();
+    for section in &template.sections {
+        let scopes: Vec<Option<Uuid>> = if section.repeat.is_some() {
+            instances.iter().filter(|i| i.group_id.as_deref() == Some(&section.id)).map(|i| Some(i.id)).collect()
+        } else {
+            vec![None]
+        };
+        for scope in scopes {
+            let answer_of = |id: &str| view.lookup(template, id, scope);
+            for item in &section.items {
+                if let Some(sev) = template.evaluate_item(&item.id, &answer_of, today) {
+                    failing.push((scope, &item.id, item.text.en().to_owned(), sev));
+                }
+            }
+        }
+    }
+
+    let mut open_ids = Vec::with_capacity(failing.len());
+    for (scope, item_id, title, severity) in failing {
+        let id = model::item_finding_id(audit_id, &template.id, item_id, scope);
+        open_ids.push(id);
+        let before = existing.iter().find(|f| f.id == id);
+        let reopened = before.is_none_or(|f| f.status.as_deref() != Some("open") || model::is_deleted(f.deleted));
+        w.set(
+            EntityKind::Finding,
+            id,
+            &[
+                ("audit_id", json!(audit_id.to_string())),
+                ("template_id", json!(template.id)),
+                ("item_id", json!(item_id)),
+                ("instance_id", json!(scope.map(|s| s.to_string()))),
+                ("origin", json!("item")),
+                ("severity", json!(severity.as_str())),
+                ("title", json!(title)),
+                ("status", json!("open")),
+                ("deleted", json!(false)),
+            ],
+        )?;
+        if reopened {
+            ensure_default_action(w, audit, id, severity)?;
+        }
+    }
+    for f in existing.iter().filter(|f| !open_ids.contains(&f.id) && f.status.as_deref() == Some("open")) {
+        w.set(EntityKind::Finding, f.id, &[("status", json!("closed"))])?;
+    }
+    Ok(())
+}
+
+/// Creates the finding's corrective action, due by its severity's deadline, unless
+/// it already has one.
+fn ensure_default_action(w: &mut Writer<'_>, audit: &Audit, finding_id: Uuid, severity: Severity) -> Result<()> {
+    let Some(days) = default_due_days(severity) else { return Ok(()) };
+    let action_id = model::default_action_id(finding_id);
+    if w.exists(EntityKind::CorrectiveAction, action_id)? {
+        return Ok(());
+    }
+    let closing = audit.end_date.as_deref().and_then(fieldaudit_templates::parse_date).unwrap_or_else(|| audit_day(audit));
+    let due = closing.checked_add_days(Days::new(days)).unwrap_or(closing);
+    w.set(
+        EntityKind::CorrectiveAction,
+        action_id,
+        &[
+            ("finding_id", json!(finding_id.to_string())),
+            ("due_date", json!(due.to_string())),
+            ("status", json!("open")),
+            ("production_blocking", json!(severity == Severity::Critical)),
+            ("deleted", json!(false)),
+        ],
+    )?;
+    Ok(())
+}
