@@ -136,3 +136,7 @@ pub fn builtin_latest(id: &str) -> Option<&'static Template> {
         .filter(|t| t.id == id)
         .max_by_key(|t| t.version)
 }
+
+#[cfg(test)]
+#[path = "builtin_tests.rs"]
+mod builtin_tests;
