@@ -140,3 +140,6 @@ pub fn builtin_latest(id: &str) -> Option<&'static Template> {
 #[cfg(test)]
 #[path = "builtin_tests.rs"]
 mod builtin_tests;
+
+#[cfg(test)]
+mod test_fixture;

@@ -375,3 +375,287 @@ impl Template {
         item.evaluate(&value, today)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::test_fixture::sample;
+
+    fn answers(pairs: &[(&str, Value)]) -> impl Fn(&str) -> Option<Value> {
+        let map: HashMap<String, Value> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        move |id: &str| map.get(id).cloned()
+    }
+
+    fn today() -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default()
+    }
+
+    #[test]
+    fn item_lookup() {
+        let t = sample();
+        let (section, item) = t.item("building.bunks").expect("item");
+        assert_eq!(section.id, "building");
+        assert_eq!(item.answer, AnswerType::YesNo);
+        assert!(t.item("building").is_none());
+        assert_eq!(t.items().count(), 15);
+        assert_eq!(
+            t.item("site.blocked")
+                .and_then(|(_, i)| i.option("blocked"))
+                .map(|o| o.severity),
+            Some(Some(Severity::Critical))
+        );
+        assert_eq!(
+            t.item("site.hours").and_then(|(_, i)| i.max_severity()),
+            Some(Severity::Critical)
+        );
+        assert_eq!(
+            t.item("site.workers").and_then(|(_, i)| i.max_severity()),
+            None
+        );
+    }
+
+    #[test]
+    fn unconditional_items_are_visible_and_unknown_ones_are_not() {
+        let t = sample();
+        let none = answers(&[]);
+        assert!(t.is_visible("site.exit_locked", &none));
+        assert!(!t.is_visible("site.nope", &none));
+    }
+
+    #[test]
+    fn equals_condition() {
+        let t = sample();
+        assert!(t.is_visible("site.last_drill", &answers(&[("site.plan", json!("yes"))])));
+        assert!(!t.is_visible("site.last_drill", &answers(&[("site.plan", json!("no"))])));
+        assert!(!t.is_visible("site.last_drill", &answers(&[("site.plan", json!("na"))])));
+        assert!(
+            !t.is_visible("site.last_drill", &answers(&[])),
+            "unanswered hides"
+        );
+    }
+
+    #[test]
+    fn any_of_condition() {
+        let t = sample();
+        assert!(t.is_visible(
+            "site.blocked_where",
+            &answers(&[("site.blocked", json!("partly"))])
+        ));
+        assert!(t.is_visible(
+            "site.blocked_where",
+            &answers(&[("site.blocked", json!("blocked"))])
+        ));
+        assert!(!t.is_visible(
+            "site.blocked_where",
+            &answers(&[("site.blocked", json!("clear"))])
+        ));
+    }
+
+    #[test]
+    fn number_condition_is_strict() {
+        let t = sample();
+        let shown = |n: Value| {
+            t.is_visible(
+                "building.bunks",
+                &answers(&[("site.dorms", json!("yes")), ("building.residents", n)]),
+            )
+        };
+        assert!(shown(json!(1)));
+        assert!(!shown(json!(0)));
+        assert!(!shown(json!("5")));
+    }
+
+    #[test]
+    fn section_condition_hides_all_its_items() {
+        let t = sample();
+        let no = answers(&[
+            ("site.dorms", json!("no")),
+            ("building.residents", json!(40)),
+        ]);
+        assert!(!t.is_section_visible("building", &no));
+        assert!(!t.is_visible("building.area", &no));
+        assert!(
+            !t.is_visible("building.bunks", &no),
+            "hidden with its section even though its own condition holds"
+        );
+        let yes = answers(&[("site.dorms", json!("yes"))]);
+        assert!(t.is_section_visible("building", &yes));
+        assert!(t.is_visible("building.area", &yes));
+        assert!(t.is_section_visible("site", &answers(&[])));
+        assert!(!t.is_section_visible("nope", &yes));
+    }
+
+    #[test]
+    fn hidden_items_do_not_reveal_their_dependants() {
+        // building.followup ← building.bunks ← building.residents > 0 (and the section's site.dorms).
+        let src = format!(
+            "{}\n[[sections.items]]\nid = \"building.followup\"\ntext.en = \"F\"\nanswer = \"yes_no\"\nshow_if = {{ item = \"building.bunks\", equals = \"yes\" }}\n",
+            crate::test_fixture::SAMPLE
+        );
+        let t = Template::parse_toml(&src, "x.toml").expect("parses");
+        let stale = answers(&[
+            ("site.dorms", json!("yes")),
+            ("building.residents", json!(0)),
+            ("building.bunks", json!("yes")),
+        ]);
+        assert!(!t.is_visible("building.bunks", &stale));
+        assert!(
+            !t.is_visible("building.followup", &stale),
+            "a stale answer on a hidden item reveals nothing"
+        );
+        let live = answers(&[
+            ("site.dorms", json!("yes")),
+            ("building.residents", json!(3)),
+            ("building.bunks", json!("yes")),
+        ]);
+        assert!(t.is_visible("building.followup", &live));
+    }
+
+    #[test]
+    fn multiple_choice_condition_matches_any_chosen() {
+        let c = Condition {
+            item: "x".into(),
+            test: ConditionTest::Equals("b".into()),
+        };
+        assert!(c.matches(&json!(["a", "b"])));
+        assert!(!c.matches(&json!(["a"])));
+        assert!(!c.matches(&json!(null)));
+        let c = Condition {
+            item: "x".into(),
+            test: ConditionTest::AnyOf(vec!["c".into(), "b".into()]),
+        };
+        assert!(c.matches(&json!(["b"])));
+        assert!(c.matches(&json!("c")));
+        assert!(!c.matches(&json!("a")));
+    }
+
+    #[test]
+    fn hand_built_cycle_does_not_hang() {
+        let mut t = sample();
+        // Make site.plan depend on site.last_drill, which depends on site.plan.
+        if let Some(item) = t.sections[0].items.iter_mut().find(|i| i.id == "site.plan") {
+            item.show_if = Some(Condition {
+                item: "site.last_drill".into(),
+                test: ConditionTest::Equals("2026-01-01".into()),
+            });
+        }
+        assert!(!t.is_visible("site.last_drill", &answers(&[("site.plan", json!("yes"))])));
+    }
+
+    #[test]
+    fn compute_ratio() {
+        let t = sample();
+        let a = answers(&[
+            ("building.area", json!(90)),
+            ("building.residents", json!(60)),
+        ]);
+        assert_eq!(t.compute("building.per_person", &a), Some(json!(1.5)));
+        assert_eq!(
+            t.compute(
+                "building.per_person",
+                &answers(&[("building.area", json!(90))])
+            ),
+            None
+        );
+        assert_eq!(
+            t.compute(
+                "building.per_person",
+                &answers(&[
+                    ("building.area", json!(90)),
+                    ("building.residents", json!(0))
+                ])
+            ),
+            None,
+            "division by zero has no value"
+        );
+        assert_eq!(t.compute("building.area", &a), None, "not a computed item");
+        assert_eq!(t.compute("nope", &a), None);
+    }
+
+    #[test]
+    fn evaluate_item_respects_visibility_and_computation() {
+        let t = sample();
+        let cramped = answers(&[
+            ("site.dorms", json!("yes")),
+            ("building.area", json!(90)),
+            ("building.residents", json!(60)),
+        ]);
+        assert_eq!(
+            t.evaluate_item("building.per_person", &cramped, today()),
+            Some(Severity::Major)
+        );
+        let roomy = answers(&[
+            ("site.dorms", json!("yes")),
+            ("building.area", json!(120)),
+            ("building.residents", json!(60)),
+        ]);
+        assert_eq!(
+            t.evaluate_item("building.per_person", &roomy, today()),
+            None,
+            "exactly 2 m² passes"
+        );
+        let no_dorms = answers(&[
+            ("site.dorms", json!("no")),
+            ("building.area", json!(90)),
+            ("building.residents", json!(60)),
+        ]);
+        assert_eq!(
+            t.evaluate_item("building.per_person", &no_dorms, today()),
+            None,
+            "hidden section raises nothing"
+        );
+        // A stale answer on a hidden item raises nothing.
+        let stale = answers(&[
+            ("site.plan", json!("no")),
+            ("site.last_drill", json!("2020-01-01")),
+        ]);
+        assert_eq!(t.evaluate_item("site.last_drill", &stale, today()), None);
+        let shown = answers(&[
+            ("site.plan", json!("yes")),
+            ("site.last_drill", json!("2020-01-01")),
+        ]);
+        assert_eq!(
+            t.evaluate_item("site.last_drill", &shown, today()),
+            Some(Severity::Major)
+        );
+        assert_eq!(
+            t.evaluate_item(
+                "site.exit_locked",
+                &answers(&[("site.exit_locked", json!("yes"))]),
+                today()
+            ),
+            Some(Severity::Critical)
+        );
+        assert_eq!(
+            t.evaluate_item("site.exit_locked", &answers(&[]), today()),
+            None,
+            "unanswered"
+        );
+    }
+
+    #[test]
+    fn serialises_for_the_ui() {
+        let t = sample();
+        let v = serde_json::to_value(&t).unwrap_or_default();
+        assert_eq!(v["id"], json!("sample"));
+        assert_eq!(
+            v["sections"][0]["items"][0]["answer"],
+            json!({"type": "yes_no"})
+        );
+        assert_eq!(
+            v["sections"][0]["items"][0]["fail"][0],
+            json!({"when": {"answer": "yes"}, "severity": "critical"})
+        );
+        assert_eq!(
+            v["sections"][1]["repeat"],
+            json!({"label": {"en": "Building"}, "min": 1, "max": 5})
+        );
+    }
+}
