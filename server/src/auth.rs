@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn passwords_verify_only_against_their_hash() {
-        let h = hash_password("correct horse").unwrap();
+        let h = hash_password("correct horse").expect("hash");
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong horse", &h));

@@ -71,9 +71,10 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state);
-    api.layer(middleware::from_fn(json_errors))
-        .layer(RequestDecompressionLayer::new())
+    api.layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
+        // Outside the (de)compression layers, so their own refusals become JSON too.
+        .layer(middleware::from_fn(json_errors))
         .layer(CatchPanicLayer::custom(|_| {
             ApiFailure::internal("a request handler panicked").into_response()
         }))

@@ -271,22 +271,14 @@ async fn push_tx(
         );
     }
     let winners = sync::winning_writes(&decision.accepted, device_id, &current);
-    let (we, wr, wf, wv, wh): (
-        Vec<String>,
-        Vec<String>,
-        Vec<String>,
-        Vec<String>,
-        Vec<String>,
-    ) = (
-        winners.iter().map(|o| o.change.entity.clone()).collect(),
-        winners
-            .iter()
-            .map(|o| o.change.row_id.to_string())
-            .collect(),
-        winners.iter().map(|o| o.change.field.clone()).collect(),
-        winners.iter().map(|o| o.change.value.to_string()).collect(),
-        winners.iter().map(|o| o.change.hlc.to_string()).collect(),
-    );
+    let column = |f: fn(&sync::ValidOp<'_>) -> String| -> Vec<String> {
+        winners.iter().map(|o| f(o)).collect()
+    };
+    let we = column(|o| o.change.entity.clone());
+    let wr = column(|o| o.change.row_id.to_string());
+    let wf = column(|o| o.change.field.clone());
+    let wv = column(|o| o.change.value.to_string());
+    let wh = column(|o| o.change.hlc.to_string());
     tx.execute(
         "INSERT INTO field_state (organisation_id, entity, row_id, field, value, hlc, device_id)
          SELECT $1, e, r, f, v, h, $2 FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(e, r, f, v, h)
