@@ -352,6 +352,13 @@ fn condition(raw: RawCondition, what: &str) -> Result<Condition, String> {
         ));
     }
     let test = tests.remove(0);
+    if let ConditionTest::Above(n) | ConditionTest::Below(n) = test {
+        if !n.is_finite() {
+            return Err(format!(
+                "`{what}` must compare with a finite number, not {n}"
+            ));
+        }
+    }
     Ok(Condition {
         item: raw.item,
         test,
@@ -363,6 +370,18 @@ const ANSWER_TYPES: &str = "yes_no, number, date, text, choice, photo";
 fn build_item(raw: RawItem, confidential: bool) -> Result<Item, String> {
     if !is_item_id(&raw.id) {
         return Err("item id must be lowercase letters, digits and `_`, in parts separated by `.`, each part starting with a letter".into());
+    }
+    let numbers = [("min", raw.min), ("max", raw.max)];
+    let rule_numbers = raw
+        .fail
+        .iter()
+        .flat_map(|r| [("fail.above", r.above), ("fail.below", r.below)]);
+    if let Some((key, n)) = numbers
+        .into_iter()
+        .chain(rule_numbers)
+        .find_map(|(k, n)| n.filter(|n| !n.is_finite()).map(|n| (k, n)))
+    {
+        return Err(format!("`{key}` must be a finite number, not {n}"));
     }
     let kind = raw.answer.as_str();
     if !matches!(

@@ -610,3 +610,25 @@ fn garbage_input_is_an_error_not_a_panic() {
         assert!(Template::parse_toml(src, FILE).is_err(), "{src:?}");
     }
 }
+
+#[test]
+fn numbers_must_be_finite() {
+    let e = err(&one_section(&item(
+        "id = \"a\"\ntext.en = \"A\"\nanswer = \"number\"\nmax = inf",
+    )));
+    item_err(&e, "a", "`max` must be a finite number, not inf");
+    let e = err(&one_section(&item(
+        "id = \"a\"\ntext.en = \"A\"\nanswer = \"number\"\nfail = [{ below = nan, severity = \"major\" }]",
+    )));
+    item_err(&e, "a", "`fail.below` must be a finite number, not NaN");
+    let e = err(&one_section(&format!(
+        "{}{}",
+        item("id = \"a\"\ntext.en = \"A\"\nanswer = \"number\""),
+        yes_no("b", "show_if = { item = \"a\", above = -inf }")
+    )));
+    item_err(
+        &e,
+        "b",
+        "`show_if` must compare with a finite number, not -inf",
+    );
+}
