@@ -1,1 +1,68 @@
-fn main() {}
+//! `fieldaudit`: the command line over fieldaudit-core, for admins, scripts and tests.
+//!
+//! Every command works on a data directory (`--data-dir`, or `FIELDAUDIT_DATA_DIR`,
+//! or the platform's data directory). Errors go to stderr with what to fix, and the
+//! exit code is non-zero (2 for bad arguments, 1 for everything else).
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// FieldAudit: offline-first social-compliance audits.
+#[derive(Parser, Debug)]
+#[command(name = "fieldaudit", version, about, long_about = None)]
+pub struct Cli {
+    /// Data directory holding this device's database and attachments.
+    #[arg(long, global = true, env = "FIELDAUDIT_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a data directory with a new device identity (keeps an existing one).
+    Init {
+        /// A name for this laptop, shown to reviewers.
+        #[arg(long, default_value = "FieldAudit device")]
+        device_name: String,
+    },
+    /// Facilities: import lists, list, add.
+    #[command(subcommand)]
+    Facility(commands::FacilityCommand),
+    /// Checklist templates: list, show, validate a file.
+    #[command(subcommand)]
+    Template(commands::TemplateCommand),
+    /// Audits: start, answer, findings, score, export.
+    #[command(subcommand)]
+    Audit(commands::AuditCommand),
+    /// Fill a data directory with demo data (fixture facilities and an audit in progress).
+    Demo {
+        /// Folder with facility-list CSVs to import (default: ../shared/fixtures/facility-lists if present).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+impl Cli {
+    fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("fieldaudit"))
+    }
+}

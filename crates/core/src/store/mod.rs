@@ -164,3 +164,26 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+impl Store {
+    /// The id of the live row of `entity` whose id is, or ends with, `text` (at
+    /// least 8 characters), so people can type the short id lists show. (UUIDv7s
+    /// made in the same minute share their first characters, so the short form is
+    /// the random end, not the start.)
+    pub fn resolve_id(&self, entity: EntityKind, text: &str) -> Result<Uuid> {
+        let text = text.trim().to_ascii_lowercase();
+        if let Ok(id) = Uuid::parse_str(&text) {
+            return Ok(id);
+        }
+        if text.len() < 8 || !text.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            return Err(CoreError::Invalid(format!("{text:?} is not a {entity} id; give the id (or its last 8 or more characters) as listed")));
+        }
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT id FROM {entity} WHERE id LIKE '%' || ?1 AND coalesce(deleted, 0) = 0 LIMIT 2"))?;
+        let ids: Vec<String> = stmt.query_map([&text], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        match ids.as_slice() {
+            [one] => Uuid::parse_str(one).map_err(|e| CoreError::Corrupt { entity: entity.to_string(), field: "id".into(), reason: e.to_string() }),
+            [] => Err(CoreError::not_found(entity.as_str(), text)),
+            _ => Err(CoreError::Invalid(format!("{text:?} matches several {entity} ids; give more characters"))),
+        }
+    }
+}
