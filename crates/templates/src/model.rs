@@ -263,6 +263,38 @@ impl Template {
         self.sections.iter().find(|s| s.id == section_id)
     }
 
+    /// Where the template has no text in `lang` (it falls back to English there),
+    /// e.g. `["title", "section floor: title", "item floor.exit_locked: help"]`:
+    /// a translator's to-do list. Empty for `en`.
+    pub fn untranslated(&self, lang: &str) -> Vec<String> {
+        let mut missing = Vec::new();
+        let mut check = |what: String, text: Option<&Text>| {
+            if text.is_some_and(|t| !t.has(lang)) {
+                missing.push(what);
+            }
+        };
+        check("title".into(), Some(&self.title));
+        check("description".into(), self.description.as_ref());
+        for s in &self.sections {
+            check(format!("section {}: title", s.id), Some(&s.title));
+            check(format!("section {}: help", s.id), s.help.as_ref());
+            check(
+                format!("section {}: repeat label", s.id),
+                s.repeat.as_ref().map(|r| &r.label),
+            );
+            for i in &s.items {
+                check(format!("item {}: text", i.id), Some(&i.text));
+                check(format!("item {}: help", i.id), i.help.as_ref());
+                if let AnswerType::Choice { options, .. } = &i.answer {
+                    for o in options {
+                        check(format!("item {}: option {}", i.id, o.id), Some(&o.text));
+                    }
+                }
+            }
+        }
+        missing
+    }
+
     /// Every item, in display order, with its section.
     pub fn items(&self) -> impl Iterator<Item = (&Section, &Item)> {
         self.sections
@@ -638,6 +670,21 @@ mod tests {
             None,
             "unanswered"
         );
+    }
+
+    #[test]
+    fn untranslated_lists_what_a_translator_must_do() {
+        let src = "id = \"t\"\nversion = 1\ntitle = { en = \"T\", vi = \"T vi\" }\n\
+            [[sections]]\nid = \"s\"\ntitle.en = \"S\"\n\
+            [[sections.items]]\nid = \"s.a\"\ntext = { en = \"A\", vi = \"A vi\" }\nhelp.en = \"H\"\nanswer = \"choice\"\n\
+            options = [{ id = \"x\", text = { en = \"X\", vi = \"X vi\" } }, { id = \"y\", text.en = \"Y\" }]\n";
+        let t = Template::parse_toml(src, "t.toml").expect("parses");
+        assert_eq!(
+            t.untranslated("vi"),
+            vec!["section s: title", "item s.a: help", "item s.a: option y"]
+        );
+        assert_eq!(t.untranslated("bn").len(), 6);
+        assert!(t.untranslated("en").is_empty());
     }
 
     #[test]
