@@ -15,6 +15,7 @@ pub mod http;
 pub mod openapi;
 pub mod store;
 pub mod sync;
+pub mod templates;
 
 use std::time::Duration;
 

@@ -750,3 +750,58 @@ async fn openapi_document_is_served_valid_and_matches_real_responses() {
         .expect("compiles")
         .is_valid(&wrong));
 }
+
+#[tokio::test]
+async fn built_in_templates_are_served() {
+    let (srv, http, token) = setup().await;
+    let seeded = fieldaudit_server::templates::seed_builtin(srv.store())
+        .await
+        .expect("seed");
+    assert!(seeded > 0, "the templates crate ships built-in checklists");
+    let list: Vec<Value> = http
+        .get(srv.url("/api/v1/templates"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list.len(), seeded);
+    let first = &list[0];
+    let (id, version) = (
+        first["id"].as_str().expect("id"),
+        first["version"].as_str().expect("version"),
+    );
+    let t: Value = http
+        .get(srv.url(&format!("/api/v1/templates/{id}/{version}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(t["id"], id);
+    assert!(
+        t["sections"].as_array().is_some_and(|s| !s.is_empty()),
+        "the whole template is served"
+    );
+    let res = http
+        .get(srv.url(&format!("/api/v1/templates/{id}/999")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    let (status, err) = error_of(res).await;
+    assert_eq!(
+        (status, err.code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let res = http
+        .get(srv.url("/api/v1/templates"))
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(res.status(), 401);
+}
