@@ -23,6 +23,7 @@ use crate::{CoreError, Result, Store};
 
 /// What is needed to start an audit.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewAudit {
     /// The facility audited.
     pub facility_id: Uuid,
@@ -53,6 +54,7 @@ pub fn default_due_days(severity: Severity) -> Option<u64> {
 
 /// Progress and conformance of one section (one instance of a repeat group).
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SectionScore {
     /// Template of the section.
     pub template_id: String,
@@ -74,6 +76,7 @@ pub struct SectionScore {
 
 /// The computed score of an audit.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditScore {
     /// Per section (and repeat instance).
     pub sections: Vec<SectionScore>,
@@ -101,6 +104,7 @@ pub struct AuditScore {
 
 /// A finding with its corrective actions, for lists.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FindingWithActions {
     /// The finding.
     #[serde(flatten)]
@@ -111,6 +115,7 @@ pub struct FindingWithActions {
 
 /// Edits to a corrective action; `None` leaves a field as it is.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(missing_docs)]
 pub struct ActionUpdate {
     pub root_cause: Option<String>,

@@ -13,6 +13,7 @@ use crate::{CoreError, Result, Store};
 
 /// What applying an import did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportApplied {
     /// Facilities created.
     pub added: usize,
@@ -24,6 +25,7 @@ pub struct ImportApplied {
 
 /// A facility in a list, with when it was last audited.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FacilitySummary {
     /// The facility.
     #[serde(flatten)]

@@ -18,10 +18,12 @@ use crate::{CoreError, Result, Store};
 
 /// A fee as entered.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewFee {
     /// Category (`placement`, `visa`, … see the registry's `FEE_CATEGORIES`).
     pub category: String,
     /// Amount paid, e.g. `"1250.50"`.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub amount: Decimal,
     /// ISO 4217 currency.
     pub currency: String,
@@ -37,17 +39,22 @@ pub struct NewFee {
 
 /// Totals of one currency.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CurrencyTotals {
     /// Fees workers paid.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub paid: Decimal,
     /// Reimbursed so far.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub reimbursed: Decimal,
     /// Still owed to workers (`paid − reimbursed`, never below zero).
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub outstanding: Decimal,
 }
 
 /// Fee totals of an audit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FeeTotals {
     /// Workers sampled (fee records).
     pub workers: u32,

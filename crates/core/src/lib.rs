@@ -9,6 +9,7 @@
 //! - [`attachments`]: photo and document bytes stored once by SHA-256.
 //! - [`facilities`]: facility list, and applying an [`import`] preview all-or-nothing.
 //! - [`export`]: an audit as one JSON document.
+//! - [`workspace`]: an audit as the desktop app's workspace screen shows it.
 //!
 //! No Tauri, no HTTP server: the desktop shell, the CLI and tests all call this crate.
 
@@ -22,6 +23,7 @@ pub mod fees;
 pub mod import;
 pub mod model;
 pub mod store;
+pub mod workspace;
 
 pub use error::{CoreError, Result};
 pub use store::{Store, Writer};

@@ -32,6 +32,7 @@ pub fn default_action_id(finding_id: Uuid) -> Uuid {
 
 /// A checklist pinned by an audit: template id and the version it started with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChecklistRef {
     /// Template id, e.g. `fire-safety`.
     pub template_id: String,
@@ -41,6 +42,7 @@ pub struct ChecklistRef {
 
 /// A factory or site.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(missing_docs)]
 pub struct Facility {
     pub id: Uuid,
@@ -61,6 +63,7 @@ pub struct Facility {
 
 /// One audit visit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(missing_docs)]
 pub struct Audit {
     pub id: Uuid,
@@ -77,6 +80,7 @@ pub struct Audit {
 
 /// One instance of a repeat group (e.g. "Building B").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(missing_docs)]
 pub struct RepeatInstance {
     pub id: Uuid,
@@ -90,6 +94,7 @@ pub struct RepeatInstance {
 
 /// The answer to one item.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(missing_docs)]
 pub struct Answer {
     pub id: Uuid,
@@ -104,6 +109,7 @@ pub struct Answer {
 
 /// A finding (raised by a failed item, or by hand).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(missing_docs)]
 pub struct Finding {
     pub id: Uuid,
@@ -121,6 +127,7 @@ pub struct Finding {
 
 /// A corrective action (CAP item).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(missing_docs)]
 pub struct CorrectiveAction {
     pub id: Uuid,
@@ -139,6 +146,7 @@ pub struct CorrectiveAction {
 
 /// Metadata of a photo or document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(missing_docs)]
 pub struct Attachment {
     pub id: Uuid,
@@ -155,6 +163,7 @@ pub struct Attachment {
 
 /// A sampled worker's recruitment-fee record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(missing_docs)]
 pub struct FeeRecord {
     pub id: Uuid,
@@ -180,6 +189,7 @@ pub struct FeeRecord {
 
 /// One fee a worker paid.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(missing_docs)]
 pub struct Fee {
     pub id: Uuid,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Ordered by seriousness: `Critical` is the **greatest** value, so
 /// `iter().max()` picks the most severe finding; `GoodPractice` is the least.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Zero tolerance (RBA Priority, amfori ZT): contain at once, CAP in 7 days.

@@ -12,6 +12,7 @@ use super::clean::clean_text;
 
 /// A facility field that a column can feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Column {
     /// Facility name.
@@ -169,6 +170,7 @@ pub fn column_for_header(header: &str) -> Option<Column> {
 
 /// One header cell and what it was mapped to; shown in the preview.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ColumnMapping {
     /// 1-based column number.
     pub column: usize,

@@ -58,6 +58,7 @@ use columns::HeaderMap;
 /// A facility as imported, normalised. Field names match the sync registry
 /// (`fieldaudit_protocol::registry`, entity `facility`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FacilityRecord {
     /// Display name, cleaned (case and accents kept).
     pub name: String,
@@ -96,6 +97,7 @@ pub struct ExistingFacility {
 
 /// A facility the import would create.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewFacility {
     /// All CSV lines merged into it (first line first).
     pub lines: Vec<u64>,
@@ -105,6 +107,7 @@ pub struct NewFacility {
 
 /// One field the import would set on an existing facility.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldChange {
     /// Registry field name (`address`, `sectors`, `lat`, …).
     pub field: &'static str,
@@ -115,6 +118,7 @@ pub struct FieldChange {
 
 /// A value that was not taken because the other side already had a different one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldConflict {
     /// Registry field name.
     pub field: &'static str,
@@ -126,6 +130,7 @@ pub struct FieldConflict {
 
 /// Rows of the file that match a facility already in the database.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MergeIntoExisting {
     /// The CSV lines that matched it.
     pub lines: Vec<u64>,
@@ -140,6 +145,7 @@ pub struct MergeIntoExisting {
 
 /// A row that will not be imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RejectedRow {
     /// The row's first line in the file.
     pub line: u64,
@@ -149,6 +155,7 @@ pub struct RejectedRow {
 
 /// A row that is imported, but with a value dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RowWarning {
     /// The row's first line in the file.
     pub line: u64,
@@ -161,6 +168,7 @@ pub struct RowWarning {
 
 /// A row that repeats an earlier row of the same file and was merged into it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DuplicateRow {
     /// The repeating row's line.
     pub line: u64,
@@ -174,6 +182,7 @@ pub struct DuplicateRow {
 /// file or in the database) but a different address: not merged, since it may be a
 /// second site of the same company, but worth a look.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PossibleDuplicate {
     /// The first line of the facility.
     pub line: u64,
@@ -187,6 +196,7 @@ pub struct PossibleDuplicate {
 
 /// Counts, for a one-line summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportSummary {
     /// Data rows read (not counting the header and blank rows).
     pub rows: usize,
@@ -209,6 +219,7 @@ pub struct ImportSummary {
 /// What importing a file would do. Every data line appears in exactly one of
 /// `add[].lines`, `merge[].lines` or `reject`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportPreview {
     /// Facilities to create.
     pub add: Vec<NewFacility>,

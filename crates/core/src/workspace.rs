@@ -1,0 +1,471 @@
+//! The audit workspace as a screen shows it: a "view model" of one audit.
+//!
+//! For each checklist of the audit: its sections in order (hidden sections left
+//! out), each repeat group with its instances, and in each the **visible** items
+//! with their control, text and help in the auditor's language, the current answer
+//! and note, the finding the item raises as things stand, its photos, and progress.
+//! Visibility, computed values and failing items come from the template rules
+//! (`fieldaudit-templates`); the desktop app only draws what this returns, so a
+//! conditional item appears or disappears exactly as the store's findings do.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use fieldaudit_templates::{AnswerType, Severity, Template, Text};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::audits::AuditScore;
+use crate::model::{self, Attachment, Audit, RepeatInstance};
+use crate::{CoreError, Result, Store};
+
+/// One audit, ready to draw.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AuditWorkspace {
+    /// The audit row.
+    pub audit: Audit,
+    /// The audited facility's name, when known on this device.
+    pub facility_name: Option<String>,
+    /// The checklists, in the audit's order.
+    pub checklists: Vec<ChecklistView>,
+    /// Visible items to answer across the audit.
+    pub items: u32,
+    /// Of those, answered (a photo item counts once it has a photo).
+    pub answered: u32,
+    /// Conformance, open findings and the indicative score.
+    pub score: AuditScore,
+}
+
+/// One checklist of an audit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ChecklistView {
+    /// Template id.
+    pub template_id: String,
+    /// Pinned template version.
+    pub version: u32,
+    /// Title in the requested language.
+    pub title: String,
+    /// Whether answers are confidential (worker interviews).
+    pub confidential: bool,
+    /// Visible sections in display order.
+    pub sections: Vec<SectionView>,
+}
+
+/// A visible section (or repeat group).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SectionView {
+    /// Section id, unique in its template.
+    pub id: String,
+    /// Heading.
+    pub title: String,
+    /// Guidance for the whole section.
+    pub help: Option<String>,
+    /// Present for repeat groups.
+    pub repeat: Option<RepeatView>,
+    /// One instance for an ordinary section (`instance_id` null); one per added
+    /// instance for a repeat group (possibly none yet).
+    pub instances: Vec<InstanceView>,
+    /// Visible items to answer across the instances.
+    pub items: u32,
+    /// Of those, answered.
+    pub answered: u32,
+}
+
+/// How a repeat group repeats, and whether another instance may be added.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RepeatView {
+    /// What one instance is called ("Floor", "Building").
+    pub label: String,
+    /// Fewest instances expected.
+    pub min: u32,
+    /// Most instances allowed.
+    pub max: Option<u32>,
+    /// Whether the maximum leaves room for another.
+    pub can_add: bool,
+}
+
+/// One filling of a section: the section itself, or one repeat instance.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct InstanceView {
+    /// The repeat instance, for repeat groups.
+    pub instance_id: Option<Uuid>,
+    /// The instance's label ("Ground floor"), for repeat groups.
+    pub label: Option<String>,
+    /// Visible items in display order.
+    pub items: Vec<ItemView>,
+    /// Visible items to answer (computed ones excluded).
+    pub total: u32,
+    /// Of those, answered.
+    pub answered: u32,
+    /// Answered items with a pass/fail rule, not N/A.
+    pub applicable: u32,
+    /// Of those, not raising a non-conformance.
+    pub conforming: u32,
+}
+
+/// A visible item with everything its row on screen shows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ItemView {
+    /// Item id, unique in its template.
+    pub id: String,
+    /// The question.
+    pub text: String,
+    /// What to check and how.
+    pub help: Option<String>,
+    /// The control to draw.
+    pub control: Control,
+    /// Whether "N/A" is an accepted answer.
+    pub allow_na: bool,
+    /// Whether photo evidence is expected.
+    pub evidence_photo: bool,
+    /// Whether the value is computed from other answers (read-only).
+    pub computed: bool,
+    /// The answer (or computed value); null when unanswered.
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
+    pub value: Option<Value>,
+    /// The auditor's note.
+    pub note: Option<String>,
+    /// The id the answer is (or will be) stored under; photos attach to it.
+    pub answer_id: Uuid,
+    /// The finding this item raises as answered now (`critical`, `major`, …).
+    pub failing: Option<Severity>,
+    /// The most severe finding the item can raise (a "critical item" badge).
+    pub max_severity: Option<Severity>,
+    /// Photos and documents attached to this item's answer.
+    pub attachments: Vec<Attachment>,
+}
+
+/// The kind of answer control, with what it needs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Control {
+    /// Yes / No (and N/A when allowed).
+    YesNo,
+    /// A number.
+    Number {
+        /// Smallest accepted value.
+        min: Option<f64>,
+        /// Largest accepted value.
+        max: Option<f64>,
+        /// Unit shown beside the field.
+        unit: Option<String>,
+        /// Whole numbers only.
+        integer: bool,
+    },
+    /// A calendar date.
+    Date,
+    /// Free text.
+    Text,
+    /// One or several options.
+    Choice {
+        /// Options in display order.
+        options: Vec<OptionView>,
+        /// Whether several may be chosen.
+        multiple: bool,
+    },
+    /// Photo evidence (attachments; no value).
+    Photo,
+}
+
+/// One option of a choice control.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OptionView {
+    /// Stored id.
+    pub id: String,
+    /// Label.
+    pub text: String,
+    /// The finding choosing it raises.
+    pub severity: Option<Severity>,
+}
+
+/// A built-in checklist offered when starting an audit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ChecklistChoice {
+    /// Template id.
+    pub template_id: String,
+    /// Newest version (what a new audit pins).
+    pub version: u32,
+    /// Title in the requested language.
+    pub title: String,
+    /// What it covers.
+    pub description: Option<String>,
+    /// Whether answers are confidential.
+    pub confidential: bool,
+}
+
+/// The newest version of every built-in checklist, with text in `lang`.
+pub fn checklist_choices(lang: &str) -> Vec<ChecklistChoice> {
+    let mut ids: Vec<&str> = Vec::new();
+    for t in fieldaudit_templates::builtin() {
+        if !ids.contains(&t.id.as_str()) {
+            ids.push(&t.id);
+        }
+    }
+    ids.into_iter()
+        .filter_map(fieldaudit_templates::builtin_latest)
+        .map(|t| ChecklistChoice {
+            template_id: t.id.clone(),
+            version: t.version,
+            title: t.title.get(lang).to_owned(),
+            description: t.description.as_ref().map(|d| d.get(lang).to_owned()),
+            confidential: t.confidential,
+        })
+        .collect()
+}
+
+fn text(t: &Text, lang: &str) -> String {
+    t.get(lang).to_owned()
+}
+
+fn control_of(item: &fieldaudit_templates::Item, lang: &str) -> Control {
+    match &item.answer {
+        AnswerType::YesNo => Control::YesNo,
+        AnswerType::Number { min, max, unit } => Control::Number { min: *min, max: *max, unit: unit.clone(), integer: item.integer },
+        AnswerType::Date => Control::Date,
+        AnswerType::Text => Control::Text,
+        AnswerType::Choice { options, multiple } => Control::Choice {
+            options: options.iter().map(|o| OptionView { id: o.id.clone(), text: text(&o.text, lang), severity: o.severity }).collect(),
+            multiple: *multiple,
+        },
+        AnswerType::Photo => Control::Photo,
+    }
+}
+
+/// Answers and notes of one checklist, by (instance, item).
+struct Answers {
+    values: HashMap<(Option<Uuid>, String), Value>,
+    notes: HashMap<(Option<Uuid>, String), String>,
+}
+
+impl Answers {
+    fn lookup(&self, template: &Template, item_id: &str, scope: Option<Uuid>) -> Option<Value> {
+        let (section, _) = template.item(item_id)?;
+        let instance = if section.repeat.is_some() { scope } else { None };
+        self.values.get(&(instance, item_id.to_owned())).cloned()
+    }
+}
+
+impl Store {
+    /// The audit as the workspace screen shows it, with text in `lang` (falling
+    /// back to English).
+    pub fn workspace(&self, audit_id: Uuid, lang: &str) -> Result<AuditWorkspace> {
+        let audit = self.audit(audit_id)?;
+        let facility_name = match audit.facility_id {
+            Some(f) => self.facility(f).ok().and_then(|f| f.name),
+            None => None,
+        };
+        let answers = self.answers(audit_id)?;
+        let instances = self.repeat_instances(audit_id)?;
+        let attachments = self.attachments(audit_id, None)?;
+        let score = self.score(audit_id)?;
+        let today = audit.start_date.as_deref().and_then(fieldaudit_templates::parse_date).unwrap_or_else(|| Utc::now().date_naive());
+
+        let mut checklists = Vec::new();
+        for checklist in audit.checklists.clone().unwrap_or_default() {
+            let template = fieldaudit_templates::builtin_template(&checklist.template_id, checklist.version)
+                .ok_or_else(|| CoreError::not_found("checklist", format!("{}@{}", checklist.template_id, checklist.version)))?;
+            let mine = Answers {
+                values: answers
+                    .iter()
+                    .filter(|a| a.template_id.as_deref() == Some(&checklist.template_id))
+                    .filter_map(|a| Some(((a.instance_id, a.item_id.clone()?), a.value.clone().filter(|v| !v.is_null())?)))
+                    .collect(),
+                notes: answers
+                    .iter()
+                    .filter(|a| a.template_id.as_deref() == Some(&checklist.template_id))
+                    .filter_map(|a| Some(((a.instance_id, a.item_id.clone()?), a.note.clone()?)))
+                    .collect(),
+            };
+            let sections = template
+                .sections
+                .iter()
+                .filter(|s| template.is_section_visible(&s.id, &|id: &str| mine.lookup(template, id, None)))
+                .map(|section| section_view(audit_id, template, section, &mine, &instances, &attachments, lang, today))
+                .collect();
+            checklists.push(ChecklistView {
+                template_id: checklist.template_id.clone(),
+                version: checklist.version,
+                title: text(&template.title, lang),
+                confidential: template.confidential,
+                sections,
+            });
+        }
+        let items = checklists.iter().flat_map(|c| &c.sections).map(|s| s.items).sum();
+        let answered = checklists.iter().flat_map(|c| &c.sections).map(|s| s.answered).sum();
+        Ok(AuditWorkspace { audit, facility_name, checklists, items, answered, score })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn section_view(
+    audit_id: Uuid,
+    template: &Template,
+    section: &fieldaudit_templates::Section,
+    answers: &Answers,
+    instances: &[RepeatInstance],
+    attachments: &[Attachment],
+    lang: &str,
+    today: NaiveDate,
+) -> SectionView {
+    let scopes: Vec<(Option<Uuid>, Option<String>)> = if section.repeat.is_some() {
+        instances
+            .iter()
+            .filter(|i| i.template_id.as_deref() == Some(&template.id) && i.group_id.as_deref() == Some(&section.id))
+            .map(|i| (Some(i.id), i.label.clone()))
+            .collect()
+    } else {
+        vec![(None, None)]
+    };
+    let count = scopes.len() as u32;
+    let views: Vec<InstanceView> = scopes
+        .into_iter()
+        .map(|(scope, label)| {
+            let answer_of = |id: &str| answers.lookup(template, id, scope);
+            let mut view = InstanceView { instance_id: scope, label, items: Vec::new(), total: 0, answered: 0, applicable: 0, conforming: 0 };
+            for item in &section.items {
+                if !template.is_visible(&item.id, &answer_of) {
+                    continue;
+                }
+                let answer_id = model::answer_id(audit_id, &template.id, &item.id, scope);
+                let photos: Vec<Attachment> = attachments.iter().filter(|a| a.subject_id.as_deref() == Some(answer_id.to_string().as_str())).cloned().collect();
+                let computed = item.compute.is_some();
+                let value = if computed { template.compute(&item.id, &answer_of) } else { answer_of(&item.id) };
+                let failing = template.evaluate_item(&item.id, &answer_of, today);
+                if !computed {
+                    view.total += 1;
+                    let answered = value.is_some() || (matches!(item.answer, AnswerType::Photo) && !photos.is_empty());
+                    if answered {
+                        view.answered += 1;
+                    }
+                    let na = value.as_ref().and_then(Value::as_str) == Some(fieldaudit_templates::NOT_APPLICABLE);
+                    if value.is_some() && !na && item.max_severity().is_some_and(Severity::is_non_conformance) {
+                        view.applicable += 1;
+                        if !failing.is_some_and(Severity::is_non_conformance) {
+                            view.conforming += 1;
+                        }
+                    }
+                }
+                view.items.push(ItemView {
+                    id: item.id.clone(),
+                    text: text(&item.text, lang),
+                    help: item.help.as_ref().map(|h| text(h, lang)),
+                    control: control_of(item, lang),
+                    allow_na: item.allow_na,
+                    evidence_photo: item.evidence_photo,
+                    computed,
+                    value,
+                    note: answers.notes.get(&(if section.repeat.is_some() { scope } else { None }, item.id.clone())).cloned(),
+                    answer_id,
+                    failing,
+                    max_severity: item.max_severity(),
+                    attachments: photos,
+                });
+            }
+            view
+        })
+        .collect();
+    SectionView {
+        id: section.id.clone(),
+        title: text(&section.title, lang),
+        help: section.help.as_ref().map(|h| text(h, lang)),
+        repeat: section.repeat.as_ref().map(|r| RepeatView {
+            label: text(&r.label, lang),
+            min: r.min,
+            max: r.max,
+            can_add: r.max.is_none_or(|m| count < m),
+        }),
+        items: views.iter().map(|v| v.total).sum(),
+        answered: views.iter().map(|v| v.answered).sum(),
+        instances: views,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audits::NewAudit;
+    use crate::import::FacilityRecord;
+    use crate::model::ChecklistRef;
+    use serde_json::json;
+
+    fn setup() -> (tempfile::TempDir, Store, Uuid) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::create(dir.path(), "laptop A").expect("store");
+        let facility = store
+            .add_facility(&FacilityRecord { name: "Mill".into(), country_code: "BD".into(), ..Default::default() })
+            .expect("facility");
+        let audit = store
+            .start_audit(&NewAudit {
+                facility_id: facility,
+                checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
+                audit_type: "initial".into(),
+                notice: "announced".into(),
+                start_date: NaiveDate::from_ymd_opt(2026, 11, 24).expect("date"),
+                end_date: None,
+                auditors: vec!["A".into()],
+            })
+            .expect("audit");
+        (dir, store, audit)
+    }
+
+    #[test]
+    fn repeat_groups_show_their_instances_and_failing_items() {
+        let (_d, mut store, audit) = setup();
+        let ws = store.workspace(audit, "en").expect("workspace");
+        let floor = &ws.checklists[0].sections[0];
+        assert_eq!(floor.id, "floor");
+        assert!(floor.repeat.as_ref().is_some_and(|r| r.can_add));
+        assert!(floor.instances.is_empty(), "no floor added yet");
+        assert_eq!(ws.facility_name.as_deref(), Some("Mill"));
+
+        let ground = store.add_repeat_instance(audit, "fire-safety", "floor", "Ground").expect("floor");
+        store.record_answer(audit, "fire-safety", "floor.exit_locked", Some(ground), json!("yes")).expect("answer");
+        let ws = store.workspace(audit, "en").expect("workspace");
+        let inst = &ws.checklists[0].sections[0].instances[0];
+        assert_eq!(inst.label.as_deref(), Some("Ground"));
+        let item = inst.items.iter().find(|i| i.id == "floor.exit_locked").expect("item");
+        assert_eq!(item.failing, Some(Severity::Critical));
+        assert_eq!(item.value, Some(json!("yes")));
+        assert_eq!(inst.answered, 1);
+        assert_eq!(inst.applicable, 1);
+        assert_eq!(inst.conforming, 0);
+        assert_eq!(ws.answered, 1);
+    }
+
+    #[test]
+    fn photos_count_as_answers_and_notes_show() {
+        let (_d, mut store, audit) = setup();
+        let ground = store.add_repeat_instance(audit, "fire-safety", "floor", "").expect("floor");
+        store.set_answer_note(audit, "fire-safety", "floor.exit_locked", Some(ground), "chain on door 3").expect("note");
+        let ws = store.workspace(audit, "en").expect("workspace");
+        let item = ws.checklists[0].sections[0].instances[0].items.iter().find(|i| i.id == "floor.exit_locked").expect("item");
+        assert_eq!(item.note.as_deref(), Some("chain on door 3"));
+        let photo_item = ws.checklists[0].sections.iter().flat_map(|s| &s.instances).flat_map(|i| &i.items).find(|i| i.control == Control::Photo);
+        if let Some(p) = photo_item {
+            let before = ws.answered;
+            store.add_attachment(audit, "answer", p.answer_id, "a.png", "image/png", b"png-bytes").expect("attach");
+            let ws = store.workspace(audit, "en").expect("workspace");
+            assert_eq!(ws.answered, before + 1);
+        }
+    }
+
+    #[test]
+    fn every_builtin_checklist_is_offered_once() {
+        let choices = checklist_choices("en");
+        assert_eq!(choices.len(), 7);
+        assert!(choices.iter().any(|c| c.template_id == "fire-safety"));
+        let mut ids: Vec<_> = choices.iter().map(|c| &c.template_id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 7);
+    }
+}
