@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The desktop app's front end: installs its locked packages, builds it (Vite) and
+# runs its unit tests (Vitest). The TypeScript bindings' staleness is checked by
+# `cargo test -p fieldaudit-app` (test `bindings::committed_typescript_bindings_match_the_rust_types`).
+set -euo pipefail
+cd "$(dirname "$0")/../ui"
+npm ci --no-audit --no-fund
+npm run build
+npx vitest run

@@ -1,0 +1,102 @@
+// The one typed interface between the UI and the Rust backend. Every command the
+// UI calls is here, typed with the bindings generated from the Rust types
+// (src/bindings, by ts-rs). Failures are always a UiError { message, hint }.
+import { invoke, Channel } from "@tauri-apps/api/core";
+import type { AppInfo } from "../bindings/AppInfo";
+import type { Preferences } from "../bindings/Preferences";
+import type { UiError } from "../bindings/UiError";
+import type { FacilitySummary } from "../bindings/FacilitySummary";
+import type { FacilityPage } from "../bindings/FacilityPage";
+import type { ImportPreview } from "../bindings/ImportPreview";
+import type { ImportApplied } from "../bindings/ImportApplied";
+import type { ChecklistChoice } from "../bindings/ChecklistChoice";
+import type { NewAudit } from "../bindings/NewAudit";
+import type { AuditWorkspace } from "../bindings/AuditWorkspace";
+import type { FindingWithActions } from "../bindings/FindingWithActions";
+import type { ActionUpdate } from "../bindings/ActionUpdate";
+import type { FeesView } from "../bindings/FeesView";
+import type { NewFee } from "../bindings/NewFee";
+import type { PhotoData } from "../bindings/PhotoData";
+import type { Severity } from "../bindings/Severity";
+import type { SyncStatus } from "../bindings/SyncStatus";
+import type { SyncProgress } from "../bindings/SyncProgress";
+import type { SyncReport } from "../bindings/SyncReport";
+import type { ConflictView } from "../bindings/ConflictView";
+import type { QuarantinedOp } from "../bindings/QuarantinedOp";
+import type { Resolution } from "../bindings/Resolution";
+
+export { Channel };
+export type {
+  AppInfo, Preferences, UiError, FacilitySummary, FacilityPage, ImportPreview, ImportApplied,
+  ChecklistChoice, NewAudit, AuditWorkspace, FindingWithActions, ActionUpdate, FeesView, NewFee,
+  PhotoData, Severity, SyncStatus, SyncProgress, SyncReport, ConflictView, QuarantinedOp, Resolution,
+};
+
+/** Turns anything a failed command throws into a message and a hint. */
+export function toUiError(e: unknown): UiError {
+  if (e && typeof e === "object" && "message" in e && "hint" in e) {
+    const o = e as { message: unknown; hint: unknown; kind?: unknown };
+    return { message: String(o.message), hint: String(o.hint), kind: typeof o.kind === "string" ? o.kind : "other" };
+  }
+  const text = e instanceof Error ? e.message : typeof e === "string" ? e : "Something went wrong.";
+  return {
+    message: text.length > 300 ? `${text.slice(0, 300)}…` : text,
+    hint: "Try again. If it keeps happening, restart FieldAudit; your saved work is safe.",
+    kind: "other",
+  };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toUiError(e);
+  }
+}
+
+export const api = {
+  appInfo: () => call<AppInfo>("app_info"),
+  setupOffline: (deviceName: string) => call<AppInfo>("setup_offline", { deviceName }),
+  setLanguage: (language: string) => call<Preferences>("set_language", { language }),
+
+  listFacilities: (search: string) => call<FacilitySummary[]>("list_facilities", { search }),
+  facilityPage: (facilityId: string) => call<FacilityPage>("facility_page", { facilityId }),
+  previewImport: (csv: string) => call<ImportPreview>("preview_import", { csv }),
+  applyImport: () => call<ImportApplied>("apply_import"),
+  cancelImport: () => call<void>("cancel_import"),
+
+  listChecklists: (language: string) => call<ChecklistChoice[]>("list_checklists", { language }),
+  startAudit: (audit: NewAudit) => call<string>("start_audit", { audit }),
+  workspace: (auditId: string, language: string) => call<AuditWorkspace>("audit_workspace", { auditId, language }),
+  recordAnswer: (a: { auditId: string; templateId: string; itemId: string; instanceId: string | null; value: unknown; language: string }) =>
+    call<AuditWorkspace>("record_answer", a),
+  setAnswerNote: (a: { auditId: string; templateId: string; itemId: string; instanceId: string | null; note: string }) =>
+    call<void>("set_answer_note", a),
+  addRepeatInstance: (a: { auditId: string; templateId: string; sectionId: string; label: string; language: string }) =>
+    call<AuditWorkspace>("add_repeat_instance", a),
+  removeRepeatInstance: (a: { auditId: string; instanceId: string; language: string }) => call<AuditWorkspace>("remove_repeat_instance", a),
+  addPhoto: (a: { auditId: string; answerId: string; fileName: string; mediaType: string; dataBase64: string }) => call<string>("add_photo", a),
+  photoData: (auditId: string, attachmentIds: string[]) => call<PhotoData[]>("photo_data", { auditId, attachmentIds }),
+  removeAttachment: (attachmentId: string) => call<void>("remove_attachment", { attachmentId }),
+
+  listFindings: (auditId: string) => call<FindingWithActions[]>("list_findings", { auditId }),
+  updateAction: (actionId: string, update: ActionUpdate) => call<void>("update_action", { actionId, update }),
+  raiseFinding: (auditId: string, severity: Severity, title: string, description: string) =>
+    call<string>("raise_finding", { auditId, severity, title, description }),
+
+  listFees: (auditId: string) => call<FeesView>("list_fees", { auditId }),
+  saveFeeRecord: (auditId: string, recordId: string | null, workerRef: string, fields: Record<string, unknown>) =>
+    call<FeesView>("save_fee_record", { auditId, recordId, workerRef, fields }),
+  addFee: (auditId: string, recordId: string, fee: NewFee) => call<FeesView>("add_fee", { auditId, recordId, fee }),
+  removeFee: (auditId: string, feeId: string) => call<FeesView>("remove_fee", { auditId, feeId }),
+
+  connect: (a: { serverUrl: string; organisation: string; username: string; password: string; deviceName: string }) => call<AppInfo>("connect", a),
+  logout: () => call<void>("logout"),
+  syncStatus: () => call<SyncStatus>("sync_status"),
+  syncNow: (onProgress: Channel<SyncProgress>) => call<SyncReport>("sync_now", { onProgress }),
+  cancelSync: () => call<void>("cancel_sync"),
+  listConflicts: (includeResolved: boolean) => call<ConflictView[]>("list_conflicts", { includeResolved }),
+  resolveConflict: (conflictId: string, resolution: Resolution) => call<void>("resolve_conflict", { conflictId, resolution }),
+  listQuarantine: () => call<QuarantinedOp[]>("list_quarantine"),
+  dismissQuarantined: (deviceSeq: number) => call<void>("dismiss_quarantined", { deviceSeq }),
+};

@@ -1,0 +1,25 @@
+// UI text lookup: the chosen language's table, falling back to English.
+import { en, type MessageKey } from "../i18n/en";
+
+export const LANGUAGES: { code: string; name: string }[] = [
+  { code: "en", name: "English" },
+  { code: "zh-Hans", name: "简体中文 (Chinese, Simplified)" },
+  { code: "bn", name: "বাংলা (Bengali)" },
+  { code: "vi", name: "Tiếng Việt (Vietnamese)" },
+  { code: "hi", name: "हिन्दी (Hindi)" },
+];
+
+/** Translations by language; each may be partial. Added as translators deliver them. */
+const tables: Record<string, Partial<Record<MessageKey, string>>> = { en };
+
+export const locale = $state({ lang: "en" });
+
+/** The text for `key` with `{name}` placeholders filled in. */
+export function translate(lang: string, key: MessageKey, params: Record<string, string | number> = {}): string {
+  const text = tables[lang]?.[key] ?? en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (m, p: string) => (p in params ? String(params[p]) : m));
+}
+
+export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
+  return translate(locale.lang, key, params);
+}

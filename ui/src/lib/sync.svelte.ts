@@ -1,0 +1,60 @@
+// Sync state shown by the status bar and the Sync screen, and running a sync with
+// its progress streamed from Rust over a Tauri Channel.
+import { api, Channel, type SyncProgress, type SyncReport, type SyncStatus, type UiError } from "./api";
+
+export const sync = $state<{
+  status: SyncStatus | null;
+  online: boolean;
+  running: boolean;
+  progress: SyncProgress | null;
+  report: SyncReport | null;
+  error: UiError | null;
+}>({ status: null, online: false, running: false, progress: null, report: null, error: null });
+
+export async function refreshStatus(): Promise<void> {
+  try {
+    sync.status = await api.syncStatus();
+  } catch {
+    // Not set up yet: nothing to show.
+  }
+}
+
+/** Runs one sync. Failures are kept in `sync.error` (shown on the Sync screen). */
+export async function runSync(): Promise<void> {
+  if (sync.running) return;
+  sync.running = true;
+  sync.error = null;
+  sync.report = null;
+  sync.progress = null;
+  const channel = new Channel<SyncProgress>();
+  channel.onmessage = (p) => {
+    sync.progress = p;
+  };
+  try {
+    sync.report = await api.syncNow(channel);
+    sync.online = true;
+  } catch (e) {
+    const err = e as UiError;
+    sync.error = err;
+    if (err.kind === "offline") sync.online = false;
+  } finally {
+    sync.running = false;
+    await refreshStatus();
+  }
+}
+
+let timer: ReturnType<typeof setInterval> | undefined;
+/** Keeps the status bar current (changes waiting grow as the auditor works). */
+export function startStatusPolling(): void {
+  if (timer) return;
+  void refreshStatus();
+  timer = setInterval(refreshStatus, 2000);
+}
+
+export const PHASES: Record<string, string> = {
+  connecting: "Connecting",
+  pushing: "Sending changes",
+  uploading: "Sending photos",
+  pulling: "Receiving changes",
+  downloading: "Receiving photos",
+};
