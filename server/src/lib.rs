@@ -12,6 +12,7 @@ pub mod attachments;
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod openapi;
 pub mod store;
 pub mod sync;

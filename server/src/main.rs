@@ -1,5 +1,5 @@
 //! The `fieldaudit-server` binary: `serve`, and the administration subcommands
-//! (`org create`, `user add`, `device list`, `device revoke`). Each works on the
+//! (`org create`, `user add`, `device list`, `device revoke`, `facility import`). Each works on the
 //! embedded SQLite database in `--data-dir`, or on PostgreSQL with `--database-url`.
 
 use std::io::{BufRead, Write};
@@ -41,6 +41,25 @@ enum Command {
     /// Manage devices.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Manage facilities.
+    #[command(subcommand)]
+    Facility(FacilityCommand),
+}
+
+#[derive(Subcommand)]
+enum FacilityCommand {
+    /// Import a facility list CSV (brand supplier list, Open Supply Hub export) into an
+    /// organisation; the facilities sync to its devices.
+    Import {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// The CSV file.
+        file: PathBuf,
+        /// Only show what would be imported.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Args)]
@@ -206,6 +225,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     d.watermark,
                     status,
                     d.last_seen_at.as_deref().unwrap_or("never")
+                )?;
+            }
+        }
+        Command::Facility(FacilityCommand::Import { org, file, dry_run }) => {
+            let reader = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            let outcome = fieldaudit_server::import::import_facilities(
+                s,
+                &org,
+                std::io::BufReader::new(reader),
+                dry_run,
+            )
+            .await?;
+            let sum = &outcome.preview.summary;
+            let mut out = std::io::stdout().lock();
+            for r in &outcome.preview.reject {
+                writeln!(out, "rejected line {}: {}", r.line, r.reason)?;
+            }
+            for w in &outcome.preview.warnings {
+                writeln!(out, "warning line {} ({}): {}", w.line, w.field, w.reason)?;
+            }
+            let verb = if dry_run { "would add" } else { "added" };
+            writeln!(
+                out,
+                "{verb} {} facilities, {} existing matched ({} with new values), {} rows rejected, {} duplicate rows merged, {} warnings",
+                sum.add, sum.merge, sum.merge_with_changes, sum.reject, sum.duplicates_in_file, sum.warnings
+            )?;
+            if let Some(p) = &outcome.pushed {
+                writeln!(
+                    out,
+                    "wrote {} changes as the organisation's server device (watermark {})",
+                    p.applied, p.watermark
                 )?;
             }
         }

@@ -144,7 +144,8 @@ pub struct LoginRequest {
     password: String,
     /// The device's own id.
     device_id: Uuid,
-    /// A recognisable device name (1 to 200 characters).
+    /// A recognisable device name (1 to 200 characters, not only spaces).
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     device_name: String,
 }
 

@@ -128,6 +128,35 @@ pub struct FieldValue {
     pub device_id: Uuid,
 }
 
+/// The current merged fields of one row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurrentRow {
+    /// The row id.
+    pub row_id: Uuid,
+    /// Field name → current value.
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Groups `(row_id, field, value)` rows ordered by row id into [`CurrentRow`]s.
+pub(crate) fn group_rows(
+    rows: impl IntoIterator<Item = (Uuid, String, serde_json::Value)>,
+) -> Vec<CurrentRow> {
+    let mut out: Vec<CurrentRow> = Vec::new();
+    for (row_id, field, value) in rows {
+        match out.last_mut() {
+            Some(last) if last.row_id == row_id => {
+                last.fields.insert(field, value);
+            }
+            _ => {
+                let mut fields = serde_json::Map::new();
+                fields.insert(field, value);
+                out.push(CurrentRow { row_id, fields });
+            }
+        }
+    }
+    out
+}
+
 /// A template as stored on the server.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredTemplate {
@@ -218,6 +247,14 @@ pub trait ServerStore: Send + Sync + 'static {
         row_id: Uuid,
         field: &str,
     ) -> StoreResult<Option<FieldValue>>;
+
+    /// The current merged fields of every row of `entity` in the organisation
+    /// (rows whose `deleted` field is true included; callers decide).
+    async fn current_rows(
+        &self,
+        organisation_id: Uuid,
+        entity: &str,
+    ) -> StoreResult<Vec<CurrentRow>>;
 
     /// Inserts or replaces a template.
     async fn put_template(&self, template: &StoredTemplate) -> StoreResult<()>;

@@ -624,6 +624,29 @@ impl ServerStore for PostgresStore {
         .transpose()
     }
 
+    async fn current_rows(
+        &self,
+        organisation_id: Uuid,
+        entity: &str,
+    ) -> StoreResult<Vec<CurrentRow>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT row_id, field, value FROM field_state WHERE organisation_id = $1 AND entity = $2 ORDER BY row_id, field",
+                &[&organisation_id.to_string(), &entity],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push((
+                uuid_col(r.try_get(0)?)?,
+                r.try_get::<_, String>(1)?,
+                serde_json::from_str(r.try_get(2)?)?,
+            ));
+        }
+        Ok(group_rows(out))
+    }
+
     async fn put_template(&self, t: &StoredTemplate) -> StoreResult<()> {
         let client = self.pool.get().await?;
         client

@@ -615,6 +615,29 @@ impl ServerStore for SqliteStore {
         .await
     }
 
+    async fn current_rows(
+        &self,
+        organisation_id: Uuid,
+        entity: &str,
+    ) -> StoreResult<Vec<CurrentRow>> {
+        let entity = entity.to_owned();
+        self.run(move |c| {
+            let mut q = c.prepare(
+                "SELECT row_id, field, value FROM field_state WHERE organisation_id = ?1 AND entity = ?2 ORDER BY row_id, field",
+            )?;
+            let rows = q.query_map(params![organisation_id.to_string(), entity], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, field, value) = row?;
+                out.push((uuid_col(&id)?, field, serde_json::from_str(&value)?));
+            }
+            Ok(group_rows(out))
+        })
+        .await
+    }
+
     async fn put_template(&self, t: &StoredTemplate) -> StoreResult<()> {
         let t = t.clone();
         self.run(move |c| {
