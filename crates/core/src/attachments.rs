@@ -101,7 +101,7 @@ impl Store {
 
 /// Writes to a temporary file, syncs it, then renames it into place: a crash
 /// leaves either no file or the whole file.
-fn write_durably(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_durably(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(path);
     std::fs::create_dir_all(dir).map_err(|e| CoreError::io(format!("cannot create {}", dir.display()), e))?;
     let tmp = dir.join(format!(".{}.tmp", Uuid::now_v7()));

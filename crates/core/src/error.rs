@@ -47,6 +47,33 @@ pub enum CoreError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// This device has not signed in to a server.
+    #[error("this device is not signed in to a server; sign in first (fieldaudit login --server URL --org ORG --user NAME)")]
+    NotSignedIn,
+    /// The server refused the device's token.
+    #[error("{0}")]
+    SignedOut(String),
+    /// The server answered with an error.
+    #[error("the server refused the request ({status} {code}): {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's stable error code.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The server could not be reached (after retries).
+    #[error("cannot reach the server at {url}: {reason}; your work is saved on this device, sync again when online")]
+    Offline {
+        /// Server address.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The user cancelled the sync.
+    #[error("sync cancelled; nothing was lost, the next sync continues where this one stopped")]
+    Cancelled,
     /// A stored value could not be decoded (database edited by hand?).
     #[error("corrupt stored value in {entity}.{field}: {reason}")]
     Corrupt {

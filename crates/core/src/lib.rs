@@ -23,6 +23,7 @@ pub mod fees;
 pub mod import;
 pub mod model;
 pub mod store;
+pub mod sync;
 pub mod workspace;
 
 pub use error::{CoreError, Result};

@@ -33,6 +33,8 @@ pub enum EntityKind {
     Fee,
     /// A confidential worker interview; its content is sealed ciphertext.
     Interview,
+    /// Two devices changed one field concurrently: the losing value, kept for review.
+    Conflict,
 }
 
 /// What values a field accepts (besides `null`).
@@ -228,9 +230,26 @@ const INTERVIEW: &[FieldSpec] = &[
     f("deleted", Bool),
 ];
 
+/// What became of a kept conflict.
+pub const CONFLICT_STATUSES: &[&str] = &["open", "kept", "replaced"];
+
+const CONFLICT: &[FieldSpec] = &[
+    f("entity", Text),
+    f("row_id", Text),
+    f("field", Text),
+    f("winner_value", Json),
+    f("winner_device", Text),
+    f("winner_hlc", Text),
+    f("loser_value", Json),
+    f("loser_device", Text),
+    f("loser_hlc", Text),
+    f("status", Enum(CONFLICT_STATUSES)),
+    f("deleted", Bool),
+];
+
 impl EntityKind {
     /// Every entity, in an order where referenced entities come first.
-    pub const ALL: [EntityKind; 10] = [
+    pub const ALL: [EntityKind; 11] = [
         EntityKind::Facility,
         EntityKind::Audit,
         EntityKind::RepeatInstance,
@@ -241,6 +260,7 @@ impl EntityKind {
         EntityKind::FeeRecord,
         EntityKind::Fee,
         EntityKind::Interview,
+        EntityKind::Conflict,
     ];
 
     /// The wire name, also the client table name.
@@ -256,6 +276,7 @@ impl EntityKind {
             EntityKind::FeeRecord => "fee_record",
             EntityKind::Fee => "fee",
             EntityKind::Interview => "interview",
+            EntityKind::Conflict => "conflict",
         }
     }
 
@@ -277,6 +298,7 @@ impl EntityKind {
             EntityKind::FeeRecord => FEE_RECORD,
             EntityKind::Fee => FEE,
             EntityKind::Interview => INTERVIEW,
+            EntityKind::Conflict => CONFLICT,
         }
     }
 

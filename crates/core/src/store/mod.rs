@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 pub use columns::{row_from_sql, select_rows};
-pub use remote::ApplyOutcome;
+pub use remote::{conflict_id, ApplyOutcome, ApplyStats};
 pub use writer::Writer;
 
 use crate::{CoreError, Result};

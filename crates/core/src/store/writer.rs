@@ -84,6 +84,11 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Moves this device's clock past a stamp seen elsewhere.
+    pub(super) fn observe(&self, hlc: fieldaudit_protocol::Hlc) {
+        self.clock.observe(hlc);
+    }
+
     /// Whether a row exists (and is not a tombstone).
     pub fn exists(&self, entity: EntityKind, row_id: Uuid) -> Result<bool> {
         let deleted: Option<Option<i64>> = self

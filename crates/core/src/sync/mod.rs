@@ -1,0 +1,269 @@
+//! Sync between this device and its organisation's server.
+//!
+//! [`sync`] pushes the device's change log after the server's acknowledged
+//! watermark in bounded batches, uploads attachment bytes the server lacks, pulls
+//! the organisation's changes after the stored cursor and applies them with the
+//! shared merge rule, then fetches attachment bytes this device lacks. Every step
+//! records its progress in the same transaction as its effect, so a sync cut off at
+//! any point (network, crash, server restart) resumes where it stopped and never
+//! applies anything twice. Ops the server rejects go to a local quarantine with its
+//! reason; the rest of the queue goes on.
+//!
+//! The functions here take the data directory and open their own connection, so a
+//! sync running in the background never blocks the app's own saves for long.
+
+mod http;
+pub mod session;
+mod state;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::Utc;
+use fieldaudit_protocol::api::LoginRequest;
+use serde::Serialize;
+
+pub use http::RetryPolicy;
+pub use session::Session;
+pub use state::{ConflictView, QuarantinedOp, Resolution, SyncStatus};
+
+use crate::{CoreError, Result, Store};
+
+/// Changes per push request.
+pub const PUSH_BATCH: usize = 1000;
+/// Changes per pull request.
+pub const PULL_BATCH: u32 = 1000;
+/// A clock further than this from the server's gets a warning (seconds).
+pub const CLOCK_WARNING_SECS: i64 = 120;
+
+/// Where a sync is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncPhase {
+    /// Checking who we are and what the server has.
+    Connecting,
+    /// Sending this device's changes.
+    Pushing,
+    /// Sending photo and document bytes.
+    Uploading,
+    /// Receiving other devices' changes.
+    Pulling,
+    /// Receiving photo and document bytes.
+    Downloading,
+}
+
+/// Progress of a running sync, for a progress bar.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyncProgress {
+    /// Current phase.
+    pub phase: SyncPhase,
+    /// Items done in this phase.
+    pub done: u64,
+    /// Items in this phase, when known.
+    pub total: Option<u64>,
+    /// Bytes sent and received so far (compressed, as on the wire, where known).
+    pub bytes: u64,
+}
+
+/// What a finished sync did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SyncReport {
+    /// Changes the server newly accepted.
+    pub pushed: u64,
+    /// Changes the server refused (now in quarantine).
+    pub rejected: u64,
+    /// Remote changes received.
+    pub pulled: u64,
+    /// Of those, fields that took the remote value.
+    pub applied: u64,
+    /// Concurrent edits kept as conflicts.
+    pub conflicts: u64,
+    /// Attachments uploaded.
+    pub uploaded: u64,
+    /// Attachments the server refused (too large…), with the reason.
+    pub upload_errors: Vec<String>,
+    /// Attachments downloaded.
+    pub downloaded: u64,
+    /// Set when this laptop's clock differs a lot from the server's.
+    pub clock_warning: Option<String>,
+}
+
+/// What signing in returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LoginInfo {
+    /// Organisation slug.
+    pub organisation: String,
+    /// User name.
+    pub user: String,
+    /// The user's role.
+    pub role: String,
+    /// Server address.
+    pub server_url: String,
+}
+
+/// Signs this device in to a server and keeps the token (see [`session`]).
+pub fn login(data_dir: &Path, server_url: &str, organisation: &str, username: &str, password: &str) -> Result<LoginInfo> {
+    let store = Store::open(data_dir)?;
+    let api = http::Api::new(server_url, None, RetryPolicy { attempts: 2, ..RetryPolicy::default() })?;
+    let resp = api.login(&LoginRequest {
+        organisation: organisation.trim().to_owned(),
+        username: username.trim().to_owned(),
+        password: password.to_owned(),
+        device_id: store.device_id(),
+        device_name: store.device_name()?,
+    })?;
+    let s = Session {
+        server_url: api.base().to_owned(),
+        organisation: resp.organisation.clone(),
+        user: resp.user.clone(),
+        role: resp.role.as_str().to_owned(),
+        token: resp.token,
+    };
+    session::save(data_dir, &s)?;
+    Ok(LoginInfo { organisation: s.organisation, user: s.user, role: s.role, server_url: s.server_url })
+}
+
+/// Signs out: forgets the token. Unsynced work stays on the device.
+pub fn logout(data_dir: &Path) -> Result<()> {
+    session::remove(data_dir)
+}
+
+/// Options of one sync run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SyncOptions {
+    /// Retry behaviour for each request.
+    pub retry: RetryPolicy,
+}
+
+/// Runs one full sync. `progress` is called as work advances; setting `cancel`
+/// stops at the next batch boundary with [`CoreError::Cancelled`].
+pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgress), cancel: &AtomicBool) -> Result<SyncReport> {
+    let mut store = Store::open(data_dir)?;
+    let session = session::load(data_dir)?.ok_or(CoreError::NotSignedIn)?;
+    let api = http::Api::new(&session.server_url, Some(session.token.clone()), options.retry)?;
+    let mut report = SyncReport::default();
+    let mut bytes = 0u64;
+    let check = || if cancel.load(Ordering::Relaxed) { Err(CoreError::Cancelled) } else { Ok(()) };
+    let tell = |phase, done, total: Option<u64>, bytes| progress(SyncProgress { phase, done, total, bytes });
+
+    tell(SyncPhase::Connecting, 0, None, 0);
+    // The server is the authority on what it has: push from its watermark (it may
+    // be behind ours if it was restored from a backup, never ahead).
+    let (me, server_time) = api.me()?;
+    report.clock_warning = server_time.and_then(|t| {
+        let diff = (Utc::now() - t).num_seconds();
+        (diff.abs() > CLOCK_WARNING_SECS).then(|| {
+            let dir = if diff > 0 { "ahead of" } else { "behind" };
+            format!("this laptop's clock is {} minutes {dir} the server's; set the date and time correctly (changes still merge, but far-ahead ones are refused)", diff.abs() / 60)
+        })
+    });
+    let mut watermark = me.watermark.min(store.last_device_seq()?);
+    watermark = push_all(&mut store, &api, watermark, &mut report, &mut bytes, &check, &tell)?;
+
+    // Upload attachment bytes after their metadata went up.
+    let pending = store.pending_uploads()?;
+    for (i, sha) in pending.iter().enumerate() {
+        check()?;
+        tell(SyncPhase::Uploading, i as u64, Some(pending.len() as u64), bytes);
+        if !api.has_attachment(sha)? {
+            let data = std::fs::read(store.attachment_path(sha)).map_err(|e| CoreError::io(format!("cannot read attachment {sha}"), e))?;
+            match api.upload_attachment(sha, &data) {
+                Ok(()) => {
+                    bytes += data.len() as u64;
+                    report.uploaded += 1;
+                }
+                Err(CoreError::Server { status: 413, message, .. }) => {
+                    let why = format!("attachment {sha} was not uploaded: {message}");
+                    store.record_upload_error(sha, &why)?;
+                    report.upload_errors.push(why);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        store.mark_uploaded(sha)?;
+    }
+
+    // Pull. Local writes after this point count as not yet seen by others.
+    let unsynced_after = store.sync_seq_marker()?;
+    let seen_through = store.last_device_seq()?;
+    let mut cursor = store.pull_cursor()?;
+    loop {
+        check()?;
+        tell(SyncPhase::Pulling, report.pulled, None, bytes);
+        let page = api.pull(cursor, PULL_BATCH)?;
+        bytes += page.changes.iter().map(|c| c.change.value.to_string().len() as u64 + 120).sum::<u64>();
+        let next = page.next_cursor;
+        let stats = store.apply_remote_batch(&page.changes, unsynced_after, |w| state::set_pull_cursor(w, next))?;
+        report.pulled += page.changes.len() as u64;
+        report.applied += stats.applied;
+        report.conflicts += stats.conflicts;
+        cursor = next;
+        if !page.more || page.changes.is_empty() {
+            break;
+        }
+    }
+    store.set_sync_seq_marker(seen_through)?;
+    // Conflicts found while pulling are rows too: send them now so the other
+    // device sees them on its next pull.
+    if store.last_device_seq()? > watermark {
+        push_all(&mut store, &api, watermark, &mut report, &mut bytes, &check, &tell)?;
+    }
+
+    // Download attachment bytes this device lacks.
+    let missing = store.missing_attachment_files()?;
+    for (i, sha) in missing.iter().enumerate() {
+        check()?;
+        tell(SyncPhase::Downloading, i as u64, Some(missing.len() as u64), bytes);
+        match api.download_attachment(sha) {
+            Ok(data) => {
+                bytes += data.len() as u64;
+                store.store_downloaded_attachment(sha, &data)?;
+                report.downloaded += 1;
+            }
+            // Not on the server (yet): its device has not uploaded it. Next time.
+            Err(CoreError::Server { status: 404, .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    store.set_sync_state("last_sync_at", &Utc::now().to_rfc3339())?;
+    tell(SyncPhase::Downloading, missing.len() as u64, Some(missing.len() as u64), bytes);
+    Ok(report)
+}
+
+/// Pushes every change after `watermark` in batches; returns the new watermark.
+fn push_all(
+    store: &mut Store,
+    api: &http::Api,
+    mut watermark: u64,
+    report: &mut SyncReport,
+    bytes: &mut u64,
+    check: &dyn Fn() -> Result<()>,
+    tell: &dyn Fn(SyncPhase, u64, Option<u64>, u64),
+) -> Result<u64> {
+    let last = store.last_device_seq()?;
+    let total = last.saturating_sub(watermark);
+    while watermark < last {
+        check()?;
+        tell(SyncPhase::Pushing, total - (last - watermark), Some(total), *bytes);
+        let batch = store.changes_after(watermark, PUSH_BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        let (resp, sent) = api.push(&batch)?;
+        *bytes += sent;
+        if resp.watermark <= watermark {
+            return Err(CoreError::Server {
+                status: 200,
+                code: "no_progress".into(),
+                message: format!("the server did not move past change {watermark}; try again later"),
+            });
+        }
+        store.record_push(&batch, &resp)?;
+        report.pushed += resp.applied;
+        report.rejected += resp.rejected.len() as u64;
+        watermark = resp.watermark;
+    }
+    tell(SyncPhase::Pushing, total, Some(total), *bytes);
+    Ok(watermark)
+}

@@ -1,0 +1,249 @@
+//! Sync bookkeeping on the device: watermark, pull cursor, quarantine, kept
+//! conflicts and attachment transfer state, and the status the app shows.
+
+use chrono::Utc;
+use fieldaudit_protocol::{Change, EntityKind, PushResponse};
+use serde::Serialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::store::{select_rows, Writer};
+use crate::{CoreError, Result, Store};
+
+const PUSH_WATERMARK: &str = "push_watermark";
+const PULL_CURSOR: &str = "pull_cursor";
+const SEQ_MARKER: &str = "seq_at_last_pull";
+
+/// What the status bar shows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyncStatus {
+    /// Whether a server session is stored.
+    pub signed_in: bool,
+    /// Server address, when signed in.
+    pub server_url: Option<String>,
+    /// Organisation, when signed in.
+    pub organisation: Option<String>,
+    /// User, when signed in.
+    pub user: Option<String>,
+    /// Changes made on this device that the server has not acknowledged.
+    pub pending_changes: u64,
+    /// When the last sync finished (RFC 3339).
+    pub last_sync_at: Option<String>,
+    /// Conflicts waiting for review.
+    pub open_conflicts: u64,
+    /// Changes the server refused.
+    pub quarantined: u64,
+}
+
+/// An op the server refused.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuarantinedOp {
+    /// Its place in this device's log.
+    pub device_seq: u64,
+    /// Entity.
+    pub entity: String,
+    /// Row.
+    pub row_id: String,
+    /// Field.
+    pub field: String,
+    /// The refused value.
+    pub value: Value,
+    /// The server's code.
+    pub code: String,
+    /// The server's reason.
+    pub message: String,
+    /// When it was refused (RFC 3339).
+    pub at: String,
+}
+
+/// A kept conflict, for review.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[allow(missing_docs)]
+pub struct ConflictView {
+    pub id: Uuid,
+    pub entity: Option<String>,
+    pub row_id: Option<String>,
+    pub field: Option<String>,
+    pub winner_value: Option<Value>,
+    pub winner_device: Option<String>,
+    pub winner_hlc: Option<String>,
+    pub loser_value: Option<Value>,
+    pub loser_device: Option<String>,
+    pub loser_hlc: Option<String>,
+    pub status: Option<String>,
+    pub deleted: Option<bool>,
+}
+
+/// What a person decided about a conflict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// The value that won stays; the conflict is marked seen.
+    KeepCurrent,
+    /// The other value is written back (a new change that syncs).
+    UseOther,
+}
+
+pub(super) fn set_pull_cursor(w: &mut Writer<'_>, cursor: u64) -> Result<()> {
+    set_state(w.conn(), PULL_CURSOR, &cursor.to_string())
+}
+
+fn set_state(conn: &rusqlite::Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )?;
+    Ok(())
+}
+
+impl Store {
+    fn state_u64(&self, key: &str) -> Result<u64> {
+        Ok(self.sync_state(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// The server_seq this device has pulled through.
+    pub fn pull_cursor(&self) -> Result<u64> {
+        self.state_u64(PULL_CURSOR)
+    }
+
+    /// The highest `device_seq` the server has acknowledged (as last heard).
+    pub fn push_watermark(&self) -> Result<u64> {
+        self.state_u64(PUSH_WATERMARK)
+    }
+
+    pub(super) fn sync_seq_marker(&self) -> Result<u64> {
+        self.state_u64(SEQ_MARKER)
+    }
+
+    pub(super) fn set_sync_seq_marker(&mut self, seq: u64) -> Result<()> {
+        self.set_sync_state(SEQ_MARKER, &seq.to_string())
+    }
+
+    /// Records a push answer: the new watermark and the refused ops, together.
+    pub(super) fn record_push(&mut self, batch: &[Change], resp: &PushResponse) -> Result<()> {
+        let now = Utc::now().to_rfc3339();
+        self.write(|w| {
+            for r in &resp.rejected {
+                let Some(op) = batch.iter().find(|c| c.device_seq == r.device_seq) else { continue };
+                let code = serde_json::to_value(r.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                w.conn().execute(
+                    "INSERT INTO quarantine (device_seq, entity, row_id, field, value, code, message, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (device_seq) DO NOTHING",
+                    (op.device_seq as i64, &op.entity, op.row_id.to_string(), &op.field, op.value.to_string(), code, &r.message, &now),
+                )?;
+            }
+            set_state(w.conn(), PUSH_WATERMARK, &resp.watermark.to_string())
+        })
+    }
+
+    /// Attachment bytes not yet on the server (and not refused by it).
+    pub(super) fn pending_uploads(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn().prepare("SELECT sha256 FROM attachment_file WHERE uploaded = 0 AND upload_error IS NULL ORDER BY stored_at")?;
+        let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(rows)
+    }
+
+    pub(super) fn mark_uploaded(&mut self, sha: &str) -> Result<()> {
+        self.conn().execute("UPDATE attachment_file SET uploaded = 1 WHERE sha256 = ?1", [sha])?;
+        Ok(())
+    }
+
+    pub(super) fn record_upload_error(&mut self, sha: &str, why: &str) -> Result<()> {
+        self.conn().execute("UPDATE attachment_file SET upload_error = ?2 WHERE sha256 = ?1", (sha, why))?;
+        Ok(())
+    }
+
+    /// Attachments whose rows arrived but whose bytes this device lacks.
+    pub(super) fn missing_attachment_files(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT DISTINCT sha256 FROM attachment WHERE sha256 IS NOT NULL AND coalesce(deleted, 0) = 0
+               AND sha256 NOT IN (SELECT sha256 FROM attachment_file) ORDER BY sha256",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(rows)
+    }
+
+    pub(super) fn store_downloaded_attachment(&mut self, sha: &str, bytes: &[u8]) -> Result<()> {
+        crate::attachments::write_durably(&self.attachment_path(sha), bytes)?;
+        self.conn().execute(
+            "INSERT INTO attachment_file (sha256, size_bytes, stored_at, uploaded) VALUES (?1, ?2, ?3, 1) ON CONFLICT (sha256) DO NOTHING",
+            (sha, bytes.len() as i64, Utc::now().to_rfc3339()),
+        )?;
+        Ok(())
+    }
+
+    /// What the status bar shows.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let session = super::session::load(self.data_dir())?;
+        let count = |sql: &str| -> Result<u64> { Ok(self.conn().query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
+        Ok(SyncStatus {
+            signed_in: session.is_some(),
+            server_url: session.as_ref().map(|s| s.server_url.clone()),
+            organisation: session.as_ref().map(|s| s.organisation.clone()),
+            user: session.as_ref().map(|s| s.user.clone()),
+            pending_changes: self.last_device_seq()?.saturating_sub(self.push_watermark()?),
+            last_sync_at: self.sync_state("last_sync_at")?,
+            open_conflicts: count("SELECT count(*) FROM conflict WHERE status = 'open' AND coalesce(deleted, 0) = 0")?,
+            quarantined: count("SELECT count(*) FROM quarantine")?,
+        })
+    }
+
+    /// Ops the server refused, newest first.
+    pub fn quarantine(&self) -> Result<Vec<QuarantinedOp>> {
+        let mut stmt = self.conn().prepare("SELECT device_seq, entity, row_id, field, value, code, message, at FROM quarantine ORDER BY device_seq DESC")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(QuarantinedOp {
+                device_seq: r.get::<_, i64>(0)? as u64,
+                entity: r.get(1)?,
+                row_id: r.get(2)?,
+                field: r.get(3)?,
+                value: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or(Value::Null),
+                code: r.get(5)?,
+                message: r.get(6)?,
+                at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Kept conflicts (open ones first).
+    pub fn conflicts(&self, include_resolved: bool) -> Result<Vec<ConflictView>> {
+        let cond = if include_resolved { "coalesce(deleted, 0) = 0 ORDER BY status = 'open' DESC, loser_hlc DESC" } else { "status = 'open' AND coalesce(deleted, 0) = 0 ORDER BY loser_hlc DESC" };
+        select_rows(self.conn(), EntityKind::Conflict, cond, [])?
+            .into_iter()
+            .map(|r| serde_json::from_value(Value::Object(r)).map_err(|e| CoreError::Corrupt { entity: "conflict".into(), field: "*".into(), reason: e.to_string() }))
+            .collect()
+    }
+
+    /// Resolves a conflict: keep the current value, or write the other one back.
+    pub fn resolve_conflict(&mut self, conflict_id: Uuid, resolution: Resolution) -> Result<()> {
+        let c: ConflictView = self.get(EntityKind::Conflict, conflict_id)?.ok_or_else(|| CoreError::not_found("conflict", conflict_id))?;
+        let target = c.entity.as_deref().and_then(EntityKind::parse);
+        let row = c.row_id.as_deref().and_then(|r| Uuid::parse_str(r).ok());
+        self.write(|w| {
+            match resolution {
+                Resolution::KeepCurrent => {
+                    w.set(EntityKind::Conflict, conflict_id, &[("status", json!("kept"))])?;
+                }
+                Resolution::UseOther => {
+                    let (Some(entity), Some(row), Some(field)) = (target, row, c.field.as_deref()) else {
+                        return Err(CoreError::Invalid("this conflict does not name a field this version knows; keep the current value".into()));
+                    };
+                    w.set(entity, row, &[(field, c.loser_value.clone().unwrap_or(Value::Null))])?;
+                    w.set(EntityKind::Conflict, conflict_id, &[("status", json!("replaced"))])?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes an op from the quarantine list after a person has read it.
+    pub fn dismiss_quarantined(&mut self, device_seq: u64) -> Result<()> {
+        let n = self.conn().execute("DELETE FROM quarantine WHERE device_seq = ?1", [device_seq as i64])?;
+        if n == 0 {
+            return Err(CoreError::not_found("quarantined change", device_seq));
+        }
+        Ok(())
+    }
+}
+
