@@ -11,6 +11,10 @@ if ! command -v schemathesis >/dev/null 2>&1; then
   echo "installing schemathesis (pip)"
   python3 -m pip install --quiet schemathesis
 fi
+if ! command -v openapi-spec-validator >/dev/null 2>&1; then
+  echo "installing openapi-spec-validator (pip)"
+  python3 -m pip install --quiet openapi-spec-validator
+fi
 schemathesis --version
 
 cargo build -q -p fieldaudit-server --bin fieldaudit-server
@@ -52,6 +56,11 @@ req = urllib.request.Request(sys.argv[1] + "/api/v1/auth/login", data=body,
 print(json.load(urllib.request.urlopen(req))["token"])
 PY
 )"
+
+# The served document must be a valid OpenAPI document.
+python3 -c 'import sys, urllib.request; open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1]).read())' \
+  "$base/api/v1/openapi.json" "$work/openapi.json"
+openapi-spec-validator "$work/openapi.json"
 
 # The revoke endpoint is left out: fuzzing it could revoke the token the run itself uses.
 schemathesis run "$base/api/v1/openapi.json" \

@@ -401,6 +401,12 @@ pub async fn put_attachment(
 }
 
 /// `HEAD /api/v1/attachments/{sha256}`: 200 with Content-Length if stored, else 404.
+#[utoipa::path(head, path = "/api/v1/attachments/{sha256}", tag = "attachments", security(("bearer" = [])),
+    params(("sha256" = String, Path, description = "SHA-256 of the file, 64 lower-case hex digits", pattern = "^[0-9a-f]{64}$")),
+    responses((status = 200, description = "Stored for this organisation; Content-Length is its size"),
+              (status = 400, description = "Bad hash (`invalid_sha256`)"),
+              (status = 401, description = "Missing, invalid, expired or revoked token"),
+              (status = 404, description = "Not stored for this organisation")))]
 pub async fn head_attachment(
     State(s): State<AppState>,
     AuthDevice(d): AuthDevice,

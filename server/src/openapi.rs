@@ -252,7 +252,7 @@ impl Modify for BearerAuth {
     info(title = "FieldAudit sync server", description = "Accounts, device tokens, push/pull of change logs, attachments and templates. Every error is an ApiError."),
     paths(
         http::healthz, http::login, http::me, http::push, http::pull, http::list_devices, http::revoke_device,
-        http::put_attachment, http::get_attachment, http::list_templates, http::get_template
+        http::put_attachment, http::head_attachment, http::get_attachment, http::list_templates, http::get_template
     ),
     components(schemas(ApiError, Change, PushRequest, RejectCode, Rejection, PushResponse, PulledChange, PullResponse,
         Role, LoginRequest, LoginResponse, WhoAmI, DeviceInfo, AttachmentStored, TemplateSummary, Health)),

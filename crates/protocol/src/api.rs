@@ -106,7 +106,7 @@ pub struct TemplateSummary {
     pub title: String,
 }
 
-/// `GET /api/v1/healthz` answer.
+/// `GET /healthz` answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
     /// `"ok"` when the database answers.
