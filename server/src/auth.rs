@@ -13,6 +13,11 @@ use sha2::{Digest, Sha256};
 use crate::error::ApiFailure;
 use crate::store::{DeviceAuth, DeviceRegistration, ServerStore};
 
+/// A hash to verify against when the user does not exist.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    hash_password("no such user, no such password").unwrap_or_default()
+});
+
 /// Hashes a password with argon2id (PHC string with its own random salt).
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);

@@ -226,9 +226,21 @@ async fn the_same_batch_three_times_or_split_and_replayed_leaves_the_same_state(
     assert_eq!(once.len(), 12);
 }
 
-#[tokio::test]
-async fn tenants_are_isolated() {
-    let srv = server().await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_are_isolated_on_sqlite() {
+    tenants_are_isolated(sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_are_isolated_on_postgres() {
+    let Some(backend) = postgres().await else {
+        return;
+    };
+    tenants_are_isolated(backend).await;
+}
+
+async fn tenants_are_isolated(backend: Backend) {
+    let srv = server_with(backend, ServerConfig::default()).await;
     org_with_user(srv.store(), "org-a", "ana", PW, Role::Auditor).await;
     org_with_user(srv.store(), "org-b", "bo", PW, Role::Auditor).await;
     let http = Client::new();
