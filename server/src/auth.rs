@@ -93,6 +93,9 @@ pub async fn login(
         .login_candidate(&req.organisation, &req.username)
         .await?;
     let Some(candidate) = candidate else {
+        // Spend the same time as a real check, so timing does not reveal which accounts exist.
+        let password = req.password.clone();
+        let _ = tokio::task::spawn_blocking(move || verify_password(&password, &DUMMY_HASH)).await;
         return Err(invalid_credentials());
     };
     let (password, hash) = (req.password.clone(), candidate.password_hash.clone());
