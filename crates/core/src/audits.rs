@@ -474,6 +474,39 @@ impl Store {
     }
 }
 
+/// Re-derives item findings of every audit touched by merged changes (answers,
+/// repeat instances, the audit row itself), inside the merging transaction.
+pub(crate) fn reconcile_touched(w: &mut Writer<'_>, touched: &[(&str, Uuid)]) -> Result<()> {
+    let mut audits: Vec<Uuid> = Vec::new();
+    for (entity, row) in touched {
+        let audit_id = match EntityKind::parse(entity) {
+            Some(EntityKind::Audit) => Some(*row),
+            Some(kind @ (EntityKind::Answer | EntityKind::RepeatInstance | EntityKind::Finding)) => w
+                .conn()
+                .query_row(&format!("SELECT audit_id FROM {kind} WHERE id = ?1"), [row.to_string()], |r| r.get::<_, Option<String>>(0))
+                .ok()
+                .flatten()
+                .and_then(|s| Uuid::parse_str(&s).ok()),
+            _ => None,
+        };
+        if let Some(a) = audit_id.filter(|a| !audits.contains(a)) {
+            audits.push(a);
+        }
+    }
+    for audit_id in audits {
+        let Some(audit) = select_rows(w.conn(), EntityKind::Audit, "id = ?1", [audit_id.to_string()])?.pop() else { continue };
+        let Ok(audit) = serde_json::from_value::<Audit>(Value::Object(audit)) else { continue };
+        for checklist in audit.checklists.clone().unwrap_or_default() {
+            // A checklist this build does not know cannot be evaluated here; the
+            // device that knows it derives its findings.
+            if let Ok(template) = template_of(&checklist) {
+                reconcile_findings(w, &audit, template)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_instance_matches(section: &Section, instance_id: Option<Uuid>) -> Result<()> {
     match (section.repeat.is_some(), instance_id) {
         (true, None) => Err(CoreError::Invalid(format!(

@@ -18,13 +18,15 @@ use crate::{CoreError, Result};
 pub(crate) fn to_sql(spec: &FieldSpec, value: &Value) -> SqlValue {
     match value {
         Value::Null => SqlValue::Null,
+        // Free JSON keeps its JSON type: `false` must come back as `false`, not 0.
+        other if matches!(spec.ty, ValueType::Json) => SqlValue::Text(other.to_string()),
         Value::Bool(b) => SqlValue::Integer(*b as i64),
         Value::Number(n) => match spec.ty {
             ValueType::Int => SqlValue::Integer(n.as_i64().unwrap_or_default()),
             ValueType::Float => SqlValue::Real(n.as_f64().unwrap_or_default()),
             _ => SqlValue::Text(n.to_string()),
         },
-        Value::String(s) if !matches!(spec.ty, ValueType::Json) => SqlValue::Text(s.clone()),
+        Value::String(s) => SqlValue::Text(s.clone()),
         other => SqlValue::Text(other.to_string()),
     }
 }

@@ -187,3 +187,16 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// Every synced row, by entity, in id order: for comparing replicas in tests and
+    /// for diagnostics.
+    pub fn snapshot(&self) -> Result<std::collections::BTreeMap<String, Vec<Value>>> {
+        let mut out = std::collections::BTreeMap::new();
+        for entity in EntityKind::ALL {
+            let rows = select_rows(&self.conn, entity, "1 = 1 ORDER BY id", [])?;
+            out.insert(entity.as_str().to_owned(), rows.into_iter().map(Value::Object).collect());
+        }
+        Ok(out)
+    }
+}

@@ -72,10 +72,17 @@ impl Store {
         let device = self.device_id;
         self.write(|w| {
             let mut stats = ApplyStats::default();
+            let mut touched = Vec::new();
             for pulled in changes {
                 let (outcome, conflict) = w.apply_remote(pulled, device, unsynced_after)?;
                 stats.add(outcome, conflict);
+                if outcome == ApplyOutcome::Applied {
+                    touched.push((pulled.change.entity.as_str(), pulled.change.row_id));
+                }
             }
+            // Findings follow answers: merged answers may fail or pass differently
+            // than on any one device, so re-derive them here.
+            crate::audits::reconcile_touched(w, &touched)?;
             then(w)?;
             Ok(stats)
         })
@@ -85,6 +92,17 @@ impl Store {
     pub fn apply_remote(&mut self, changes: &[PulledChange]) -> Result<Vec<ApplyOutcome>> {
         let device = self.device_id;
         self.write(|w| changes.iter().map(|c| w.apply_remote(c, device, u64::MAX).map(|(o, _)| o)).collect())
+    }
+}
+
+/// Whether concurrent edits of this field are worth a person's review. Fields a
+/// device derives from other rows (an item finding's status and severity follow its
+/// answer) and the conflict rows themselves converge without anyone's decision.
+fn keeps_conflicts(entity: EntityKind, field: &str) -> bool {
+    match entity {
+        EntityKind::Conflict => false,
+        EntityKind::Finding => field == "description",
+        _ => true,
     }
 }
 
@@ -111,7 +129,7 @@ impl Writer<'_> {
 
         // A concurrent local edit of the same field?
         let mut conflict = false;
-        if let Some(local) = current.filter(|v| v.device_id == me && *v != incoming) {
+        if let Some(local) = current.filter(|v| v.device_id == me && *v != incoming && keeps_conflicts(entity, spec.name)) {
             let local_seq: Option<i64> = tx.query_row(
                 "SELECT max(device_seq) FROM change_log WHERE entity = ?1 AND row_id = ?2 AND field = ?3",
                 (entity.as_str(), &row_id, spec.name),

@@ -38,6 +38,7 @@ pub const CLOCK_WARNING_SECS: i64 = 120;
 
 /// Where a sync is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum SyncPhase {
     /// Checking who we are and what the server has.
@@ -54,6 +55,7 @@ pub enum SyncPhase {
 
 /// Progress of a running sync, for a progress bar.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncProgress {
     /// Current phase.
     pub phase: SyncPhase,
@@ -67,6 +69,7 @@ pub struct SyncProgress {
 
 /// What a finished sync did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
     /// Changes the server newly accepted.
     pub pushed: u64,
@@ -90,6 +93,7 @@ pub struct SyncReport {
 
 /// What signing in returned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoginInfo {
     /// Organisation slug.
     pub organisation: String,

@@ -16,6 +16,7 @@ const SEQ_MARKER: &str = "seq_at_last_pull";
 
 /// What the status bar shows.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     /// Whether a server session is stored.
     pub signed_in: bool,
@@ -37,6 +38,7 @@ pub struct SyncStatus {
 
 /// An op the server refused.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct QuarantinedOp {
     /// Its place in this device's log.
     pub device_seq: u64,
@@ -58,6 +60,7 @@ pub struct QuarantinedOp {
 
 /// A kept conflict, for review.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(missing_docs)]
 pub struct ConflictView {
     pub id: Uuid,
@@ -76,6 +79,7 @@ pub struct ConflictView {
 
 /// What a person decided about a conflict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     /// The value that won stays; the conflict is marked seen.
@@ -230,6 +234,7 @@ impl Store {
                         return Err(CoreError::Invalid("this conflict does not name a field this version knows; keep the current value".into()));
                     };
                     w.set(entity, row, &[(field, c.loser_value.clone().unwrap_or(Value::Null))])?;
+                    crate::audits::reconcile_touched(w, &[(entity.as_str(), row)])?;
                     w.set(EntityKind::Conflict, conflict_id, &[("status", json!("replaced"))])?;
                 }
             }

@@ -1,0 +1,346 @@
+//! Devices syncing through a real server over HTTP: two auditors on one audit,
+//! random operations through a faulty network with server restarts on both
+//! backends, oversized attachments, revoked devices.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use fieldaudit_core::audits::NewAudit;
+use fieldaudit_core::import::FacilityRecord;
+use fieldaudit_core::model::ChecklistRef;
+use fieldaudit_core::CoreError;
+use fieldaudit_protocol::{EntityKind, PullResponse};
+use fieldaudit_server::ServerConfig;
+use fieldaudit_tests::{cases, pg_base_url, Backend, Cluster, Device, Faults, Proxy};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const FIRE: &str = "fire-safety";
+const WAGES: &str = "wages-hours";
+
+fn cluster(backend: Backend) -> Cluster {
+    let mut c = Cluster::new(backend, ServerConfig::default());
+    c.organisation("acme", &["rina", "tomas", "lan", "arif", "mei", "fresh"]);
+    c.start();
+    c
+}
+
+fn start_audit(device: &Device) -> Uuid {
+    let mut store = device.store();
+    let facility = store
+        .add_facility(&FacilityRecord { name: "Zaber and Zubair Fabrics".into(), address: "Tongi, Gazipur".into(), country_code: "BD".into(), ..Default::default() })
+        .unwrap();
+    store
+        .start_audit(&NewAudit {
+            facility_id: facility,
+            checklists: vec![ChecklistRef { template_id: FIRE.into(), version: 1 }, ChecklistRef { template_id: WAGES.into(), version: 1 }],
+            audit_type: "initial".into(),
+            notice: "semi_announced".into(),
+            start_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            end_date: Some(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()),
+            auditors: vec!["Rina".into(), "Tomas".into()],
+        })
+        .unwrap()
+}
+
+fn answers(device: &Device, audit: Uuid) -> BTreeMap<(String, String), Value> {
+    device
+        .store()
+        .answers(audit)
+        .unwrap()
+        .into_iter()
+        .map(|a| ((a.template_id.unwrap(), a.item_id.unwrap()), a.value.unwrap_or(Value::Null)))
+        .collect()
+}
+
+fn two_auditors(first_a: bool) {
+    let c = cluster(Backend::Sqlite);
+    let url = c.urls()[0].clone();
+    let (a, b) = (Device::new("Rina's laptop"), Device::new("Tomas's laptop"));
+    a.login(&url, "acme", "rina");
+    b.login(&url, "acme", "tomas");
+    let audit = start_audit(&a);
+    a.sync().unwrap();
+    b.sync().unwrap();
+    assert_eq!(b.store().audit(audit).unwrap().status.as_deref(), Some("draft"));
+
+    // Offline: Rina does fire safety, Tomas wages & hours; both answer the alarm item.
+    let mut sa = a.store();
+    sa.record_answer(audit, FIRE, "equipment.sprinklers", None, json!("no")).unwrap();
+    sa.record_answer(audit, FIRE, "hazards.flammables_apart", None, json!("no")).unwrap();
+    sa.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("yes")).unwrap();
+    drop(sa);
+    let mut sb = b.store();
+    sb.record_answer(audit, WAGES, "wages.legal_minimum", None, json!(12500)).unwrap();
+    sb.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    drop(sb);
+
+    let (first, second) = if first_a { (&a, &b) } else { (&b, &a) };
+    first.sync().unwrap();
+    let detected = second.sync().unwrap();
+    assert_eq!(detected.conflicts, 1, "the second to sync sees the concurrent edit");
+    first.sync().unwrap();
+
+    let (ans_a, ans_b) = (answers(&a, audit), answers(&b, audit));
+    assert_eq!(ans_a, ans_b, "both devices hold the union");
+    assert!(ans_a.contains_key(&(FIRE.to_string(), "hazards.flammables_apart".to_string())));
+    assert!(ans_a.keys().any(|(t, _)| t == WAGES));
+    assert_eq!(a.snapshot(), b.snapshot(), "every synced row is the same on both devices");
+
+    // One conflict record, the same on both, keeping the value that lost.
+    let (ca, cb) = (a.store().conflicts(false).unwrap(), b.store().conflicts(false).unwrap());
+    assert_eq!(ca.len(), 1);
+    assert_eq!(ca, cb);
+    let conflict = &ca[0];
+    assert_eq!(conflict.field.as_deref(), Some("value"));
+    let winner = ans_a[&(FIRE.to_string(), "equipment.alarm_audible".to_string())].clone();
+    assert_eq!(conflict.winner_value.as_ref(), Some(&winner));
+    let loser = if winner == json!("yes") { json!("no") } else { json!("yes") };
+    assert_eq!(conflict.loser_value.as_ref(), Some(&loser));
+
+    // Picking the other value is a new change that reaches everyone.
+    let loser_device = if conflict.loser_device.as_deref() == Some(&a.store().device_id().to_string()) { &a } else { &b };
+    loser_device.store().resolve_conflict(conflict.id, fieldaudit_core::sync::Resolution::UseOther).unwrap();
+    loser_device.sync().unwrap();
+    a.sync().unwrap();
+    b.sync().unwrap();
+    let key = (FIRE.to_string(), "equipment.alarm_audible".to_string());
+    assert_eq!(answers(&a, audit)[&key], loser);
+    assert_eq!(answers(&b, audit)[&key], loser);
+    assert!(a.store().conflicts(false).unwrap().is_empty() && b.store().conflicts(false).unwrap().is_empty());
+    assert_eq!(a.store().sync_status().unwrap().pending_changes, 0);
+}
+
+#[test]
+fn two_auditors_offline_then_a_syncs_first() {
+    two_auditors(true);
+}
+
+#[test]
+fn two_auditors_offline_then_b_syncs_first() {
+    two_auditors(false);
+}
+
+/// What every device did, for checking the final state against last-writer-wins.
+#[derive(Default)]
+struct Expected {
+    /// (entity, row, field) → ((hlc, device), value) of the newest write.
+    newest: HashMap<(String, Uuid, String), ((String, Uuid), Value)>,
+}
+
+impl Expected {
+    fn record(&mut self, device: &Device) {
+        let store = device.store();
+        let me = store.device_id();
+        for c in store.changes_after(0, usize::MAX).unwrap() {
+            let key = (c.entity.clone(), c.row_id, c.field.clone());
+            let ver = (c.hlc.to_string(), me);
+            let e = self.newest.entry(key).or_insert((ver.clone(), c.value.clone()));
+            if ver > e.0 {
+                *e = (ver, c.value);
+            }
+        }
+    }
+}
+
+fn pull_all(url: &str, token: &str) -> Vec<fieldaudit_protocol::PulledChange> {
+    let http = reqwest::blocking::Client::new();
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: PullResponse = http
+            .get(format!("{url}/api/v1/sync/pull?after={after}&limit=1000"))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        out.extend(page.changes);
+        after = page.next_cursor;
+        if !page.more {
+            return out;
+        }
+    }
+}
+
+/// Random operations on 3–5 devices, random sync order through a faulty proxy and
+/// server restarts; then a clean sync round. Every device (and a fresh one, which
+/// reflects the server) ends identical; every acknowledged write is on the server;
+/// every field holds the newest write.
+fn random_convergence(backend: fn() -> Option<Backend>, servers: usize, seed: u64) {
+    let Some(b) = backend() else { return };
+    let mut c = cluster(b);
+    for _ in 1..servers {
+        c.start();
+    }
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let faults = Faults { drop_request: 0.08, drop_response: 0.08, duplicate: 0.08, delay: 0.1, truncate: 0.08 };
+    let proxy = Proxy::start(&c.rt, c.urls(), faults, seed);
+    let users = ["rina", "tomas", "lan", "arif", "mei"];
+    let devices: Vec<Device> = (0..rng.usize(3..=5)).map(|i| Device::new(&format!("laptop {i}"))).collect();
+    for (d, user) in devices.iter().zip(users) {
+        d.login(&c.urls()[0], "acme", user);
+        d.switch_server(&proxy.url);
+    }
+    let audit = start_audit(&devices[0]);
+    let items = ["equipment.alarm_audible", "equipment.coverage_gap", "hazards.flammables_apart"];
+
+    for _step in 0..rng.usize(10..25) {
+        let d = &devices[rng.usize(..devices.len())];
+        match rng.u8(..10) {
+            0..=5 => {
+                let mut store = d.store();
+                let known: Vec<Uuid> = store.snapshot().unwrap()["facility"].iter().filter_map(|r| r["id"].as_str()?.parse().ok()).collect();
+                let op = rng.u8(..5);
+                if op == 0 || known.is_empty() {
+                    store.write(|w| w.set(EntityKind::Facility, Uuid::now_v7(), &[("name", json!(format!("F{}", rng.u16(..))))]).map(drop)).unwrap();
+                } else {
+                    let row = known[rng.usize(..known.len())];
+                    let field = ["name", "address", "deleted"][rng.usize(..3)];
+                    let value = if field == "deleted" { json!(rng.bool()) } else { json!(format!("v{}", rng.u16(..))) };
+                    store.write(|w| w.set(EntityKind::Facility, row, &[(field, value)]).map(drop)).unwrap();
+                }
+                if store.audit(audit).is_ok() {
+                    let item = items[rng.usize(..items.len())];
+                    let _ = store.record_answer(audit, FIRE, item, None, json!(if rng.bool() { "yes" } else { "no" }));
+                }
+            }
+            6..=8 => {
+                let _ = d.sync(); // may fail through the faults; the next one resumes
+            }
+            _ => {
+                let i = rng.usize(..servers);
+                c.restart(i);
+                proxy.set_upstreams(c.urls());
+            }
+        }
+    }
+
+    // Clean network: everyone syncs until nothing changes.
+    proxy.set_faults(Faults::default());
+    for _round in 0..3 {
+        for d in &devices {
+            d.sync_until_ok(3);
+        }
+    }
+    let fresh = Device::new("fresh laptop");
+    fresh.login(&proxy.url, "acme", "fresh");
+    fresh.sync_until_ok(3);
+
+    let reference = fresh.snapshot();
+    for (i, d) in devices.iter().enumerate() {
+        assert_eq!(d.snapshot(), reference, "seed {seed}: device {i} differs from the server's state");
+        assert_eq!(d.store().sync_status().unwrap().pending_changes, 0, "seed {seed}: device {i} has unsent changes");
+    }
+
+    // Every acknowledged write is on the server, exactly once.
+    let token = fieldaudit_core::sync::session::load(fresh.dir.path()).unwrap().unwrap().token;
+    let server_log = pull_all(&c.urls()[0], &token);
+    let mut seen = HashSet::new();
+    for p in &server_log {
+        assert!(seen.insert((p.device_id, p.change.device_seq)), "seed {seed}: duplicate op on the server");
+    }
+    let mut expected = Expected::default();
+    for d in &devices {
+        let store = d.store();
+        let me = store.device_id();
+        for ch in store.changes_after(0, usize::MAX).unwrap() {
+            assert!(seen.contains(&(me, ch.device_seq)), "seed {seed}: acknowledged change {} of {me} missing on the server", ch.device_seq);
+        }
+        expected.record(d);
+    }
+    // Every field holds the newest write (last writer wins by (hlc, device)).
+    for ((entity, row, field), (_, value)) in &expected.newest {
+        let rows = &reference[entity];
+        let got = rows.iter().find(|r| r["id"] == json!(row.to_string())).map(|r| r[field.as_str()].clone());
+        assert_eq!(got.as_ref(), Some(value), "seed {seed}: {entity}.{field} of {row}");
+    }
+}
+
+fn sqlite() -> Option<Backend> {
+    Some(Backend::Sqlite)
+}
+
+fn postgres() -> Option<Backend> {
+    pg_base_url().map(Backend::Postgres)
+}
+
+#[test]
+fn random_devices_converge_through_faults_and_restarts_on_sqlite() {
+    for seed in 0..cases(12) {
+        random_convergence(sqlite, 1, seed);
+    }
+}
+
+#[test]
+fn random_devices_converge_through_two_servers_on_postgres() {
+    for seed in 0..cases(12).div_ceil(3) {
+        random_convergence(postgres, 2, 1000 + seed);
+    }
+}
+
+#[test]
+fn an_oversized_attachment_is_reported_and_blocks_nothing_else() {
+    let mut c = Cluster::new(Backend::Sqlite, ServerConfig { max_attachment_bytes: 1024, ..ServerConfig::default() });
+    c.organisation("acme", &["rina", "tomas"]);
+    c.start();
+    let url = c.urls()[0].clone();
+    let (a, b) = (Device::new("a"), Device::new("b"));
+    a.login(&url, "acme", "rina");
+    b.login(&url, "acme", "tomas");
+    let audit = start_audit(&a);
+    let mut sa = a.store();
+    sa.add_attachment(audit, "audit", audit, "big.jpg", "image/jpeg", &vec![7u8; 4096]).unwrap();
+    sa.add_attachment(audit, "audit", audit, "small.jpg", "image/jpeg", &[1u8; 100]).unwrap();
+    sa.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    drop(sa);
+    let report = a.sync().unwrap();
+    assert_eq!(report.upload_errors.len(), 1, "{report:?}");
+    assert!(report.upload_errors[0].contains("not uploaded"), "{}", report.upload_errors[0]);
+    assert_eq!(report.uploaded, 1);
+    assert_eq!(a.store().sync_status().unwrap().pending_changes, 0);
+    // The next sync does not try the refused file again and still works.
+    assert!(a.sync().unwrap().upload_errors.is_empty());
+
+    let got = b.sync().unwrap();
+    assert_eq!(got.downloaded, 1, "the small photo arrives; the big one is not on the server");
+    assert_eq!(answers(&b, audit).len(), 1);
+    let small = fieldaudit_core::attachments::sha256_hex(&[1u8; 100]);
+    assert_eq!(std::fs::read(b.store().attachment_path(&small)).unwrap(), vec![1u8; 100]);
+}
+
+#[test]
+fn a_revoked_device_is_told_to_sign_in_again() {
+    let c = cluster(Backend::Sqlite);
+    let url = c.urls()[0].clone();
+    let a = Device::new("lost laptop");
+    a.login(&url, "acme", "rina");
+    a.sync().unwrap();
+    c.revoke("acme", a.store().device_id());
+    let err = a.sync().unwrap_err();
+    assert!(matches!(err, CoreError::SignedOut(_)), "{err:?}");
+    assert!(err.to_string().contains("sign in again"), "{err}");
+}
+
+#[test]
+fn an_unreachable_server_is_reported_as_offline_and_nothing_is_lost() {
+    let mut c = cluster(Backend::Sqlite);
+    let url = c.urls()[0].clone();
+    let a = Device::new("a");
+    a.login(&url, "acme", "rina");
+    let audit = start_audit(&a);
+    c.kill(0);
+    let err = a.sync().unwrap_err();
+    assert!(matches!(err, CoreError::Offline { .. }), "{err:?}");
+    assert!(err.to_string().contains("saved on this device"));
+    let pending = a.store().sync_status().unwrap().pending_changes;
+    assert!(pending > 0);
+    c.start();
+    a.switch_server(&c.urls()[0]);
+    a.sync().unwrap();
+    assert_eq!(a.store().sync_status().unwrap().pending_changes, 0);
+    let b = Device::new("b");
+    b.login(&c.urls()[0], "acme", "tomas");
+    b.sync().unwrap();
+    assert!(b.store().audit(audit).is_ok());
+}
