@@ -179,6 +179,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Template(cmd) => template(cmd),
         Command::Audit(cmd) => audit(&dir, cmd),
         Command::Demo { fixtures } => demo(&dir, fixtures),
+        Command::Login { server, org, user, password_stdin } => crate::sync_commands::login(&dir, &server, &org, &user, password_stdin),
+        Command::Logout => crate::sync_commands::logout(&dir),
+        Command::Sync => crate::sync_commands::run_sync(&dir),
+        Command::Status => crate::sync_commands::status(&dir),
+        Command::Conflicts { resolve, choose, all } => crate::sync_commands::conflicts(&dir, resolve, choose, all),
+        Command::Quarantine => crate::sync_commands::quarantine(&dir),
     }
 }
 

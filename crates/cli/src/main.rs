@@ -6,6 +6,7 @@
 
 mod commands;
 mod output;
+mod sync_commands;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +41,41 @@ enum Command {
     /// Audits: start, answer, findings, score, export.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// Sign this device in to a sync server.
+    Login {
+        /// Server address, e.g. https://audit.example.org.
+        #[arg(long, env = "FIELDAUDIT_SERVER_URL")]
+        server: String,
+        /// Organisation (its short name).
+        #[arg(long)]
+        org: String,
+        /// Your user name.
+        #[arg(long)]
+        user: String,
+        /// Read the password from standard input instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Sign out (unsynced work stays on this device).
+    Logout,
+    /// Send this device's changes and receive everyone else's.
+    Sync,
+    /// Show the sync state: server, changes waiting, last sync, conflicts.
+    Status,
+    /// Conflicts kept for review, or resolve one.
+    Conflicts {
+        /// Resolve this conflict (id or its last 8+ characters).
+        #[arg(long, requires = "choose")]
+        resolve: Option<String>,
+        /// keep (the current value stays) or other (write the other value back).
+        #[arg(long, value_parser = ["keep", "other"])]
+        choose: Option<String>,
+        /// Include resolved conflicts.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Changes the server refused, with its reasons.
+    Quarantine,
     /// Fill a data directory with demo data (fixture facilities and an audit in progress).
     Demo {
         /// Folder with facility-list CSVs to import (default: ../shared/fixtures/facility-lists if present).

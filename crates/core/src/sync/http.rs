@@ -125,7 +125,7 @@ impl Api {
         let body = resp.text().unwrap_or_default();
         let err: ApiError = serde_json::from_str(&body)
             .unwrap_or_else(|_| ApiError { code: status.as_str().to_owned(), message: body.chars().take(300).collect() });
-        if status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED && self.token.is_some() {
             return Err(Failure::Final(CoreError::SignedOut(format!("{} — sign in again to sync", err.message))));
         }
         Err(Failure::Final(CoreError::Server { status: status.as_u16(), code: err.code, message: err.message }))
