@@ -390,6 +390,50 @@ fn section_view(
     }
 }
 
+/// A facility with its audits and the corrective actions still open across them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FacilityPage {
+    /// The facility.
+    pub facility: crate::model::Facility,
+    /// Its audits, newest first.
+    pub audits: Vec<Audit>,
+    /// Open corrective actions (open, in progress or disputed) of open findings.
+    pub open_actions: Vec<OpenAction>,
+}
+
+/// A corrective action still open, with its finding and audit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OpenAction {
+    /// The audit the finding was raised in.
+    pub audit_id: Uuid,
+    /// The finding.
+    pub finding: crate::model::Finding,
+    /// The action.
+    pub action: crate::model::CorrectiveAction,
+}
+
+impl Store {
+    /// A facility's page: its audits and open corrective actions, most severe first.
+    pub fn facility_page(&self, facility_id: Uuid) -> Result<FacilityPage> {
+        let facility = self.facility(facility_id)?;
+        let audits = self.audits(Some(facility_id))?;
+        let mut open_actions = Vec::new();
+        for audit in &audits {
+            for f in self.findings(audit.id)? {
+                if f.finding.status.as_deref() != Some("open") {
+                    continue;
+                }
+                for a in f.actions.iter().filter(|a| matches!(a.status.as_deref(), Some("open" | "in_progress" | "disputed"))) {
+                    open_actions.push(OpenAction { audit_id: audit.id, finding: f.finding.clone(), action: a.clone() });
+                }
+            }
+        }
+        Ok(FacilityPage { facility, audits, open_actions })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,6 +501,21 @@ mod tests {
             let ws = store.workspace(audit, "en").expect("workspace");
             assert_eq!(ws.answered, before + 1);
         }
+    }
+
+    #[test]
+    fn a_facility_page_lists_its_audits_and_open_actions() {
+        let (_d, mut store, audit) = setup();
+        let facility = store.audit(audit).expect("audit").facility_id.expect("facility");
+        assert!(store.facility_page(facility).expect("page").open_actions.is_empty());
+        let ground = store.add_repeat_instance(audit, "fire-safety", "floor", "Ground").expect("floor");
+        store.record_answer(audit, "fire-safety", "floor.exit_locked", Some(ground), json!("yes")).expect("answer");
+        let page = store.facility_page(facility).expect("page");
+        assert_eq!(page.audits.len(), 1);
+        assert_eq!(page.open_actions.len(), 1);
+        assert_eq!(page.open_actions[0].finding.severity.as_deref(), Some("critical"));
+        store.record_answer(audit, "fire-safety", "floor.exit_locked", Some(ground), json!("no")).expect("answer");
+        assert!(store.facility_page(facility).expect("page").open_actions.is_empty(), "finding closed");
     }
 
     #[test]

@@ -161,6 +161,7 @@ export const en = {
   "sync.online": "Online",
   "sync.offline": "Offline",
   "sync.notConnected": "Not connected to a server",
+  "sync.checking": "Checking the server…",
   "sync.waiting": "{n} changes waiting",
   "sync.last": "Last sync: {when}",
   "sync.server": "Server: {url}",

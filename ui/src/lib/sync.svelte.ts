@@ -4,12 +4,13 @@ import { api, Channel, type SyncProgress, type SyncReport, type SyncStatus, type
 
 export const sync = $state<{
   status: SyncStatus | null;
-  online: boolean;
+  /** Whether the last sync reached the server; null before the first attempt. */
+  online: boolean | null;
   running: boolean;
   progress: SyncProgress | null;
   report: SyncReport | null;
   error: UiError | null;
-}>({ status: null, online: false, running: false, progress: null, report: null, error: null });
+}>({ status: null, online: null, running: false, progress: null, report: null, error: null });
 
 export async function refreshStatus(): Promise<void> {
   try {
@@ -44,10 +45,20 @@ export async function runSync(): Promise<void> {
 }
 
 let timer: ReturnType<typeof setInterval> | undefined;
+/** The connection state as the status bar words it. */
+export function connectionKey(): "sync.online" | "sync.offline" | "sync.notConnected" | "sync.checking" {
+  if (!sync.status?.signed_in) return "sync.notConnected";
+  if (sync.online === null) return "sync.checking";
+  return sync.online ? "sync.online" : "sync.offline";
+}
+
 /** Keeps the status bar current (changes waiting grow as the auditor works). */
 export function startStatusPolling(): void {
   if (timer) return;
-  void refreshStatus();
+  void refreshStatus().then(() => {
+    // A sync at start-up tells whether the server is reachable.
+    if (sync.status?.signed_in) void runSync();
+  });
   timer = setInterval(refreshStatus, 2000);
 }
 

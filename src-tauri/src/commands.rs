@@ -1,0 +1,332 @@
+//! The Tauri commands. Each is async, parses its arguments, calls one core function
+//! on a blocking thread and maps the error to a [`UiError`]. No business logic here.
+
+use base64::Engine;
+use fieldaudit_core::audits::{ActionUpdate, FindingWithActions, NewAudit};
+use fieldaudit_core::facilities::{FacilitySummary, ImportApplied};
+use fieldaudit_core::fees::{FeeTotals, NewFee};
+use fieldaudit_core::import::ImportPreview;
+use fieldaudit_core::model::{Fee, FeeRecord};
+use fieldaudit_core::workspace::{AuditWorkspace, ChecklistChoice, FacilityPage};
+use fieldaudit_core::Store;
+use fieldaudit_templates::Severity;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tauri::State;
+use uuid::Uuid;
+
+use crate::error::{CmdResult, UiError};
+use crate::state::{AppState, Preferences, SERVER_URL_ENV};
+
+/// What the UI needs to know at start-up.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct AppInfo {
+    /// The data directory in use.
+    pub data_dir: String,
+    /// Whether the device has a store and first-run setup was completed.
+    pub set_up: bool,
+    /// The device's name, once set up.
+    pub device_name: Option<String>,
+    /// UI preferences.
+    pub preferences: Preferences,
+    /// The server the first-run screen proposes (`FIELDAUDIT_SERVER_URL`).
+    pub default_server_url: Option<String>,
+    /// The app's version.
+    pub version: String,
+}
+
+/// An audit's recruitment-fee records and totals.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct FeesView {
+    /// One record per sampled worker, with the fees they paid.
+    pub records: Vec<FeeRecordView>,
+    /// Paid, reimbursed and outstanding per currency.
+    pub totals: FeeTotals,
+}
+
+/// A worker's fee record with its fees.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct FeeRecordView {
+    /// The record.
+    pub record: FeeRecord,
+    /// Its fees.
+    pub fees: Vec<Fee>,
+}
+
+/// A photo's bytes as a `data:` URL for an `<img>` (the CSP allows `data:` images).
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PhotoData {
+    /// The attachment.
+    pub attachment_id: Uuid,
+    /// `data:<media type>;base64,…`
+    pub data_url: String,
+}
+
+/// Start-up information for a store (or none yet).
+pub(crate) fn info(state: &AppState, store: Option<&Store>) -> AppInfo {
+    let preferences = state.preferences();
+    AppInfo {
+        data_dir: state.data_dir.display().to_string(),
+        set_up: store.is_some() && preferences.set_up,
+        device_name: store.and_then(|s| s.device_name().ok()),
+        preferences,
+        default_server_url: std::env::var(SERVER_URL_ENV).ok().filter(|s| !s.trim().is_empty()),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }
+}
+
+/// Start-up information: data directory, whether set up, preferences.
+#[tauri::command]
+pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
+    let state = state.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let guard = state.store.lock().map_err(|_| UiError::new("The app's database handle is in a bad state.", "Close and reopen FieldAudit."))?;
+        Ok(info(&state, guard.as_ref()))
+    })
+    .await
+    .map_err(|e| UiError::new(format!("A background task stopped unexpectedly ({e})."), "Try again."))?
+}
+
+/// First run without a server: creates this device's store under `device_name`.
+#[tauri::command]
+pub async fn setup_offline(state: State<'_, AppState>, device_name: String) -> CmdResult<AppInfo> {
+    let state = state.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let store = Store::create(&state.data_dir, &device_name)?;
+        let mut prefs = state.preferences();
+        prefs.set_up = true;
+        state.save_preferences(&prefs)?;
+        let mut guard = state.store.lock().map_err(|_| UiError::new("The app's database handle is in a bad state.", "Close and reopen FieldAudit."))?;
+        *guard = Some(store);
+        Ok(info(&state, guard.as_ref()))
+    })
+    .await
+    .map_err(|e| UiError::new(format!("A background task stopped unexpectedly ({e})."), "Try again."))?
+}
+
+/// Saves the UI language.
+#[tauri::command]
+pub async fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<Preferences> {
+    if !fieldaudit_templates::SUPPORTED_LANGUAGES.contains(&language.as_str()) {
+        return Err(UiError::new(format!("{language:?} is not a language FieldAudit offers."), format!("Choose one of {}.", fieldaudit_templates::SUPPORTED_LANGUAGES.join(", "))));
+    }
+    let mut prefs = state.preferences();
+    prefs.language = language;
+    state.save_preferences(&prefs)?;
+    Ok(prefs)
+}
+
+/// Facilities matching `search`, with last audit and open actions.
+#[tauri::command]
+pub async fn list_facilities(state: State<'_, AppState>, search: String) -> CmdResult<Vec<FacilitySummary>> {
+    state.with_store(move |s| Ok(s.facilities(&search)?)).await
+}
+
+/// A facility's page.
+#[tauri::command]
+pub async fn facility_page(state: State<'_, AppState>, facility_id: Uuid) -> CmdResult<FacilityPage> {
+    state.with_store(move |s| Ok(s.facility_page(facility_id)?)).await
+}
+
+/// Previews importing a facility list (CSV text read in the webview). The preview
+/// is kept so that [`apply_import`] applies exactly what was shown.
+#[tauri::command]
+pub async fn preview_import(state: State<'_, AppState>, csv: String) -> CmdResult<ImportPreview> {
+    let slot = state.import_preview.clone();
+    let preview = state.with_store(move |s| Ok(s.preview_facility_import(csv.as_bytes())?)).await?;
+    *slot.lock().map_err(|_| UiError::new("The import preview was lost.", "Choose the file again."))? = Some(preview.clone());
+    Ok(preview)
+}
+
+/// Applies the preview last shown (all rows or none).
+#[tauri::command]
+pub async fn apply_import(state: State<'_, AppState>) -> CmdResult<ImportApplied> {
+    let preview = state
+        .import_preview
+        .lock()
+        .map_err(|_| UiError::new("The import preview was lost.", "Choose the file again."))?
+        .take()
+        .ok_or_else(|| UiError::new("There is no import preview to apply.", "Choose a CSV file first and review the preview."))?;
+    state.with_store(move |s| Ok(s.apply_facility_import(&preview)?)).await
+}
+
+/// Drops the preview without importing.
+#[tauri::command]
+pub async fn cancel_import(state: State<'_, AppState>) -> CmdResult<()> {
+    state.import_preview.lock().map_err(|_| UiError::new("The import preview was lost.", "Choose the file again."))?.take();
+    Ok(())
+}
+
+/// The built-in checklists a new audit can include.
+#[tauri::command]
+pub async fn list_checklists(language: String) -> CmdResult<Vec<ChecklistChoice>> {
+    Ok(fieldaudit_core::workspace::checklist_choices(&language))
+}
+
+/// Starts an audit; returns its id.
+#[tauri::command]
+pub async fn start_audit(state: State<'_, AppState>, audit: NewAudit) -> CmdResult<Uuid> {
+    state.with_store(move |s| Ok(s.start_audit(&audit)?)).await
+}
+
+/// The audit workspace view (sections, visible items, answers, progress, score).
+#[tauri::command]
+pub async fn audit_workspace(state: State<'_, AppState>, audit_id: Uuid, language: String) -> CmdResult<AuditWorkspace> {
+    state.with_store(move |s| Ok(s.workspace(audit_id, &language)?)).await
+}
+
+/// Saves an answer (null clears it) and returns the updated workspace.
+#[tauri::command]
+pub async fn record_answer(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    template_id: String,
+    item_id: String,
+    instance_id: Option<Uuid>,
+    value: Value,
+    language: String,
+) -> CmdResult<AuditWorkspace> {
+    state
+        .with_store(move |s| {
+            s.record_answer(audit_id, &template_id, &item_id, instance_id, value)?;
+            Ok(s.workspace(audit_id, &language)?)
+        })
+        .await
+}
+
+/// Saves the note on an item.
+#[tauri::command]
+pub async fn set_answer_note(state: State<'_, AppState>, audit_id: Uuid, template_id: String, item_id: String, instance_id: Option<Uuid>, note: String) -> CmdResult<()> {
+    state.with_store(move |s| s.set_answer_note(audit_id, &template_id, &item_id, instance_id, &note).map(|_| ()).map_err(Into::into)).await
+}
+
+/// Adds a repeat-group instance and returns the updated workspace.
+#[tauri::command]
+pub async fn add_repeat_instance(state: State<'_, AppState>, audit_id: Uuid, template_id: String, section_id: String, label: String, language: String) -> CmdResult<AuditWorkspace> {
+    state
+        .with_store(move |s| {
+            s.add_repeat_instance(audit_id, &template_id, &section_id, &label)?;
+            Ok(s.workspace(audit_id, &language)?)
+        })
+        .await
+}
+
+/// Removes a repeat-group instance and returns the updated workspace.
+#[tauri::command]
+pub async fn remove_repeat_instance(state: State<'_, AppState>, audit_id: Uuid, instance_id: Uuid, language: String) -> CmdResult<AuditWorkspace> {
+    state
+        .with_store(move |s| {
+            s.remove_repeat_instance(instance_id)?;
+            Ok(s.workspace(audit_id, &language)?)
+        })
+        .await
+}
+
+/// Largest photo accepted from the webview, as base64 text.
+const MAX_BASE64: usize = fieldaudit_core::attachments::MAX_ATTACHMENT_BYTES / 3 * 4 + 8;
+
+/// Attaches a photo or document (read in the webview from the picker or a drop,
+/// sent as base64) to an item's answer.
+#[tauri::command]
+pub async fn add_photo(state: State<'_, AppState>, audit_id: Uuid, answer_id: Uuid, file_name: String, media_type: String, data_base64: String) -> CmdResult<Uuid> {
+    if data_base64.len() > MAX_BASE64 {
+        return Err(UiError::new(format!("{file_name} is larger than {} MiB.", fieldaudit_core::attachments::MAX_ATTACHMENT_BYTES / (1024 * 1024)), "Resize the photo and attach it again."));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data_base64.as_bytes())
+        .map_err(|_| UiError::new(format!("{file_name} could not be read."), "Choose the file again; if it persists, save it again from the camera app."))?;
+    state.with_store(move |s| Ok(s.add_attachment(audit_id, "answer", answer_id, &file_name, &media_type, &bytes)?)).await
+}
+
+/// The photos of an audit as `data:` URLs for thumbnails.
+#[tauri::command]
+pub async fn photo_data(state: State<'_, AppState>, audit_id: Uuid, attachment_ids: Vec<Uuid>) -> CmdResult<Vec<PhotoData>> {
+    state
+        .with_store(move |s| {
+            let mut out = Vec::new();
+            for a in s.attachments(audit_id, None)?.into_iter().filter(|a| attachment_ids.contains(&a.id)) {
+                let (Some(sha), Some(media)) = (a.sha256.as_deref(), a.media_type.as_deref()) else { continue };
+                if !media.starts_with("image/") {
+                    continue;
+                }
+                // A photo synced from another device may not have its bytes here yet.
+                let Ok(bytes) = std::fs::read(s.attachment_path(sha)) else { continue };
+                let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+                out.push(PhotoData { attachment_id: a.id, data_url: format!("data:{media};base64,{data}") });
+            }
+            Ok(out)
+        })
+        .await
+}
+
+/// Removes an attachment.
+#[tauri::command]
+pub async fn remove_attachment(state: State<'_, AppState>, attachment_id: Uuid) -> CmdResult<()> {
+    state.with_store(move |s| Ok(s.remove_attachment(attachment_id)?)).await
+}
+
+/// Findings of an audit with their corrective actions, most severe first.
+#[tauri::command]
+pub async fn list_findings(state: State<'_, AppState>, audit_id: Uuid) -> CmdResult<Vec<FindingWithActions>> {
+    state.with_store(move |s| Ok(s.findings(audit_id)?)).await
+}
+
+/// Edits a corrective action.
+#[tauri::command]
+pub async fn update_action(state: State<'_, AppState>, action_id: Uuid, update: ActionUpdate) -> CmdResult<()> {
+    state.with_store(move |s| Ok(s.update_action(action_id, &update)?)).await
+}
+
+/// Raises a finding by hand.
+#[tauri::command]
+pub async fn raise_finding(state: State<'_, AppState>, audit_id: Uuid, severity: Severity, title: String, description: String) -> CmdResult<Uuid> {
+    state.with_store(move |s| Ok(s.raise_finding(audit_id, severity, &title, &description)?)).await
+}
+
+fn fees_view(s: &Store, audit_id: Uuid) -> CmdResult<FeesView> {
+    let records = s.fee_records(audit_id)?.into_iter().map(|(record, fees)| FeeRecordView { record, fees }).collect();
+    Ok(FeesView { records, totals: s.fee_totals(audit_id)? })
+}
+
+/// An audit's fee records and totals.
+#[tauri::command]
+pub async fn list_fees(state: State<'_, AppState>, audit_id: Uuid) -> CmdResult<FeesView> {
+    state.with_store(move |s| fees_view(s, audit_id)).await
+}
+
+/// Creates or updates a worker's fee record; returns the updated fees view.
+#[tauri::command]
+pub async fn save_fee_record(state: State<'_, AppState>, audit_id: Uuid, record_id: Option<Uuid>, worker_ref: String, fields: Map<String, Value>) -> CmdResult<FeesView> {
+    state
+        .with_store(move |s| {
+            s.save_fee_record(record_id, audit_id, &worker_ref, &fields)?;
+            fees_view(s, audit_id)
+        })
+        .await
+}
+
+/// Adds a fee to a worker's record; returns the updated fees view.
+#[tauri::command]
+pub async fn add_fee(state: State<'_, AppState>, audit_id: Uuid, record_id: Uuid, fee: NewFee) -> CmdResult<FeesView> {
+    state
+        .with_store(move |s| {
+            s.add_fee(record_id, &fee)?;
+            fees_view(s, audit_id)
+        })
+        .await
+}
+
+/// Removes a fee; returns the updated fees view.
+#[tauri::command]
+pub async fn remove_fee(state: State<'_, AppState>, audit_id: Uuid, fee_id: Uuid) -> CmdResult<FeesView> {
+    state
+        .with_store(move |s| {
+            s.remove_fee(fee_id)?;
+            fees_view(s, audit_id)
+        })
+        .await
+}

@@ -1,0 +1,106 @@
+//! The app's state: where its data lives, the open store, the import preview being
+//! reviewed, and the UI preferences file.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use fieldaudit_core::import::ImportPreview;
+use fieldaudit_core::Store;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CmdResult, UiError};
+
+/// Environment variable that overrides the data directory (tests, the demo).
+pub const DATA_DIR_ENV: &str = "FIELDAUDIT_DATA_DIR";
+/// Environment variable with the server the first-run screen proposes (the demo).
+pub const SERVER_URL_ENV: &str = "FIELDAUDIT_SERVER_URL";
+/// Preferences file in the data directory (device-local, never synced).
+const SETTINGS_FILE: &str = "app-settings.json";
+
+/// Shared state behind every command.
+#[derive(Clone)]
+pub struct AppState {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The open store; `None` until the device is set up.
+    pub store: Arc<Mutex<Option<Store>>>,
+    /// The facility-list preview shown for review, applied as shown.
+    pub import_preview: Arc<Mutex<Option<ImportPreview>>>,
+    /// Set to ask a running sync to stop.
+    pub cancel_sync: Arc<AtomicBool>,
+}
+
+/// Device-local UI preferences.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Preferences {
+    /// UI language (`en`, `zh-Hans`, `bn`, `vi`, `hi`).
+    pub language: String,
+    /// Whether first-run setup has been completed (connected or offline).
+    pub set_up: bool,
+}
+
+impl AppState {
+    /// State for a data directory, opening its store if it has one.
+    pub fn new(data_dir: PathBuf) -> AppState {
+        let store = Store::open(&data_dir).ok();
+        AppState { data_dir, store: Arc::new(Mutex::new(store)), import_preview: Arc::new(Mutex::new(None)), cancel_sync: Arc::new(AtomicBool::new(false)) }
+    }
+
+    /// The store slot, locked (call on a blocking thread).
+    pub fn lock_store(&self) -> CmdResult<MutexGuard<'_, Option<Store>>> {
+        self.store.lock().map_err(|_| UiError::new("The app's database handle was left in a bad state by an earlier failure.", "Close and reopen FieldAudit; your saved answers are safe."))
+    }
+
+    /// Runs `f` with the open store on a blocking thread.
+    pub async fn with_store<T: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> CmdResult<T> + Send + 'static) -> CmdResult<T> {
+        let store = self.store.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            let mut guard = store.lock().map_err(|_| UiError::new("The app's database handle was left in a bad state by an earlier failure.", "Close and reopen FieldAudit; your saved answers are safe."))?;
+            match guard.as_mut() {
+                Some(s) => f(s),
+                None => Err(UiError::new("This device is not set up yet.", "Finish the first-run screen: connect to a server or choose to work offline.")),
+            }
+        })
+        .await
+        .map_err(|e| UiError::new(format!("A background task stopped unexpectedly ({e})."), "Try again; your saved answers are safe."))?
+    }
+
+    /// Reads the preferences (defaults when missing or unreadable).
+    pub fn preferences(&self) -> Preferences {
+        read_preferences(&self.data_dir)
+    }
+
+    /// Writes the preferences.
+    pub fn save_preferences(&self, p: &Preferences) -> CmdResult<()> {
+        let text = serde_json::to_string_pretty(p).map_err(|e| UiError::new(format!("Could not encode the settings: {e}."), "Try again."))?;
+        std::fs::create_dir_all(&self.data_dir)
+            .and_then(|_| std::fs::write(self.data_dir.join(SETTINGS_FILE), text))
+            .map_err(|e| UiError::new(format!("Could not save the settings in {}: {e}.", self.data_dir.display()), "Check that the disk is not full and the folder is writable."))
+    }
+}
+
+fn read_preferences(dir: &Path) -> Preferences {
+    let mut p: Preferences = std::fs::read_to_string(dir.join(SETTINGS_FILE)).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    if p.language.is_empty() {
+        p.language = "en".into();
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preferences_round_trip_and_default_to_english() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = AppState::new(dir.path().to_owned());
+        assert_eq!(state.preferences(), Preferences { language: "en".into(), set_up: false });
+        state.save_preferences(&Preferences { language: "vi".into(), set_up: true }).expect("save");
+        assert_eq!(state.preferences().language, "vi");
+        std::fs::write(dir.path().join(SETTINGS_FILE), "not json").expect("write");
+        assert_eq!(state.preferences().language, "en", "a broken file falls back to defaults");
+    }
+}
