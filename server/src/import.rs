@@ -76,12 +76,11 @@ pub async fn import_facilities(
     dry_run: bool,
 ) -> anyhow::Result<ImportOutcome> {
     let org = crate::admin::organisation(store, org_slug).await?;
-    let existing: Vec<ExistingFacility> = store
-        .current_rows(org.id, "facility")
-        .await?
-        .iter()
-        .filter_map(existing_facility)
-        .collect();
+    let rows = store.current_rows(org.id, "facility").await?;
+    // The import's stamps must be newer than anything stored, so its values win the
+    // merge even if a device's clock ran a little ahead of the server's.
+    let newest = rows.iter().map(|r| r.newest).max();
+    let existing: Vec<ExistingFacility> = rows.iter().filter_map(existing_facility).collect();
     let preview = preview_import(input, &existing).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut ops: Vec<(Uuid, &'static str, Value)> = Vec::new();
     let mut created = Vec::new();
@@ -111,7 +110,7 @@ pub async fn import_facilities(
         });
     }
     let (device, watermark) = store.server_device(org.id).await?;
-    let clock = Clock::new(device, None);
+    let clock = Clock::new(device, newest);
     let changes: Vec<Change> = ops
         .into_iter()
         .enumerate()

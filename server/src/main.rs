@@ -24,6 +24,9 @@ struct Cli {
     /// Use PostgreSQL instead of SQLite, e.g. postgres://user@127.0.0.1:5432/fieldaudit.
     #[arg(long, global = true)]
     database_url: Option<String>,
+    /// Log format on stderr: `text` or `json` (one JSON object per event). Level from RUST_LOG.
+    #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -138,14 +141,17 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_http=info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cli.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -273,6 +279,10 @@ async fn serve(
     data_dir: &std::path::Path,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
+    let seeded = fieldaudit_server::templates::seed_builtin(store.as_ref())
+        .await
+        .context("cannot store the built-in templates")?;
+    tracing::info!(templates = seeded, "built-in templates seeded");
     let attachments_dir = args
         .attachments_dir
         .unwrap_or_else(|| data_dir.join("attachments"));

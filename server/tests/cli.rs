@@ -114,6 +114,20 @@ async fn admin_commands_and_serve_on_embedded_sqlite() {
             .status(),
         200
     );
+    // `serve` seeds the built-in templates.
+    let templates: Vec<serde_json::Value> = http
+        .get(srv.url("/api/v1/templates"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("templates")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        !templates.is_empty(),
+        "serve must seed the built-in templates"
+    );
 
     // The admin CLI works while the server runs (same SQLite file, WAL).
     let (ok, out, err) = admin_cmd(&db, &["device", "list", "--org", "acme"], None);

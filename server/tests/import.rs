@@ -99,6 +99,71 @@ async fn imports_become_synced_changes(store: &dyn ServerStore) {
         .is_err());
 }
 
+/// A device whose clock runs ahead (within the allowed skew) wrote a facility; an
+/// import that fills its blank address must still win the merge.
+async fn imports_win_over_slightly_future_stamps(store: &dyn ServerStore) {
+    use fieldaudit_protocol::{Change, Hlc};
+    use fieldaudit_server::sync::PushPolicy;
+    let t = tenant(store, "acme").await;
+    let row = uuid::Uuid::now_v7();
+    let ahead = Hlc::from_datetime(chrono::Utc::now() + chrono::Duration::minutes(5));
+    let mk = |seq: u64, field: &str, value: serde_json::Value| Change {
+        device_seq: seq,
+        hlc: Hlc(ahead.0 + seq),
+        entity: "facility".into(),
+        row_id: row,
+        field: field.into(),
+        value,
+    };
+    let ops = vec![
+        mk(1, "name", json!("Dhaka Knit Ltd")),
+        mk(2, "country_code", json!("BD")),
+        mk(3, "os_id", json!("BD2020ABC")),
+        mk(4, "address", json!(null)),
+    ];
+    assert_eq!(
+        store
+            .push(t.org.id, t.device, &ops, &PushPolicy::default())
+            .await
+            .expect("push")
+            .applied,
+        4
+    );
+    let csv = "name,country,address,os_id\nDhaka Knit Ltd,BD,Plot 5 Gazipur,BD2020ABC\n";
+    let done = import_facilities(store, "acme", csv.as_bytes(), false)
+        .await
+        .expect("import");
+    assert_eq!(
+        (
+            done.preview.summary.add,
+            done.preview.summary.merge_with_changes
+        ),
+        (0, 1)
+    );
+    let address = store
+        .field_value(t.org.id, "facility", row, "address")
+        .await
+        .expect("field")
+        .expect("value");
+    assert_eq!(
+        address.value,
+        json!("Plot 5 Gazipur"),
+        "the import's fill must not lose to an older-but-later-clocked null"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_imports_win_over_slightly_future_stamps() {
+    let b = sqlite().await;
+    imports_win_over_slightly_future_stamps(b.store()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_imports_win_over_slightly_future_stamps() {
+    let Some(b) = postgres().await else { return };
+    imports_win_over_slightly_future_stamps(b.store()).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_imports_become_synced_changes() {
     let b = sqlite().await;

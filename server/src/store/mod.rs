@@ -135,22 +135,29 @@ pub struct CurrentRow {
     pub row_id: Uuid,
     /// Field name → current value.
     pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The newest stamp among its fields.
+    pub newest: Hlc,
 }
 
 /// Groups `(row_id, field, value)` rows ordered by row id into [`CurrentRow`]s.
 pub(crate) fn group_rows(
-    rows: impl IntoIterator<Item = (Uuid, String, serde_json::Value)>,
+    rows: impl IntoIterator<Item = (Uuid, String, serde_json::Value, Hlc)>,
 ) -> Vec<CurrentRow> {
     let mut out: Vec<CurrentRow> = Vec::new();
-    for (row_id, field, value) in rows {
+    for (row_id, field, value, hlc) in rows {
         match out.last_mut() {
             Some(last) if last.row_id == row_id => {
                 last.fields.insert(field, value);
+                last.newest = last.newest.max(hlc);
             }
             _ => {
                 let mut fields = serde_json::Map::new();
                 fields.insert(field, value);
-                out.push(CurrentRow { row_id, fields });
+                out.push(CurrentRow {
+                    row_id,
+                    fields,
+                    newest: hlc,
+                });
             }
         }
     }

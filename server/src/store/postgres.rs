@@ -632,7 +632,7 @@ impl ServerStore for PostgresStore {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT row_id, field, value FROM field_state WHERE organisation_id = $1 AND entity = $2 ORDER BY row_id, field",
+                "SELECT row_id, field, value, hlc FROM field_state WHERE organisation_id = $1 AND entity = $2 ORDER BY row_id, field",
                 &[&organisation_id.to_string(), &entity],
             )
             .await?;
@@ -642,6 +642,7 @@ impl ServerStore for PostgresStore {
                 uuid_col(r.try_get(0)?)?,
                 r.try_get::<_, String>(1)?,
                 serde_json::from_str(r.try_get(2)?)?,
+                hlc_col(r.try_get(3)?)?,
             ));
         }
         Ok(group_rows(out))

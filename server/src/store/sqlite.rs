@@ -623,15 +623,15 @@ impl ServerStore for SqliteStore {
         let entity = entity.to_owned();
         self.run(move |c| {
             let mut q = c.prepare(
-                "SELECT row_id, field, value FROM field_state WHERE organisation_id = ?1 AND entity = ?2 ORDER BY row_id, field",
+                "SELECT row_id, field, value, hlc FROM field_state WHERE organisation_id = ?1 AND entity = ?2 ORDER BY row_id, field",
             )?;
             let rows = q.query_map(params![organisation_id.to_string(), entity], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, field, value) = row?;
-                out.push((uuid_col(&id)?, field, serde_json::from_str(&value)?));
+                let (id, field, value, hlc) = row?;
+                out.push((uuid_col(&id)?, field, serde_json::from_str(&value)?, hlc_col(&hlc)?));
             }
             Ok(group_rows(out))
         })
