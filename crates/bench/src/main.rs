@@ -1,0 +1,166 @@
+//! `fieldaudit-bench`: FieldAudit's performance harness.
+//!
+//! One run measures, on this machine, what FieldAudit exists for — saving answers,
+//! pushing and pulling change logs through a real server over loopback HTTP, a
+//! no-op sync against a long history, many devices at once, bytes on the wire and
+//! peak memory — each next to a raw-SQLite baseline of the same rows measured in
+//! the same run. It prints a table and, with `--json FILE`, writes the rows as JSON.
+//! A scenario that fails makes the run exit non-zero (the CI smoke run relies on it).
+//!
+//! The server is the real `fieldaudit-server` binary run as a child process (so its
+//! peak memory can be read from `/proc/<pid>/status`); devices are real
+//! `fieldaudit-core` data directories synced with `fieldaudit_core::sync::sync`,
+//! the big syncs in a child process of this binary (hidden `device-sync`
+//! subcommand) so that the device's peak memory is its own.
+//! See BENCHMARKS.md at the repository root for how to run it and the results.
+
+mod baseline;
+mod data;
+mod report;
+mod scenarios;
+mod server;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// FieldAudit performance harness.
+#[derive(Parser)]
+#[command(name = "fieldaudit-bench", version, about)]
+struct Cli {
+    /// Preset sizes: `tiny` (smoke run, seconds) or `full` (the sizes BENCHMARKS.md reports).
+    #[arg(long, value_enum, default_value = "full")]
+    scale: Scale,
+    /// Answers saved in scenario 1 (overrides the preset).
+    #[arg(long)]
+    answers: Option<usize>,
+    /// Field changes pushed and pulled in scenarios 2–4 (overrides the preset).
+    #[arg(long)]
+    changes: Option<usize>,
+    /// Large history for the no-op sync of scenario 5 (overrides the preset).
+    #[arg(long)]
+    history: Option<usize>,
+    /// Small history for the no-op sync of scenario 5 (overrides the preset).
+    #[arg(long)]
+    small_history: Option<usize>,
+    /// Concurrent devices of scenario 6 (overrides the preset).
+    #[arg(long)]
+    devices: Option<usize>,
+    /// Syncs per device in scenario 6 (overrides the preset).
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// Also run scenarios 2–4 and 6 on this PostgreSQL server (a fresh database is
+    /// created on it and dropped afterwards), e.g. postgres://postgres@127.0.0.1:5432/postgres.
+    #[arg(long, env = "FIELDAUDIT_TEST_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Skip PostgreSQL even when FIELDAUDIT_TEST_DATABASE_URL is set.
+    #[arg(long)]
+    no_postgres: bool,
+    /// The `fieldaudit-server` binary (default: next to this binary, then under
+    /// $CARGO_TARGET_DIR or ./target, release before debug).
+    #[arg(long, env = "FIELDAUDIT_SERVER_BIN")]
+    server_bin: Option<PathBuf>,
+    /// Write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Run only these scenarios (numbers 1–9, comma-separated); default all.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<u32>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// (internal) Runs one sync of a device data directory and prints timings and
+    /// peak memory as JSON; the harness runs it as a child process.
+    #[command(hide = true)]
+    DeviceSync {
+        /// The device's data directory.
+        dir: PathBuf,
+    },
+}
+
+/// Preset sizes.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Scale {
+    /// A few seconds in total: the CI smoke run.
+    Tiny,
+    /// The sizes of the issue: 10k answers, 100k changes, 1M history, 200 devices.
+    Full,
+}
+
+/// The sizes of one run.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Sizes {
+    /// Scenario 1.
+    pub answers: usize,
+    /// Scenarios 2–4, 8, 9.
+    pub changes: usize,
+    /// Scenario 5, large history.
+    pub history: usize,
+    /// Scenario 5, small history.
+    pub small_history: usize,
+    /// Scenario 6.
+    pub devices: usize,
+    /// Scenario 6: syncs per device.
+    pub rounds: usize,
+    /// Scenario 6: answers written before each sync (4 changes each).
+    pub batch_answers: usize,
+}
+
+impl Sizes {
+    fn from(cli: &Cli) -> Sizes {
+        let base = match cli.scale {
+            Scale::Tiny => Sizes { answers: 200, changes: 2_000, history: 10_000, small_history: 1_000, devices: 8, rounds: 3, batch_answers: 5 },
+            Scale::Full => Sizes { answers: 10_000, changes: 100_000, history: 1_000_000, small_history: 10_000, devices: 200, rounds: 5, batch_answers: 5 },
+        };
+        Sizes {
+            answers: cli.answers.unwrap_or(base.answers),
+            changes: cli.changes.unwrap_or(base.changes),
+            history: cli.history.unwrap_or(base.history),
+            small_history: cli.small_history.unwrap_or(base.small_history),
+            devices: cli.devices.unwrap_or(base.devices),
+            rounds: cli.rounds.unwrap_or(base.rounds),
+            batch_answers: base.batch_answers,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::DeviceSync { dir }) = &cli.command {
+        return scenarios::device_sync_child(dir);
+    }
+    let sizes = Sizes::from(&cli);
+    let server_bin = match server::find_server_bin(cli.server_bin.clone()) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let pg = if cli.no_postgres { None } else { cli.database_url.clone() };
+    let wanted = |n: u32| cli.only.is_empty() || cli.only.contains(&n);
+    let mut report = report::Report::new(sizes.clone(), &server_bin);
+    eprintln!("fieldaudit-bench: sizes {sizes:?}; server {}", server_bin.display());
+    let ctx = scenarios::Ctx { sizes, server_bin, pg };
+    scenarios::run_all(&ctx, &wanted, &mut report);
+    report.print();
+    if let Some(path) = &cli.json {
+        if let Err(e) = report.write_json(path) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("\n{} scenario(s) failed:", report.errors.len());
+        for e in &report.errors {
+            eprintln!("  {e}");
+        }
+        ExitCode::FAILURE
+    }
+}
