@@ -10,6 +10,8 @@
 //! - [`facilities`]: facility list, and applying an [`import`] preview all-or-nothing.
 //! - [`export`]: an audit as one JSON document.
 //! - [`workspace`]: an audit as the desktop app's workspace screen shows it.
+//! - [`interviews`]: confidential worker interviews (encrypted drafts, sealing to
+//!   reviewer keys with `age`, reviewer decryption and aggregates, sampling).
 //!
 //! No Tauri, no HTTP server: the desktop shell, the CLI and tests all call this crate.
 
@@ -21,6 +23,7 @@ pub mod export;
 pub mod facilities;
 pub mod fees;
 pub mod import;
+pub mod interviews;
 pub mod model;
 pub mod store;
 pub mod sync;

@@ -35,6 +35,10 @@ pub enum EntityKind {
     Interview,
     /// Two devices changed one field concurrently: the losing value, kept for review.
     Conflict,
+    /// A reviewer's `age` public key: finalised interviews are sealed to every
+    /// current (not revoked, not deleted) key of the organisation. Written only by
+    /// the server's admin commands; private keys never leave the reviewer's machine.
+    ReviewerKey,
 }
 
 /// What values a field accepts (besides `null`).
@@ -230,6 +234,13 @@ const INTERVIEW: &[FieldSpec] = &[
     f("deleted", Bool),
 ];
 
+const REVIEWER_KEY: &[FieldSpec] = &[
+    f("public_key", Text),
+    f("reviewer", Text),
+    f("revoked", Bool),
+    f("deleted", Bool),
+];
+
 /// What became of a kept conflict.
 pub const CONFLICT_STATUSES: &[&str] = &["open", "kept", "replaced"];
 
@@ -249,7 +260,7 @@ const CONFLICT: &[FieldSpec] = &[
 
 impl EntityKind {
     /// Every entity, in an order where referenced entities come first.
-    pub const ALL: [EntityKind; 11] = [
+    pub const ALL: [EntityKind; 12] = [
         EntityKind::Facility,
         EntityKind::Audit,
         EntityKind::RepeatInstance,
@@ -261,6 +272,7 @@ impl EntityKind {
         EntityKind::Fee,
         EntityKind::Interview,
         EntityKind::Conflict,
+        EntityKind::ReviewerKey,
     ];
 
     /// The wire name, also the client table name.
@@ -277,6 +289,7 @@ impl EntityKind {
             EntityKind::Fee => "fee",
             EntityKind::Interview => "interview",
             EntityKind::Conflict => "conflict",
+            EntityKind::ReviewerKey => "reviewer_key",
         }
     }
 
@@ -299,6 +312,7 @@ impl EntityKind {
             EntityKind::Fee => FEE,
             EntityKind::Interview => INTERVIEW,
             EntityKind::Conflict => CONFLICT,
+            EntityKind::ReviewerKey => REVIEWER_KEY,
         }
     }
 

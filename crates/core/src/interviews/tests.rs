@@ -1,0 +1,323 @@
+//! Tests of the interviewer's and the reviewer's side on one store.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use fieldaudit_protocol::EntityKind;
+use rust_decimal::Decimal;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::review::aggregate;
+use super::*;
+use crate::audits::NewAudit;
+use crate::import::FacilityRecord;
+use crate::model::ChecklistRef;
+
+const MARKER: &str = "QXZMARKERWJV";
+
+fn setup() -> (tempfile::TempDir, Store, Uuid) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(dir.path(), "interviewer laptop").unwrap();
+    let facility = store
+        .add_facility(&FacilityRecord { name: "Hasan Knit".into(), address: "Ashulia".into(), country_code: "BD".into(), workers_max: Some(1200), ..Default::default() })
+        .unwrap();
+    let audit = store
+        .start_audit(&NewAudit {
+            facility_id: facility,
+            checklists: vec![ChecklistRef { template_id: "worker-interview".into(), version: 1 }],
+            audit_type: "initial".into(),
+            notice: "announced".into(),
+            start_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            end_date: None,
+            auditors: vec!["Nadia".into()],
+        })
+        .unwrap();
+    (dir, store, audit)
+}
+
+/// Registers a reviewer key as the server's admin command would (a synced row).
+fn register(store: &mut Store, name: &str, key: &age::x25519::Identity) -> Uuid {
+    let id = Uuid::now_v7();
+    store
+        .write(|w| {
+            w.set(
+                EntityKind::ReviewerKey,
+                id,
+                &[("public_key", json!(key.to_public().to_string())), ("reviewer", json!(name)), ("revoked", json!(false)), ("deleted", json!(false))],
+            )
+            .map(|_| ())
+        })
+        .unwrap();
+    id
+}
+
+/// A full interview with `marker` in every free-text field.
+pub(crate) fn full_content(marker: &str, fee_amount: i64) -> InterviewContent {
+    let mut c = InterviewContent::default();
+    for (item, text) in [
+        ("setup.format", "group"),
+        ("setup.group_size", "3"),
+        ("setup.location", "off_site"),
+        ("setup.language", "other"),
+        ("setup.interpreter", "independent"),
+        ("setup.selected_by", "auditor"),
+        ("setup.managers_absent", "yes"),
+        ("setup.consent", "yes"),
+        ("category.department", "sewing,finishing"),
+        ("category.shift", "night"),
+        ("category.gender", "woman"),
+        ("category.nationality_group", "foreign_migrant"),
+        ("category.agency", "agency"),
+        ("topics.fees", "loan"),
+        ("topics.documents", "employer"),
+        ("credibility.signs", "scripted,fearful"),
+    ] {
+        c.set_answer_text(item, text).unwrap();
+    }
+    for item in free_text_items().unwrap() {
+        c.set_answer_text(&item, &format!("notes {marker} {item}")).unwrap();
+    }
+    c.fees_reported.push(ReportedFees {
+        migrant_type: Some("foreign".into()),
+        origin_country: Some("NP".into()),
+        channel: Some("agency".into()),
+        fees: vec![
+            ReportedFee { category: "placement".into(), amount: Decimal::new(fee_amount, 0), currency: "NPR".into(), paid_to: Some("agency_origin".into()), paid_when: Some("pre_departure".into()), financed_by_loan: Some(true), note: Some(format!("fee {marker}")) },
+            ReportedFee { category: "visa".into(), amount: Decimal::new(15050, 2), currency: "USD".into(), paid_to: None, paid_when: None, financed_by_loan: None, note: None },
+        ],
+        reimbursement: Some("none".into()),
+        reimbursed_amount: None,
+        reimbursed_currency: None,
+        passport_held_by_employer: Some(true),
+    });
+    c.fees_reported.push(ReportedFees::default());
+    c.validate().unwrap();
+    c
+}
+
+fn occurrences(path: &Path, needle: &str) -> usize {
+    let Ok(bytes) = std::fs::read(path) else { return 0 };
+    bytes.windows(needle.len()).filter(|w| *w == needle.as_bytes()).count()
+}
+
+fn marker_in_db_files(dir: &Path, needle: &str) -> usize {
+    ["fieldaudit.db", "fieldaudit.db-wal", "fieldaudit.db-shm"].iter().map(|f| occurrences(&dir.join(f), needle)).sum()
+}
+
+#[test]
+fn drafts_are_encrypted_and_finalise_seals_to_current_reviewers_only() {
+    let (dir, mut store, audit) = setup();
+    let alice = age::x25519::Identity::generate();
+    let bob = age::x25519::Identity::generate();
+    let removed = age::x25519::Identity::generate();
+    let stranger = age::x25519::Identity::generate();
+    register(&mut store, "Alice", &alice);
+    register(&mut store, "Bob", &bob);
+    let gone = register(&mut store, "Removed", &removed);
+    store.write(|w| w.set(EntityKind::ReviewerKey, gone, &[("revoked", json!(true))]).map(|_| ())).unwrap();
+    assert_eq!(store.reviewer_keys().unwrap().len(), 2);
+
+    let key = store.unlock_interviews("interviewer passphrase").unwrap();
+    assert!(store.unlock_interviews("another passphrase").unwrap_err().to_string().contains("wrong interview passphrase"));
+    let id = store.start_interview(&key, audit, "Nadia Rahman", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+    let mut draft = store.interview_draft(&key, id).unwrap();
+    draft.content = full_content(MARKER, 120000);
+    store.save_interview_draft(&key, &draft).unwrap();
+    assert_eq!(store.interview_draft(&key, id).unwrap(), draft);
+    // The draft is on disk only as ciphertext.
+    assert_eq!(marker_in_db_files(dir.path(), MARKER), 0);
+    assert_eq!(marker_in_db_files(dir.path(), "sewing"), 0);
+    assert_eq!(store.interviews(audit).unwrap()[0].state, "draft");
+    // Another passphrase cannot read it.
+    drop(store);
+    let mut other = Store::open(dir.path()).unwrap();
+    assert!(other.unlock_interviews("guess guess guess").is_err());
+    let mut store = other;
+
+    let summary = store.finalise_interview(&key, id).unwrap();
+    assert_eq!(summary.format.as_deref(), Some("group"));
+    assert_eq!(summary.language.as_deref(), Some("other"));
+    assert_eq!(marker_in_db_files(dir.path(), MARKER), 0, "finalised: no plaintext in db, wal or shm");
+    let err = store.interview_draft(&key, id).unwrap_err().to_string();
+    assert!(err.contains("sealed"), "{err}");
+    assert!(store.save_interview_draft(&key, &draft).is_err(), "a sealed interview cannot be edited");
+    let listed = store.interviews(audit).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].state, listed[0].interviewer.as_deref()), ("sealed", Some("Nadia Rahman")));
+    // The change log carries the ciphertext (it syncs like any field).
+    let changes = store.changes_after(0, 1000).unwrap();
+    let sealed = changes.iter().find(|c| c.entity == "interview" && c.field == "sealed").unwrap();
+    assert!(sealed.value.as_str().unwrap().starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+
+    for reviewer in [&alice, &bob] {
+        let reviewed = store.review_interviews(audit, reviewer).unwrap();
+        let content = reviewed[0].content.as_ref().unwrap();
+        assert_eq!(*content, draft.content.for_sealing().unwrap());
+        assert!(content.answers["topics.pay_notes"].as_str().unwrap().contains(MARKER));
+    }
+    for outsider in [&removed, &stranger] {
+        assert_eq!(store.review_interviews(audit, outsider).unwrap()[0].content, Err(OpenError::NotForThisKey));
+    }
+}
+
+#[test]
+fn tampered_or_moved_ciphertext_is_reported() {
+    let (_dir, mut store, audit) = setup();
+    let alice = age::x25519::Identity::generate();
+    register(&mut store, "Alice", &alice);
+    let key = store.unlock_interviews("interviewer passphrase").unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+        let mut d = store.interview_draft(&key, id).unwrap();
+        d.content = full_content("x", 100);
+        store.save_interview_draft(&key, &d).unwrap();
+        store.finalise_interview(&key, id).unwrap();
+        ids.push(id);
+    }
+    let first = store.row(EntityKind::Interview, ids[0]).unwrap().unwrap();
+    let sealed = first["sealed"].as_str().unwrap().to_owned();
+    // Copy the first ciphertext over the second (as a malicious writer could).
+    store.write(|w| w.set(EntityKind::Interview, ids[1], &[("sealed", json!(sealed))]).map(|_| ())).unwrap();
+    let reviewed = store.review_interviews(audit, &alice).unwrap();
+    let moved = reviewed.iter().find(|r| r.summary.id == ids[1]).unwrap();
+    assert!(matches!(&moved.content, Err(OpenError::Tampered(m)) if m.contains("another interview")), "{:?}", moved.content);
+    // Flip a character of the payload.
+    let mut lines: Vec<String> = sealed.lines().map(str::to_owned).collect();
+    let i = lines.len() - 3;
+    let mut chars: Vec<char> = lines[i].chars().collect();
+    chars[3] = if chars[3] == 'Q' { 'R' } else { 'Q' };
+    lines[i] = chars.into_iter().collect();
+    store.write(|w| w.set(EntityKind::Interview, ids[0], &[("sealed", json!(lines.join("\n")))]).map(|_| ())).unwrap();
+    let (reviewed, agg) = store.interview_aggregate(audit, &alice).unwrap();
+    let damaged = reviewed.iter().find(|r| r.summary.id == ids[0]).unwrap();
+    assert!(matches!(&damaged.content, Err(OpenError::Tampered(_))), "{:?}", damaged.content);
+    assert!(damaged.content.as_ref().unwrap_err().to_string().contains("modified or damaged"));
+    assert_eq!((agg.interviews, agg.unreadable), (0, 2));
+}
+
+#[test]
+fn finalise_needs_a_reviewer_and_the_essentials() {
+    let (_dir, mut store, audit) = setup();
+    let key = store.unlock_interviews("interviewer passphrase").unwrap();
+    let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+    let e = store.finalise_interview(&key, id).unwrap_err().to_string();
+    assert!(e.contains("setup.format"), "{e}");
+    let mut d = store.interview_draft(&key, id).unwrap();
+    d.content = full_content("x", 100);
+    store.save_interview_draft(&key, &d).unwrap();
+    let e = store.finalise_interview(&key, id).unwrap_err().to_string();
+    assert!(e.contains("no reviewer keys"), "{e}");
+    // Nothing changed: the draft is still there, nothing synced.
+    assert_eq!(store.interview_draft(&key, id).unwrap(), d);
+    assert!(store.row(EntityKind::Interview, id).unwrap().is_none());
+    assert!(store.start_interview(&key, audit, "call 01712345678", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).is_err());
+    assert!(store.start_interview(&key, Uuid::now_v7(), "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).is_err());
+}
+
+#[test]
+fn aggregates_match_the_individual_interviews_and_sampling_tracks_coverage() {
+    let (_dir, mut store, audit) = setup();
+    let alice = age::x25519::Identity::generate();
+    register(&mut store, "Alice", &alice);
+    let key = store.unlock_interviews("interviewer passphrase").unwrap();
+    let amounts = [120000, 80000, 5000];
+    for (i, amount) in amounts.iter().enumerate() {
+        let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+        let mut d = store.interview_draft(&key, id).unwrap();
+        d.content = full_content("note", *amount);
+        if i == 2 {
+            d.content.set_answer_text("setup.format", "individual").unwrap();
+            d.content.set_answer_text("topics.documents", "own").unwrap();
+            d.content.set_answer_text("credibility.signs", "").unwrap();
+        }
+        store.save_interview_draft(&key, &d).unwrap();
+        store.finalise_interview(&key, id).unwrap();
+    }
+    let (reviewed, agg) = store.interview_aggregate(audit, &alice).unwrap();
+    let contents: Vec<&InterviewContent> = reviewed.iter().map(|r| r.content.as_ref().unwrap()).collect();
+    assert_eq!(agg, aggregate(&contents));
+    assert_eq!(agg.interviews, 3);
+    assert_eq!(agg.workers, 3 + 3 + 1);
+    assert_eq!(agg.workers_reporting_fees, 3, "one fee entry with fees per interview");
+    assert_eq!(agg.workers_with_loans, 3);
+    let npr: i64 = amounts.iter().sum();
+    assert_eq!(agg.fees_by_currency["NPR"].paid, Decimal::new(npr, 0));
+    assert_eq!(agg.fees_by_currency["USD"].paid, Decimal::new(15050 * 3, 2));
+    assert_eq!(agg.fees_by_currency["USD"].workers, 3);
+    assert_eq!(agg.fees_by_category["placement"]["NPR"], Decimal::new(npr, 0));
+    assert_eq!(agg.documents_held, [("employer".to_owned(), 2), ("own".to_owned(), 1)].into_iter().collect());
+    assert_eq!(agg.coaching_or_fear, 2);
+    assert_eq!(agg.passports_held_by_employer, 3);
+    assert_eq!(agg.answers["topics.fees"]["loan"], 3);
+    assert!(!agg.answers.contains_key("topics.pay_notes"), "notes are read one by one, not counted");
+    // Independently: the sum of each interview's own fees.
+    let by_hand: Decimal = contents.iter().flat_map(|c| &c.fees_reported).flat_map(|w| &w.fees).filter(|f| f.currency == "NPR").map(|f| f.amount).sum();
+    assert_eq!(agg.fees_by_currency["NPR"].paid, by_hand);
+
+    let g = store.interview_sampling(&key, audit, None).unwrap();
+    assert_eq!((g.site_workers, g.suggested), (Some(1200), Some(35)));
+    assert_eq!(g.covered.interviews, 3);
+    assert_eq!(g.covered.workers, 7);
+    assert_eq!(g.remaining, Some(28));
+    assert_eq!(g.covered.by_category["category.shift"]["night"], 3);
+    assert_eq!(g.drafts, 0);
+    let g = store.interview_sampling(&key, audit, Some(20)).unwrap();
+    assert_eq!((g.suggested, g.remaining), (Some(6), Some(0)));
+    // The tally is ciphertext: another key cannot read it.
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut s2 = Store::create(dir2.path(), "x").unwrap();
+    let other = s2.unlock_interviews("different passphrase").unwrap();
+    assert!(store.interview_sampling(&other, audit, None).is_err());
+}
+
+/// No field of the interview schema can hold a worker's identity: the synced
+/// interview row holds metadata and ciphertext only, the sealed content is the
+/// checklist (checked in crates/templates) plus reported fees whose fields are all
+/// bands, codes and amounts; the only free text is notes.
+#[test]
+fn the_interview_schema_has_no_place_for_identity() {
+    const IDENTITY: &[&str] = &["name", "id_number", "phone", "photo", "passport_number", "address", "birth", "mobile", "email", "worker_ref", "employee"];
+    let synced: Vec<&str> = EntityKind::Interview.fields().iter().map(|f| f.name).collect();
+    assert_eq!(synced, ["audit_id", "conducted_on", "interviewer", "language", "format", "sealed", "deleted"]);
+    let content = serde_json::to_value(full_content("x", 1)).unwrap();
+    let mut keys = Vec::new();
+    fn walk(v: &serde_json::Value, keys: &mut Vec<String>, in_answers: bool) {
+        if let serde_json::Value::Object(m) = v {
+            for (k, v) in m {
+                if !in_answers {
+                    keys.push(k.clone());
+                }
+                walk(v, keys, k == "answers");
+            }
+        } else if let serde_json::Value::Array(a) = v {
+            a.iter().for_each(|x| walk(x, keys, false));
+        }
+    }
+    walk(&content, &mut keys, false);
+    keys.sort();
+    keys.dedup();
+    assert_eq!(
+        keys,
+        [
+            "amount", "answers", "category", "channel", "currency", "fees", "fees_reported", "financed_by_loan", "migrant_type", "note", "origin_country",
+            "paid_to", "paid_when", "passport_held_by_employer", "reimbursed_amount", "reimbursed_currency", "reimbursement"
+        ]
+    );
+    for k in keys.iter().map(String::as_str).chain(synced.iter().copied()) {
+        assert!(!IDENTITY.iter().any(|w| k.contains(w)), "field {k} could hold identity");
+    }
+    // Unknown fields are refused rather than kept.
+    let smuggled = json!({ "answers": {}, "fees_reported": [], "worker_name": "x" });
+    assert!(serde_json::from_value::<InterviewContent>(smuggled).is_err());
+    let smuggled = json!({ "answers": {}, "fees_reported": [{ "fees": [], "worker_ref": "W-1" }] });
+    assert!(serde_json::from_value::<InterviewContent>(smuggled).is_err());
+    // Answers only for the checklist's items; its only free text is notes.
+    let mut c = InterviewContent::default();
+    c.answers.insert("category.worker_name".into(), json!("x"));
+    assert!(c.validate().is_err());
+    for item in free_text_items().unwrap() {
+        assert!(item.ends_with("_notes") || item == "credibility.notes" || item == "setup.language_other", "{item}");
+    }
+}
