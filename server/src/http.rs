@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/me", get(me))
         .route("/api/v1/sync/push", post(push))
         .route("/api/v1/sync/pull", get(pull))
+        .route("/api/v1/sync/import", post(import_sync_file))
         .route("/api/v1/devices", get(list_devices))
         .route("/api/v1/devices/{device_id}/revoke", post(revoke_device))
         .route(
@@ -283,6 +284,39 @@ pub async fn push(
     Ok(Json(res))
 }
 
+/// `POST /api/v1/sync/import`: a device's sync file (sneakernet), applied exactly
+/// like a push of its changes.
+#[utoipa::path(post, path = "/api/v1/sync/import", tag = "sync", security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A file written by `fieldaudit export-sync` (zstd JSON)"),
+    responses((status = 200, description = "Applied like a push (idempotent)", body = openapi::PushResponse),
+              (status = 401, description = "Missing, invalid, expired or revoked token", body = openapi::ApiError),
+              (status = 403, description = "The file is another device's (`forbidden`)", body = openapi::ApiError),
+              (status = 409, description = "The file starts after a gap (`sequence_gap`): import the earlier file first", body = openapi::ApiError),
+              (status = 413, description = "Body too large (`payload_too_large`)", body = openapi::ApiError),
+              (status = 422, description = "Not a valid device sync file (`invalid_sync_file`)", body = openapi::ApiError)))]
+pub async fn import_sync_file(
+    State(s): State<AppState>,
+    AuthDevice(d): AuthDevice,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<PushResponse>, ApiFailure> {
+    let body = body.map_err(|e| bytes_rejection(e, s.config.max_body_bytes, "sync file"))?;
+    let file = crate::sync_file::decode_device_file(&body)?;
+    let policy = PushPolicy {
+        max_clock_skew: s.config.max_clock_skew,
+    };
+    let res = crate::sync_file::import_device_file(
+        s.store.as_ref(),
+        &s.blobs,
+        &file,
+        &policy,
+        s.config.max_attachment_bytes,
+        Some((d.organisation_id, d.device_id)),
+    )
+    .await?;
+    tracing::info!(device = %d.device_id, applied = res.applied, watermark = res.watermark, "sync file imported");
+    Ok(Json(res))
+}
+
 /// Query of `GET /api/v1/sync/pull`.
 #[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -472,6 +506,11 @@ pub async fn get_template(
     p: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<serde_json::Value>, ApiFailure> {
     let Path((id, version)) = p.map_err(path_rejection)?;
+    if id.contains('\0') || version.contains('\0') {
+        return Err(ApiFailure::not_found(
+            "no such template; GET /api/v1/templates lists them",
+        ));
+    }
     s.store
         .template(&id, &version)
         .await?

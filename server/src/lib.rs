@@ -16,6 +16,7 @@ pub mod import;
 pub mod openapi;
 pub mod store;
 pub mod sync;
+pub mod sync_file;
 pub mod templates;
 
 use std::time::Duration;

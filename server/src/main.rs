@@ -47,6 +47,30 @@ enum Command {
     /// Manage facilities.
     #[command(subcommand)]
     Facility(FacilityCommand),
+    /// Exchange sync files with devices that have no network (sneakernet).
+    #[command(subcommand)]
+    Sync(SyncFileCommand),
+}
+
+#[derive(Subcommand)]
+enum SyncFileCommand {
+    /// Import a device's file (from `fieldaudit export-sync`), exactly like a push.
+    Import {
+        /// The file.
+        file: std::path::PathBuf,
+    },
+    /// Export an organisation's changes for devices (`fieldaudit import-sync`).
+    Export {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// Only changes after this server cursor (0: everything).
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        /// Where to write the file.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -233,6 +257,49 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     d.last_seen_at.as_deref().unwrap_or("never")
                 )?;
             }
+        }
+        Command::Sync(SyncFileCommand::Import { file }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let parsed = fieldaudit_server::sync_file::decode_device_file(&bytes)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let blobs = attachments::local(&cli.data_dir.join("attachments"))
+                .map_err(anyhow::Error::msg)?;
+            let res = fieldaudit_server::sync_file::import_device_file(
+                s,
+                &blobs,
+                &parsed,
+                &fieldaudit_server::sync::PushPolicy::default(),
+                ServerConfig::default().max_attachment_bytes,
+                None,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+            println!(
+                "imported {}: {} changes applied, {} refused, device watermark now {}",
+                file.display(),
+                res.applied,
+                res.rejected.len(),
+                res.watermark
+            );
+            for r in res.rejected {
+                println!("  refused change {}: {}", r.device_seq, r.message);
+            }
+        }
+        Command::Sync(SyncFileCommand::Export { org, after, out }) => {
+            let blobs = attachments::local(&cli.data_dir.join("attachments"))
+                .map_err(anyhow::Error::msg)?;
+            let file = fieldaudit_server::sync_file::export_server_file(s, &blobs, &org, after)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            std::fs::write(&out, file.encode())
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "wrote {}: {} changes after {after}, {} attachments",
+                out.display(),
+                file.pulled.len(),
+                file.attachments.len()
+            );
         }
         Command::Facility(FacilityCommand::Import { org, file, dry_run }) => {
             let reader = std::fs::File::open(&file)

@@ -251,7 +251,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "FieldAudit sync server", description = "Accounts, device tokens, push/pull of change logs, attachments and templates. Every error is an ApiError."),
     paths(
-        http::healthz, http::login, http::me, http::push, http::pull, http::list_devices, http::revoke_device,
+        http::healthz, http::login, http::me, http::push, http::pull, http::import_sync_file, http::list_devices, http::revoke_device,
         http::put_attachment, http::head_attachment, http::get_attachment, http::list_templates, http::get_template
     ),
     components(schemas(ApiError, Change, PushRequest, RejectCode, Rejection, PushResponse, PulledChange, PullResponse,

@@ -68,6 +68,21 @@ impl Cluster {
         });
     }
 
+    /// The backend's data directory (the embedded SQLite database and attachments).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// The PostgreSQL URL of the backend's database, if it is PostgreSQL.
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url.as_deref()
+    }
+
+    /// Opens the backend's store, for admin functions in tests.
+    pub fn server_store(&self) -> Arc<dyn ServerStore> {
+        self.rt.block_on(Self::open_store(self.database_url.clone(), self.dir.path().to_owned()))
+    }
+
     /// Revokes a device of an organisation.
     pub fn revoke(&self, slug: &str, device: uuid::Uuid) {
         let (url, dir) = (self.database_url.clone(), self.dir.path().to_owned());
@@ -76,6 +91,30 @@ impl Cluster {
             let store = Self::open_store(url, dir).await;
             admin::revoke_device(store.as_ref(), &slug, device).await.expect("revoke");
         });
+    }
+
+    /// Imports a device's sync file as `fieldaudit-server sync import` does.
+    pub fn import_device_file(&self, bytes: &[u8]) -> Result<fieldaudit_protocol::PushResponse, String> {
+        let (url, dir) = (self.database_url.clone(), self.dir.path().to_owned());
+        let bytes = bytes.to_vec();
+        self.rt.block_on(async move {
+            let store = Self::open_store(url, dir.clone()).await;
+            let blobs = attachments::local(&dir.join("attachments"))?;
+            let file = fieldaudit_server::sync_file::decode_device_file(&bytes).map_err(|e| e.message)?;
+            let policy = fieldaudit_server::sync::PushPolicy::default();
+            fieldaudit_server::sync_file::import_device_file(store.as_ref(), &blobs, &file, &policy, 1 << 30, None).await.map_err(|e| e.message)
+        })
+    }
+
+    /// Exports an organisation's changes after `after` as `fieldaudit-server sync export` does.
+    pub fn export_server_file(&self, org: &str, after: u64) -> Vec<u8> {
+        let (url, dir) = (self.database_url.clone(), self.dir.path().to_owned());
+        let org = org.to_owned();
+        self.rt.block_on(async move {
+            let store = Self::open_store(url, dir.clone()).await;
+            let blobs = attachments::local(&dir.join("attachments")).expect("attachments dir");
+            fieldaudit_server::sync_file::export_server_file(store.as_ref(), &blobs, &org, after).await.expect("export").encode()
+        })
     }
 
     /// Starts one more server instance on the backend; returns its index.

@@ -344,3 +344,49 @@ fn an_unreachable_server_is_reported_as_offline_and_nothing_is_lost() {
     b.sync().unwrap();
     assert!(b.store().audit(audit).is_ok());
 }
+
+#[test]
+fn sneakernet_files_give_the_same_result_as_a_network_sync() {
+    let c = cluster(Backend::Sqlite);
+    let url = c.urls()[0].clone();
+    let (field, office, online) = (Device::new("site laptop"), Device::new("office laptop"), Device::new("online laptop"));
+    field.login(&url, "acme", "rina");
+    office.login(&url, "acme", "tomas");
+    online.login(&url, "acme", "lan");
+    field.sync().unwrap();
+
+    // On site, no network: work, then carry a file to the office.
+    let audit = start_audit(&field);
+    let mut s = field.store();
+    s.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    s.add_attachment(audit, "audit", audit, "exit.jpg", "image/jpeg", b"jpeg bytes").unwrap();
+    drop(s);
+    let out = field.dir.path().join("to-office.fasync");
+    let exported = fieldaudit_core::sync::export_sync_file(field.dir.path(), &out).unwrap();
+    assert!(exported.changes > 10 && exported.attachments == 1, "{exported:?}");
+    let bytes = std::fs::read(&out).unwrap();
+    let first = c.import_device_file(&bytes).unwrap();
+    let again = c.import_device_file(&bytes).unwrap();
+    assert_eq!(again.watermark, first.watermark, "importing twice changes nothing");
+    assert_eq!(again.applied, 0);
+    assert!(c.import_device_file(b"not a sync file").unwrap_err().contains("not a complete FieldAudit sync file"));
+
+    // The office exports everything for a device that also has no network.
+    let server_file = c.export_server_file("acme", 0);
+    let back = office.dir.path().join("from-office.fasync");
+    std::fs::write(&back, &server_file).unwrap();
+    let imported = fieldaudit_core::sync::import_sync_file(office.dir.path(), &back).unwrap();
+    assert!(imported.applied > 0 && imported.attachments == 1, "{imported:?}");
+    let snapshot = office.snapshot();
+    assert_eq!(fieldaudit_core::sync::import_sync_file(office.dir.path(), &back).unwrap().applied, 0, "a second import applies nothing");
+    assert_eq!(office.snapshot(), snapshot);
+
+    // Same as a device that synced over the network.
+    online.sync().unwrap();
+    assert_eq!(office.snapshot(), online.snapshot());
+    let sha = fieldaudit_core::attachments::sha256_hex(b"jpeg bytes");
+    assert_eq!(std::fs::read(office.store().attachment_path(&sha)).unwrap(), b"jpeg bytes");
+    // A device file is refused by a device, with where it belongs.
+    let err = fieldaudit_core::sync::import_sync_file(office.dir.path(), &out).unwrap_err();
+    assert!(err.to_string().contains("fieldaudit-server sync import"), "{err}");
+}

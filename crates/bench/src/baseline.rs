@@ -15,11 +15,11 @@ fn open(dir: &std::path::Path, synchronous: &str) -> Result<Connection> {
 }
 
 /// Scenario 1's baseline: one transaction per answer row inserted into a table
-/// shaped like the device's `answer` table, WAL and `synchronous=FULL` as the
-/// device store. Returns each insert's latency.
-pub fn answer_inserts(n: usize) -> Result<Vec<Duration>> {
+/// shaped like the device's `answer` table, WAL and `synchronous` (`FULL` as the
+/// device store). Returns each insert's latency.
+pub fn answer_inserts(n: usize, synchronous: &str) -> Result<Vec<Duration>> {
     let dir = tempfile::tempdir()?;
-    let mut conn = open(dir.path(), "FULL")?;
+    let mut conn = open(dir.path(), synchronous)?;
     conn.execute_batch(
         "CREATE TABLE answer (id TEXT PRIMARY KEY, audit_id TEXT, template_id TEXT, item_id TEXT, instance_id TEXT, value TEXT, note TEXT, deleted INTEGER) STRICT",
     )?;

@@ -141,7 +141,7 @@ fn answer_save(ctx: &Ctx, report: &mut Report) -> Result<()> {
         lat.push(t.elapsed());
     }
     let total = t0.elapsed().as_secs_f64();
-    let mut base = baseline::answer_inserts(n)?;
+    let mut base = baseline::answer_inserts(n, "FULL")?;
     let base_total: f64 = base.iter().map(Duration::as_secs_f64).sum();
     lat.sort();
     base.sort();
@@ -150,6 +150,10 @@ fn answer_save(ctx: &Ctx, report: &mut Report) -> Result<()> {
     report.add(row("1", "answer save p50 (Store::write, 6 fields, FULL)", p50, "ms").vs_time(b50));
     report.add(row("1", "answer save p99", p99, "ms").vs_time(b99).target("< 2 ms", p99 < 2.0));
     report.add(row("1", "answers saved per second", n as f64 / total, "answers/s").vs_rate(n as f64 / base_total));
+    // What the fsync per commit costs: the same raw inserts with synchronous=NORMAL.
+    let mut normal = baseline::answer_inserts(n, "NORMAL")?;
+    normal.sort();
+    report.add(row("1", "raw insert p99 with synchronous=NORMAL (no fsync per commit)", percentile_ms(&normal, 99.0), "ms"));
     Ok(())
 }
 
@@ -432,6 +436,8 @@ fn many_devices(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
         handles.into_iter().try_for_each(|h| h.join().map_err(|_| anyhow!("a sign-in thread panicked"))?)
     })?;
     let after_login = srv.peak_mib()?;
+    let (server_cpu0, own_cpu0) = (server::cpu_secs_of(srv.pid())?, server::cpu_secs_of(std::process::id())?);
+    let pulled = AtomicU64::new(0);
     let errors = AtomicU64::new(0);
     let first_error: Mutex<Option<String>> = Mutex::new(None);
     let pushed = AtomicU64::new(0);
@@ -439,7 +445,7 @@ fn many_devices(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
     let barrier = Barrier::new(nd + 1);
     let started = std::thread::scope(|s| {
         for d in &devices {
-            let (errors, first_error, pushed, latencies, barrier) = (&errors, &first_error, &pushed, &latencies, &barrier);
+            let (errors, first_error, pushed, pulled, latencies, barrier) = (&errors, &first_error, &pushed, &pulled, &latencies, &barrier);
             s.spawn(move || {
                 barrier.wait();
                 for _ in 0..rounds {
@@ -449,6 +455,7 @@ fn many_devices(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
                         .and_then(|_| {
                             let t = Instant::now();
                             let r = sync::sync(d.path(), SyncOptions { retry: strict_retry() }, &|_| {}, &AtomicBool::new(false))?;
+                            pulled.fetch_add(r.pulled, Ordering::Relaxed);
                             Ok((t.elapsed(), r.pushed))
                         });
                     match res {
@@ -473,6 +480,8 @@ fn many_devices(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
     });
     // The scope has joined every device thread.
     let wall = started.elapsed().as_secs_f64();
+    let server_cpu = server::cpu_secs_of(srv.pid())? - server_cpu0;
+    let devices_cpu = server::cpu_secs_of(std::process::id())? - own_cpu0;
     let total = latencies.lock().map_err(|_| anyhow!("poisoned"))?.len();
     let mut lat = latencies.into_inner().map_err(|_| anyhow!("poisoned"))?;
     lat.sort();
@@ -483,6 +492,10 @@ fn many_devices(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
     report.add(row(&sc, "throughput: changes pushed per second (all devices)", pushed as f64 / wall, "changes/s"));
     report.add(row(&sc, "throughput: syncs per second", total as f64 / wall, "syncs/s"));
     let p99 = percentile_ms(&lat, 99.0);
+    report.add(row(&sc, "changes pulled (all devices; each gets every other device's)", pulled.load(Ordering::Relaxed) as f64, "changes"));
+    report.add(row(&sc, "wall time", wall, "s"));
+    report.add(row(&sc, "server CPU time (user+sys)", server_cpu, "s"));
+    report.add(row(&sc, "simulated devices' CPU time (bench process, same 2 cores)", devices_cpu, "s"));
     report.add(row(&sc, "sync latency p50", percentile_ms(&lat, 50.0), "ms"));
     report.add(row(&sc, "sync latency p99", p99, "ms").target("< 1 s", p99 < 1000.0));
     report.add(row(&sc, "failed syncs", errs as f64, "").target("0", errs == 0));

@@ -188,6 +188,11 @@ impl ServerProc {
     pub fn peak_mib(&self) -> Result<f64> {
         peak_mib_of(self.child.id())
     }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for ServerProc {
@@ -207,6 +212,17 @@ pub fn peak_mib_of(pid: u32) -> Result<f64> {
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| anyhow!("no VmHWM in /proc/{pid}/status"))?;
     Ok(kb as f64 / 1024.0)
+}
+
+/// CPU time (user + system, all threads) a process has used so far, in seconds.
+pub fn cpu_secs_of(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("cannot read /proc/{pid}/stat (Linux only)"))?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or_else(|| anyhow!("odd /proc/{pid}/stat"))?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| anyhow!("odd /proc/{pid}/stat"));
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
+    Ok((ticks(11)? + ticks(12)?) / 100.0)
 }
 
 fn with_database(base: &str, name: &str) -> String {

@@ -185,6 +185,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status => crate::sync_commands::status(&dir),
         Command::Conflicts { resolve, choose, all } => crate::sync_commands::conflicts(&dir, resolve, choose, all),
         Command::Quarantine => crate::sync_commands::quarantine(&dir),
+        Command::ExportSync { file } => crate::sync_commands::export_file(&dir, &file),
+        Command::ImportSync { file } => crate::sync_commands::import_file(&dir, &file),
     }
 }
 

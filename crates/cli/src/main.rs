@@ -76,6 +76,16 @@ enum Command {
     },
     /// Changes the server refused, with its reasons.
     Quarantine,
+    /// Write unsynced changes (and photos) to a file for the server (no network on site).
+    ExportSync {
+        /// The file to write.
+        file: PathBuf,
+    },
+    /// Read a file the server exported and apply it like a sync.
+    ImportSync {
+        /// The file to read.
+        file: PathBuf,
+    },
     /// Fill a data directory with demo data (fixture facilities and an audit in progress).
     Demo {
         /// Folder with facility-list CSVs to import (default: ../shared/fixtures/facility-lists if present).

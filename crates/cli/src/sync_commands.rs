@@ -128,3 +128,18 @@ pub fn quarantine(dir: &Path) -> Result<()> {
     output::table(&["CHANGE", "FIELD", "VALUE", "SERVER'S REASON"], &rows);
     Ok(())
 }
+
+pub fn export_file(dir: &Path, file: &Path) -> Result<()> {
+    let s = sync::export_sync_file(dir, file)?;
+    out!("wrote {}: {} changes, {} attachments ({} bytes); import it on the server with `fieldaudit-server sync import`", file.display(), s.changes, s.attachments, s.bytes);
+    Ok(())
+}
+
+pub fn import_file(dir: &Path, file: &Path) -> Result<()> {
+    let s = sync::import_sync_file(dir, file)?;
+    out!("read {}: {} changes ({} applied), {} attachments stored", file.display(), s.changes, s.applied, s.attachments);
+    if s.conflicts > 0 {
+        out!("{} fields were changed on two devices at once; review them with `fieldaudit conflicts`", s.conflicts);
+    }
+    Ok(())
+}

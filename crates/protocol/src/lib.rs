@@ -14,6 +14,7 @@ pub mod api;
 pub mod hlc;
 pub mod merge;
 pub mod registry;
+pub mod sync_file;
 pub mod wire;
 
 pub use hlc::{Clock, ClockError, Hlc};

@@ -12,6 +12,7 @@
 //! The functions here take the data directory and open their own connection, so a
 //! sync running in the background never blocks the app's own saves for long.
 
+mod file;
 mod http;
 pub mod session;
 mod state;
@@ -23,6 +24,7 @@ use chrono::Utc;
 use fieldaudit_protocol::api::LoginRequest;
 use serde::Serialize;
 
+pub use file::{export_sync_file, import_sync_file, ExportSummary, ImportSummary};
 pub use http::RetryPolicy;
 pub use session::Session;
 pub use state::{ConflictView, QuarantinedOp, Resolution, SyncStatus};

@@ -115,7 +115,7 @@ impl Store {
         self.state_u64(PUSH_WATERMARK)
     }
 
-    pub(super) fn sync_seq_marker(&self) -> Result<u64> {
+    pub(crate) fn sync_seq_marker(&self) -> Result<u64> {
         self.state_u64(SEQ_MARKER)
     }
 

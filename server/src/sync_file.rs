@@ -1,0 +1,162 @@
+//! Sneakernet on the server: a device's sync file is imported exactly like a push
+//! (idempotent, same validation, same sequence rules), and an organisation's
+//! changes after a cursor are exported as a file devices import like a pull.
+//! The file format lives in `fieldaudit_protocol::sync_file`.
+
+use axum::http::StatusCode;
+use bytes::Bytes;
+use chrono::Utc;
+use fieldaudit_protocol::sync_file::{FileAttachment, SyncFile, SyncFileKind, SYNC_FILE_FORMAT};
+use fieldaudit_protocol::PushResponse;
+use uuid::Uuid;
+
+use crate::attachments::{self, Blobs};
+use crate::store::ServerStore;
+use crate::sync::PushPolicy;
+use crate::ApiFailure;
+
+fn bad_file(message: impl Into<String>) -> ApiFailure {
+    ApiFailure::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_sync_file",
+        message,
+    )
+}
+
+/// Reads a device file's bytes (zstd JSON).
+pub fn decode_device_file(bytes: &[u8]) -> Result<SyncFile, ApiFailure> {
+    SyncFile::decode(bytes, SyncFileKind::DeviceChanges).map_err(|e| bad_file(e.to_string()))
+}
+
+/// Imports a device's file as a push. `caller`, for HTTP imports, is the
+/// `(organisation, device)` of the token: the file must be that device's.
+pub async fn import_device_file(
+    store: &dyn ServerStore,
+    blobs: &Blobs,
+    file: &SyncFile,
+    policy: &PushPolicy,
+    max_attachment_bytes: usize,
+    caller: Option<(Uuid, Uuid)>,
+) -> Result<PushResponse, ApiFailure> {
+    let org = store
+        .organisation_by_slug(&file.organisation)
+        .await?
+        .ok_or_else(|| {
+            bad_file(format!(
+                "the file is for organisation {:?}, which this server does not have",
+                file.organisation
+            ))
+        })?;
+    let device = file.device_id.ok_or_else(|| {
+        bad_file("the file names no device; export it again with fieldaudit export-sync")
+    })?;
+    if let Some((caller_org, caller_device)) = caller {
+        if caller_org != org.id || caller_device != device {
+            return Err(ApiFailure::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "a device can only import its own sync files",
+            ));
+        }
+    }
+    let known = store.list_devices(org.id).await?;
+    let registered = known.iter().find(|d| d.id == device).ok_or_else(|| {
+        bad_file(format!(
+            "device {device} is not registered with {}; sign it in once (online) first",
+            file.organisation
+        ))
+    })?;
+    if registered.revoked_at.is_some() {
+        return Err(ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            "token_revoked",
+            format!("device {device} was revoked; its changes are not accepted"),
+        ));
+    }
+    // Check every attachment before storing anything.
+    let mut blobs_in = Vec::new();
+    for a in &file.attachments {
+        attachments::check_sha256(&a.sha256)?;
+        let data = a.bytes().map_err(|e| bad_file(e.to_string()))?;
+        if data.len() > max_attachment_bytes {
+            return Err(ApiFailure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "attachment {} is {} bytes; this server accepts at most {max_attachment_bytes}",
+                    a.sha256,
+                    data.len()
+                ),
+            ));
+        }
+        blobs_in.push((a.sha256.clone(), Bytes::from(data)));
+    }
+    let response = if file.changes.is_empty() {
+        PushResponse {
+            watermark: registered.watermark,
+            applied: 0,
+            rejected: Vec::new(),
+        }
+    } else {
+        store.push(org.id, device, &file.changes, policy).await?
+    };
+    for (sha, data) in blobs_in {
+        attachments::put(blobs, org.id, &sha, data).await?;
+    }
+    Ok(response)
+}
+
+/// Exports the organisation's changes after `after` (and the attachment bytes
+/// they refer to) as a file for devices.
+pub async fn export_server_file(
+    store: &dyn ServerStore,
+    blobs: &Blobs,
+    org_slug: &str,
+    after: u64,
+) -> Result<SyncFile, ApiFailure> {
+    let org = store
+        .organisation_by_slug(org_slug)
+        .await?
+        .ok_or_else(|| ApiFailure::not_found(format!("no organisation {org_slug:?}")))?;
+    let mut pulled = Vec::new();
+    let mut cursor = after;
+    loop {
+        let page = store.pull(org.id, cursor, 10_000, 64 << 20).await?;
+        let more = page.more && !page.changes.is_empty();
+        cursor = page.next_cursor;
+        pulled.extend(page.changes);
+        if !more {
+            break;
+        }
+    }
+    let mut attachments_out = Vec::new();
+    for c in pulled
+        .iter()
+        .filter(|c| c.change.entity == "attachment" && c.change.field == "sha256")
+    {
+        let Some(sha) = c.change.value.as_str() else {
+            continue;
+        };
+        if attachments_out
+            .iter()
+            .any(|a: &FileAttachment| a.sha256 == sha)
+        {
+            continue;
+        }
+        if attachments::size(blobs, org.id, sha).await?.is_some() {
+            let data = attachments::get(blobs, org.id, sha).await?;
+            attachments_out.push(FileAttachment::new(sha.to_owned(), &data));
+        }
+    }
+    Ok(SyncFile {
+        format: SYNC_FILE_FORMAT,
+        kind: SyncFileKind::ServerChanges,
+        organisation: org.slug,
+        device_id: None,
+        changes: Vec::new(),
+        pulled,
+        after,
+        attachments: attachments_out,
+        created_at: Utc::now().to_rfc3339(),
+    })
+}
