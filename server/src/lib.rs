@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod import;
 pub mod openapi;
+pub mod reviewers;
 pub mod store;
 pub mod sync;
 pub mod sync_file;

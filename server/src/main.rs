@@ -47,6 +47,9 @@ enum Command {
     /// Manage facilities.
     #[command(subcommand)]
     Facility(FacilityCommand),
+    /// Reviewer public keys that worker interviews are sealed to.
+    #[command(subcommand)]
+    Reviewer(ReviewerCommand),
     /// Exchange sync files with devices that have no network (sneakernet).
     #[command(subcommand)]
     Sync(SyncFileCommand),
@@ -70,6 +73,37 @@ enum SyncFileCommand {
         /// Where to write the file.
         #[arg(long)]
         out: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReviewerCommand {
+    /// Register a reviewer's public key (from `fieldaudit reviewer keygen`); devices
+    /// seal interviews to it after their next sync.
+    Add {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// Reviewer's display name.
+        #[arg(long)]
+        name: String,
+        /// The age public key (age1…). Never a private key.
+        #[arg(long)]
+        public_key: String,
+    },
+    /// Stop sealing new interviews to a key (id or public key).
+    Remove {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// The key's id (from `reviewer list`) or the public key.
+        key: String,
+    },
+    /// List the organisation's reviewer keys.
+    List {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
     },
 }
 
@@ -331,6 +365,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "wrote {} changes as the organisation's server device (watermark {})",
                     p.applied, p.watermark
                 )?;
+            }
+        }
+        Command::Reviewer(ReviewerCommand::Add { org, name, public_key }) => {
+            let k = fieldaudit_server::reviewers::add_reviewer_key(s, &org, &name, &public_key).await?;
+            println!("registered reviewer key {} for {} (id {}); devices seal new interviews to it after their next sync", k.public_key, k.reviewer, k.id);
+        }
+        Command::Reviewer(ReviewerCommand::Remove { org, key }) => {
+            let k = fieldaudit_server::reviewers::remove_reviewer_key(s, &org, &key).await?;
+            println!("removed reviewer key {} of {}; interviews finalised after the devices' next sync are not sealed to it", k.id, k.reviewer);
+        }
+        Command::Reviewer(ReviewerCommand::List { org }) => {
+            for k in fieldaudit_server::reviewers::list_reviewer_keys(s, &org).await? {
+                println!("{}  {:<8}  {:<24}  {}", k.id, if k.current { "current" } else { "removed" }, k.reviewer, k.public_key);
             }
         }
         Command::Device(DeviceCommand::Revoke { org, device_id }) => {
