@@ -76,6 +76,20 @@ pub async fn login(
     req: LoginRequest,
     token_ttl: Duration,
 ) -> Result<LoginResponse, ApiFailure> {
+    // PostgreSQL text cannot hold NUL; such input is simply wrong, so say so.
+    for (what, value) in [
+        ("organisation", &req.organisation),
+        ("username", &req.username),
+        ("password", &req.password),
+        ("device_name", &req.device_name),
+    ] {
+        if value.contains('\0') {
+            return Err(ApiFailure::bad_request(
+                "invalid_request",
+                format!("{what} must not contain NUL characters"),
+            ));
+        }
+    }
     let device_name = req.device_name.trim();
     if device_name.is_empty() || device_name.chars().count() > 200 {
         return Err(ApiFailure::bad_request(

@@ -241,6 +241,7 @@ async fn tenants_are_isolated_on_postgres() {
 
 async fn tenants_are_isolated(backend: Backend) {
     let srv = server_with(backend, ServerConfig::default()).await;
+    nul_bytes_are_client_errors(&srv).await;
     org_with_user(srv.store(), "org-a", "ana", PW, Role::Auditor).await;
     org_with_user(srv.store(), "org-b", "bo", PW, Role::Auditor).await;
     let http = Client::new();
@@ -816,4 +817,20 @@ async fn built_in_templates_are_served() {
         .await
         .expect("list");
     assert_eq!(res.status(), 401);
+}
+
+/// NUL characters (which PostgreSQL text cannot hold) are refused as bad input, not a 500.
+async fn nul_bytes_are_client_errors(srv: &TestServer) {
+    let http = Client::new();
+    let res = http
+        .post(srv.url("/api/v1/auth/login"))
+        .json(&json!({"organisation": "org\0", "username": "a\0", "password": "x", "device_id": Uuid::now_v7(), "device_name": "n"}))
+        .send()
+        .await
+        .expect("login");
+    let (status, err) = error_of(res).await;
+    assert_eq!(
+        (status, err.code.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_request")
+    );
 }
