@@ -179,6 +179,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Template(cmd) => template(cmd),
         Command::Audit(cmd) => audit(&dir, cmd),
         Command::Demo { fixtures } => demo(&dir, fixtures),
+        Command::Interview(cmd) => crate::interview_commands::interview(&dir, cmd),
+        Command::Reviewer(cmd) => crate::interview_commands::reviewer(&dir, cmd),
         Command::Login { server, org, user, password_stdin } => crate::sync_commands::login(&dir, &server, &org, &user, password_stdin),
         Command::Logout => crate::sync_commands::logout(&dir),
         Command::Sync => crate::sync_commands::run_sync(&dir),

@@ -5,6 +5,7 @@
 //! exit code is non-zero (2 for bad arguments, 1 for everything else).
 
 mod commands;
+mod interview_commands;
 mod output;
 mod sync_commands;
 
@@ -41,6 +42,12 @@ enum Command {
     /// Audits: start, answer, findings, score, export.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// Confidential worker interviews: start, edit, finalise (seal), list, sampling.
+    #[command(subcommand)]
+    Interview(interview_commands::InterviewCommand),
+    /// Reviewer keys (keygen) and decrypting an audit's interviews.
+    #[command(subcommand)]
+    Reviewer(interview_commands::ReviewerCommand),
     /// Sign this device in to a sync server.
     Login {
         /// Server address, e.g. https://audit.example.org.
