@@ -21,14 +21,32 @@ use thirtyfour::Capabilities;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A child process killed (by its id) and reaped when dropped.
+/// The app tests run one at a time: each drives a whole desktop (display, driver,
+/// app), and the machine has two cores.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A child process killed (by its id) and reaped when dropped. Started in its own
+/// process group, so what it started (tauri-driver's WebKitWebDriver, the app) is
+/// ended with it.
 struct Proc {
     child: Child,
     name: &'static str,
 }
 
+impl Proc {
+    fn spawn(cmd: &mut Command, name: &'static str) -> Proc {
+        use std::os::unix::process::CommandExt;
+        let child = cmd.process_group(0).stdin(Stdio::null()).spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
+        Proc { child, name }
+    }
+}
+
 impl Drop for Proc {
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
         eprintln!("e2e: stopped {} (pid {})", self.name, self.child.id());
@@ -90,13 +108,10 @@ fn start_xvfb(xvfb: &Path) -> (Proc, String) {
         .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
         .expect("a free X display number");
     let display = format!(":{n}");
-    let child = Command::new(xvfb)
-        .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start Xvfb");
-    let proc = Proc { child, name: "Xvfb" };
+    let proc = Proc::spawn(
+        Command::new(xvfb).args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).stdout(Stdio::null()).stderr(Stdio::null()),
+        "Xvfb",
+    );
     let start = Instant::now();
     while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
         assert!(start.elapsed() < Duration::from_secs(15), "Xvfb did not start on {display}");
@@ -136,16 +151,27 @@ impl Rig {
             .env("NO_AT_BRIDGE", "1")
             .env_remove("WEBKIT_DISABLE_COMPOSITING_MODE")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(std::fs::File::create(std::env::temp_dir().join("fieldaudit-e2e-tauri-driver.log")).map(Stdio::from).unwrap_or_else(|_| Stdio::null()));
         match server_url {
             Some(url) => cmd.env("FIELDAUDIT_SERVER_URL", url),
             None => cmd.env_remove("FIELDAUDIT_SERVER_URL"),
         };
-        let driver_proc = Proc { child: cmd.spawn().expect("start tauri-driver"), name: "tauri-driver" };
+        let driver_proc = Proc::spawn(&mut cmd, "tauri-driver");
         wait_port(port, "tauri-driver");
         let mut caps = Capabilities::new();
         caps.set("tauri:options", json!({ "application": env!("CARGO_BIN_EXE_fieldaudit-app") })).expect("caps");
-        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await.expect("WebDriver session with the app");
+        // tauri-driver listens a moment before it serves; retry the first request.
+        let mut tries = 0;
+        let driver = loop {
+            match WebDriver::new(format!("http://127.0.0.1:{port}"), caps.clone()).await {
+                Ok(d) => break d,
+                Err(e) if tries >= 10 => panic!("WebDriver session with the app: {e}"),
+                Err(_) => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        };
         let app = App { driver, _driver_proc: driver_proc, screenshots: self.screenshots.clone(), axe: self.axe.clone() };
         app.wait_css("main").await;
         app
@@ -189,8 +215,31 @@ impl App {
         }
     }
 
+    /// Clicks an element, retrying while it is being re-rendered or scrolled into view.
     async fn click(&self, css: &str) {
-        self.wait_css(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let start = Instant::now();
+        loop {
+            match self.wait_css(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if start.elapsed() > WAIT => panic!("click {css}: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+
+    /// Chooses a radio option with the keyboard (Space on the focused option).
+    async fn choose(&self, testid: &str) {
+        let css = format!("[data-testid='{testid}']");
+        let start = Instant::now();
+        loop {
+            let e = self.wait_css(&css).await;
+            let _ = e.send_keys(Key::Space).await;
+            if e.is_selected().await.unwrap_or(false) {
+                return;
+            }
+            assert!(start.elapsed() < WAIT, "could not choose {testid}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     async fn click_text(&self, text: &str) {
@@ -285,6 +334,8 @@ impl App {
     }
 
     async fn screenshot(&self, name: &str) {
+        // Show each screen from its top, with no field focused, as a person opening it sees it.
+        self.js("document.activeElement?.blur(); document.querySelector('main')?.scrollTo(0, 0); return true;", vec![]).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let png = self.driver.screenshot_as_png().await.unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
         assert!(png.starts_with(b"\x89PNG"), "screenshot {name} is not a PNG");
@@ -361,6 +412,7 @@ fn fixture(name: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
     let Some(tools) = tools_or_skip() else { return };
+    let _serial = ONE_AT_A_TIME.lock().await;
     let rig = Rig::new(tools);
     let app = rig.launch(None).await;
 
@@ -521,15 +573,15 @@ impl Server {
     }
 
     fn start(&mut self) {
-        let child = Command::new(&self.bin)
-            .arg("--data-dir")
-            .arg(self.dir.path())
-            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start fieldaudit-server");
-        self.proc = Some(Proc { child, name: "fieldaudit-server" });
+        self.proc = Some(Proc::spawn(
+            Command::new(&self.bin)
+                .arg("--data-dir")
+                .arg(self.dir.path())
+                .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "fieldaudit-server",
+        ));
         wait_port(self.port, "fieldaudit-server");
     }
 
@@ -547,13 +599,14 @@ impl OtherDevice {
     fn new(server: &Server) -> OtherDevice {
         let dir = tempfile::tempdir().expect("device B dir");
         fieldaudit_core::Store::create(dir.path(), "laptop B").expect("device B store");
-        fieldaudit_core::sync::login(dir.path(), &server.url(), ORG, "bob", PASSWORD).expect("device B signs in");
+        // Core's sync client is blocking; keep it off the test's async workers.
+        tokio::task::block_in_place(|| fieldaudit_core::sync::login(dir.path(), &server.url(), ORG, "bob", PASSWORD)).expect("device B signs in");
         OtherDevice { dir }
     }
 
     fn sync(&self) -> fieldaudit_core::sync::SyncReport {
         let cancel = std::sync::atomic::AtomicBool::new(false);
-        fieldaudit_core::sync::sync(self.dir.path(), fieldaudit_core::sync::SyncOptions::default(), &|_| {}, &cancel).expect("device B syncs")
+        tokio::task::block_in_place(|| fieldaudit_core::sync::sync(self.dir.path(), fieldaudit_core::sync::SyncOptions::default(), &|_| {}, &cancel)).expect("device B syncs")
     }
 
     fn store(&self) -> fieldaudit_core::Store {
@@ -569,6 +622,7 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
         eprintln!("SKIPPED sync end-to-end test: build fieldaudit-server first (cargo build -p fieldaudit-server)");
         return;
     };
+    let _serial = ONE_AT_A_TIME.lock().await;
     let mut server = Server::new(server_bin);
     server.start();
     let rig = Rig::new(tools);
@@ -597,9 +651,9 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
     app.click("[data-testid=section-fire-safety-floor]").await;
     app.type_into("[data-testid=instance-label]", "Ground floor").await;
     app.click("[data-testid=add-instance]").await;
-    app.click("[data-testid='floor.exit_locked-no'] + span").await;
+    app.choose("floor.exit_locked-no").await;
     app.click("[data-testid=section-fire-safety-equipment]").await;
-    app.click("[data-testid='equipment.alarm_audible-yes'] + span").await;
+    app.choose("equipment.alarm_audible-yes").await;
     app.wait_text("[data-testid=save-state]", "saved").await;
     let audit_url_section = "[data-testid=section-fire-safety-hazards]";
     app.nav("Sync").await;
@@ -645,7 +699,7 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
 
     // The server goes away: work goes on, the status bar says offline and counts.
     server.stop();
-    app.click("[data-testid='hazards.smoking-yes'] + span").await;
+    app.choose("hazards.smoking-yes").await;
     app.wait_text("[data-testid=save-state]", "saved").await;
     app.nav("Sync").await;
     app.click("[data-testid=sync-now]").await;
