@@ -87,9 +87,14 @@ pub struct ValidOp<'a> {
 
 /// Checks each op against the registry, its field's value type and the clock-skew
 /// limit. Returns the ops that pass and the rejections of the others.
+///
+/// `from_server_device` is true only for the organisation's own server device
+/// (admin commands): reviewer keys decide who can read sealed interviews, so no
+/// laptop may add or change one — a stolen laptop could otherwise add its own key.
 pub fn validate_ops<'a>(
     ops: &'a [Change],
     policy: &PushPolicy,
+    from_server_device: bool,
 ) -> (Vec<ValidOp<'a>>, Vec<Rejection>) {
     let mut valid = Vec::with_capacity(ops.len());
     let mut rejected = Vec::new();
@@ -111,6 +116,13 @@ pub fn validate_ops<'a>(
             ));
             continue;
         };
+        if entity == EntityKind::ReviewerKey && !from_server_device {
+            rejected.push(reject(
+                RejectCode::Forbidden,
+                "reviewer keys are registered by an administrator on the server (fieldaudit-server reviewer add); devices cannot change them".into(),
+            ));
+            continue;
+        }
         let Some(spec) = entity.field(&change.field) else {
             let known: Vec<_> = entity.fields().iter().map(|f| f.name).collect();
             rejected.push(reject(
@@ -361,7 +373,7 @@ mod tests {
         ops[1].field = "colour".into();
         ops[2].value = json!(42);
         ops[3].hlc = Hlc::from_datetime(chrono::Utc::now() + chrono::Duration::hours(1));
-        let (valid, rejected) = validate_ops(&ops, &PushPolicy::default());
+        let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), false);
         let codes: Vec<_> = rejected.iter().map(|r| (r.device_seq, r.code)).collect();
         assert_eq!(
             codes,
@@ -388,7 +400,7 @@ mod tests {
         ops[2].field = "facility_id".into();
         ops[2].value = json!(Uuid::from_u128(9).to_string());
         let owners = HashMap::from([(Uuid::from_u128(2), other), (Uuid::from_u128(9), other)]);
-        let (valid, _) = validate_ops(&ops, &PushPolicy::default());
+        let (valid, _) = validate_ops(&ops, &PushPolicy::default(), false);
         assert_eq!(ids_to_look_up(&valid).len(), 4);
         let d = authorise(me, valid, &owners);
         assert_eq!(d.accepted.len(), 1);
@@ -409,7 +421,7 @@ mod tests {
         a.hlc = Hlc(10);
         b.hlc = Hlc(5);
         let ops = [a, b];
-        let (valid, _) = validate_ops(&ops, &PushPolicy::default());
+        let (valid, _) = validate_ops(&ops, &PushPolicy::default(), false);
         let w = winning_writes(&valid, dev, &HashMap::new());
         assert_eq!(w.len(), 1);
         assert_eq!(
@@ -447,5 +459,24 @@ mod tests {
         assert_eq!((p.changes.len(), p.more), (5, false));
         let p = bound_page(Vec::new(), 42, 10, usize::MAX);
         assert_eq!((p.next_cursor, p.more), (42, false));
+    }
+
+    #[test]
+    fn only_the_server_device_may_write_reviewer_keys() {
+        let op = Change {
+            device_seq: 1,
+            hlc: fieldaudit_protocol::Hlc::from_datetime(chrono::Utc::now()),
+            entity: "reviewer_key".into(),
+            row_id: Uuid::now_v7(),
+            field: "reviewer".into(),
+            value: serde_json::json!("Mallory"),
+        };
+        let ops = vec![op];
+        let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), false);
+        assert!(valid.is_empty());
+        assert_eq!(rejected[0].code, RejectCode::Forbidden);
+        assert!(rejected[0].message.contains("administrator"));
+        let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), true);
+        assert_eq!((valid.len(), rejected.len()), (1, 0));
     }
 }

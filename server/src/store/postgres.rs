@@ -163,7 +163,8 @@ async fn push_tx(
             rejected: Vec::new(),
         });
     }
-    let (valid, invalid) = sync::validate_ops(new, policy);
+    let from_server_device = device_id == super::server_device_id(organisation_id);
+    let (valid, invalid) = sync::validate_ops(new, policy, from_server_device);
     let lookup: Vec<String> = sync::ids_to_look_up(&valid)
         .iter()
         .map(Uuid::to_string)

@@ -144,7 +144,8 @@ fn push_tx(
             rejected: Vec::new(),
         });
     }
-    let (valid, invalid) = sync::validate_ops(new, policy);
+    let from_server_device = device_id == super::server_device_id(organisation_id);
+    let (valid, invalid) = sync::validate_ops(new, policy, from_server_device);
 
     let mut owners = HashMap::new();
     {
