@@ -6,12 +6,11 @@
 
 use fieldaudit_core::facilities::record_fields;
 use fieldaudit_core::import::{preview_import, ExistingFacility, FacilityRecord, ImportPreview};
-use fieldaudit_protocol::{Change, Clock, PushResponse};
+use fieldaudit_protocol::{EntityKind, PushResponse};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::store::{CurrentRow, ServerStore};
-use crate::sync::PushPolicy;
 
 /// What an import did (or, for a dry run, would do).
 #[derive(Debug)]
@@ -109,31 +108,7 @@ pub async fn import_facilities(
             created: if dry_run { Vec::new() } else { created },
         });
     }
-    let (device, watermark) = store.server_device(org.id).await?;
-    let clock = Clock::new(device, newest);
-    let changes: Vec<Change> = ops
-        .into_iter()
-        .enumerate()
-        .map(|(i, (row_id, field, value))| Change {
-            device_seq: watermark + 1 + i as u64,
-            hlc: clock.now(),
-            entity: "facility".into(),
-            row_id,
-            field: field.to_owned(),
-            value,
-        })
-        .collect();
-    let pushed = store
-        .push(org.id, device, &changes, &PushPolicy::default())
-        .await?;
-    if let Some(r) = pushed.rejected.first() {
-        anyhow::bail!(
-            "the server refused {} imported values, e.g. line for {}: {}",
-            pushed.rejected.len(),
-            r.device_seq,
-            r.message
-        );
-    }
+    let pushed = crate::reviewers::push_as_server_device(store, org.id, EntityKind::Facility, newest, ops).await?;
     Ok(ImportOutcome {
         preview,
         pushed: Some(pushed),
