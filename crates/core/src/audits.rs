@@ -470,6 +470,13 @@ impl Store {
             .find(|c| c.template_id == template_id)
             .ok_or_else(|| CoreError::Invalid(format!("audit {audit_id} does not include checklist {template_id:?}")))?;
         let template = template_of(checklist)?;
+        if template.confidential {
+            // Interview answers are never stored in the clear: they go through the
+            // encrypted interview drafts and are sealed to reviewers on finalising.
+            return Err(CoreError::Invalid(format!(
+                "checklist {template_id:?} is confidential: record it as an interview (the Interviews screen, or `fieldaudit interview start`), which keeps it encrypted and seals it to the reviewers"
+            )));
+        }
         Ok((audit, template))
     }
 }

@@ -223,11 +223,11 @@ pub fn checklist_choices(lang: &str) -> Vec<ChecklistChoice> {
         .collect()
 }
 
-fn text(t: &Text, lang: &str) -> String {
+pub(crate) fn text(t: &Text, lang: &str) -> String {
     t.get(lang).to_owned()
 }
 
-fn control_of(item: &fieldaudit_templates::Item, lang: &str) -> Control {
+pub(crate) fn control_of(item: &fieldaudit_templates::Item, lang: &str) -> Control {
     match &item.answer {
         AnswerType::YesNo => Control::YesNo,
         AnswerType::Number { min, max, unit } => Control::Number { min: *min, max: *max, unit: unit.clone(), integer: item.integer },
@@ -274,6 +274,10 @@ impl Store {
         for checklist in audit.checklists.clone().unwrap_or_default() {
             let template = fieldaudit_templates::builtin_template(&checklist.template_id, checklist.version)
                 .ok_or_else(|| CoreError::not_found("checklist", format!("{}@{}", checklist.template_id, checklist.version)))?;
+            if template.confidential {
+                // Worker interviews have their own encrypted screen; never a plain checklist.
+                continue;
+            }
             let mine = Answers {
                 values: answers
                     .iter()

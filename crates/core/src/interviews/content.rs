@@ -45,6 +45,7 @@ pub struct InterviewContent {
 /// without any worker reference.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReportedFees {
     /// `foreign`, `internal`, `local` or `undocumented`.
     pub migrant_type: Option<String>,
@@ -57,6 +58,7 @@ pub struct ReportedFees {
     /// `none`, `promised`, `partial` or `full`.
     pub reimbursement: Option<String>,
     /// Amount reimbursed so far (in `reimbursed_currency`).
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub reimbursed_amount: Option<Decimal>,
     /// ISO 4217 currency of the reimbursement.
     pub reimbursed_currency: Option<String>,
@@ -67,10 +69,12 @@ pub struct ReportedFees {
 /// One fee a worker reported.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReportedFee {
     /// Category (`placement`, `visa`, … the registry's `FEE_CATEGORIES`).
     pub category: String,
     /// Amount paid (decimal, never a float).
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub amount: Decimal,
     /// ISO 4217 currency.
     pub currency: String,

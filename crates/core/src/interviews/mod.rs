@@ -26,6 +26,7 @@
 
 mod content;
 mod crypto;
+pub mod form;
 pub mod review;
 pub mod sampling;
 
@@ -42,6 +43,10 @@ pub use content::{
     check_free_text, interview_template, InterviewContent, ReportedFee, ReportedFees, CHANNELS, INTERVIEW_TEMPLATE, MIGRANT_TYPES,
     PAID_TO, PAID_WHEN, REIMBURSEMENT,
 };
+pub use form::{AnswerCount, InterviewForm, InterviewItemView, InterviewReview, InterviewSectionView, InterviewsOverview, QuestionTally, ReviewedInterviewView};
+
+/// A reviewer's unlocked private key (an age X25519 identity).
+pub type ReviewerIdentity = age::x25519::Identity;
 pub use crypto::{generate_reviewer_key, parse_recipient, unlock_reviewer_key, DraftKey, OpenError, ReviewerKeyPair};
 
 use crate::store::select_rows;
@@ -65,6 +70,7 @@ pub struct InterviewDraft {
 
 /// What the device shows of an interview: metadata only, never content.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InterviewSummary {
     /// Interview id.
     pub id: Uuid,
@@ -82,6 +88,7 @@ pub struct InterviewSummary {
 
 /// A current reviewer key of the organisation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReviewerKey {
     /// Row id.
     pub id: Uuid,

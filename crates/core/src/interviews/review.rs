@@ -35,10 +35,13 @@ fn ser_result<S: serde::Serializer>(r: &std::result::Result<InterviewContent, Op
 
 /// Fee totals of one currency.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReportedCurrency {
     /// Total fees reported paid.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub paid: Decimal,
     /// Total reported reimbursed.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub reimbursed: Decimal,
     /// Workers who reported paying in this currency.
     pub workers: u32,
@@ -46,6 +49,7 @@ pub struct ReportedCurrency {
 
 /// What an audit's interviews say together.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InterviewAggregate {
     /// Interviews opened.
     pub interviews: u32,
@@ -62,6 +66,7 @@ pub struct InterviewAggregate {
     /// Fee totals per ISO 4217 currency.
     pub fees_by_currency: BTreeMap<String, ReportedCurrency>,
     /// Fee totals per category and currency (`visa → USD → 1500`).
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, Record<string, string>>"))]
     pub fees_by_category: BTreeMap<String, BTreeMap<String, Decimal>>,
     /// Workers whose passport the employer holds (from the fee entries).
     pub passports_held_by_employer: u32,

@@ -49,6 +49,7 @@ pub const COVERAGE_ITEMS: &[&str] = &[
 
 /// What finalised interviews of an audit covered (stored encrypted).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Tally {
     /// Interviews finalised on this device.
     pub interviews: u32,
@@ -60,6 +61,7 @@ pub struct Tally {
 
 /// Sampling guidance for an audit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SamplingGuidance {
     /// Workers at the site, as given or from the facility.
     pub site_workers: Option<u64>,

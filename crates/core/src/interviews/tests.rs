@@ -321,3 +321,111 @@ fn the_interview_schema_has_no_place_for_identity() {
         assert!(item.ends_with("_notes") || item == "credibility.notes" || item == "setup.language_other", "{item}");
     }
 }
+
+#[test]
+fn the_form_edits_one_answer_at_a_time_and_shows_only_what_applies() {
+    let (dir, mut store, audit) = setup();
+    let key = store.unlock_interviews("interviewer passphrase").unwrap();
+    let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+    let form = store.interview_form(&key, id, "en").unwrap();
+    assert_eq!(form.sections.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["setup"], "topics stay hidden until consent");
+    assert_eq!(form.missing.len(), 2, "format and consent are required: {:?}", form.missing);
+    assert!(!form.consented);
+
+    store.set_interview_answer(&key, id, "setup.format", json!("group")).unwrap();
+    store.set_interview_answer(&key, id, "setup.consent", json!("yes")).unwrap();
+    store.set_interview_answer(&key, id, "category.shift", json!(["night"])).unwrap();
+    store.set_interview_answer(&key, id, "topics.fees_notes", json!(format!("agent said {MARKER}"))).unwrap();
+    let form = store.interview_form(&key, id, "en").unwrap();
+    assert!(form.missing.is_empty() && form.consented);
+    assert!(form.sections.iter().any(|s| s.id == "topics"));
+    let size = form.sections[0].items.iter().find(|i| i.id == "setup.group_size").expect("group size shows for a group");
+    assert!(size.value.is_none());
+    let shift = form.sections.iter().flat_map(|s| &s.items).find(|i| i.id == "category.shift").unwrap();
+    assert_eq!(shift.value, Some(json!(["night"])));
+    assert_eq!(shift.display.as_deref(), Some("Night"), "answers read as labels");
+
+    // Refused edits change nothing and say what to fix.
+    let e = store.set_interview_answer(&key, id, "topics.pay_notes", json!("her phone 017 1234 5678")).unwrap_err().to_string();
+    assert!(e.contains("never record"), "{e}");
+    assert!(store.set_interview_answer(&key, id, "setup.format", json!("crowd")).is_err());
+    assert!(store.set_interview_answer(&key, id, "worker.name", json!(null)).unwrap_err().to_string().contains("no item"));
+    assert_eq!(store.interview_form(&key, id, "en").unwrap(), form);
+
+    // Clearing an answer, fees and details.
+    store.set_interview_answer(&key, id, "category.shift", json!([])).unwrap();
+    let fee = ReportedFee {
+        category: "visa".into(),
+        amount: Decimal::new(1500, 0),
+        currency: "USD".into(),
+        paid_to: Some("broker".into()),
+        paid_when: Some("pre_departure".into()),
+        financed_by_loan: Some(true),
+        note: None,
+    };
+    store.set_interview_fees(&key, id, vec![ReportedFees { fees: vec![fee], ..Default::default() }]).unwrap();
+    let bad = ReportedFee { category: "gift".into(), amount: Decimal::ONE, currency: "USD".into(), paid_to: None, paid_when: None, financed_by_loan: None, note: None };
+    assert!(store.set_interview_fees(&key, id, vec![ReportedFees { fees: vec![bad], ..Default::default() }]).unwrap_err().to_string().contains("fees[0].category"));
+    store.set_interview_details(&key, id, "Nadia R.", NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()).unwrap();
+    assert!(store.set_interview_details(&key, id, "", NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()).is_err());
+    let form = store.interview_form(&key, id, "en").unwrap();
+    assert_eq!(form.fees_reported.len(), 1);
+    assert_eq!((form.interviewer.as_str(), form.conducted_on.to_string().as_str()), ("Nadia R.", "2026-11-26"));
+    assert!(form.sections.iter().flat_map(|s| &s.items).all(|i| i.id != "category.shift" || i.value.is_none()));
+    assert_eq!(marker_in_db_files(dir.path(), MARKER), 0, "every edit is saved encrypted");
+}
+
+#[test]
+fn the_reviewer_view_labels_answers_and_matches_the_aggregate() {
+    let (_dir, mut store, audit) = setup();
+    let reviewer = age::x25519::Identity::generate();
+    register(&mut store, "Alice", &reviewer);
+    let key = store.unlock_interviews("interviewer passphrase").unwrap();
+    for amount in [1500, 700] {
+        let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+        let mut draft = store.interview_draft(&key, id).unwrap();
+        draft.content = full_content("note", amount);
+        store.save_interview_draft(&key, &draft).unwrap();
+        assert_eq!(store.interview_form(&key, id, "en").unwrap().reviewers, ["Alice"]);
+        store.finalise_interview(&key, id).unwrap();
+    }
+    let review = store.interview_review(audit, &reviewer, "en").unwrap();
+    assert_eq!(review.interviews.len(), 2);
+    assert!(review.interviews.iter().all(|i| i.error.is_none() && !i.sections.is_empty()));
+    assert!(review.interviews.iter().flat_map(|i| &i.sections).flat_map(|s| &s.items).all(|i| i.value.is_some()), "only answered questions are listed");
+    let (_, agg) = store.interview_aggregate(audit, &reviewer).unwrap();
+    assert_eq!(review.aggregate, agg);
+    let fees = review.questions.iter().find(|q| q.item_id == "topics.fees").expect("the fees topic is tallied");
+    assert_eq!(fees.answers.iter().map(|a| a.count).sum::<u32>(), 2);
+    assert!(fees.answers.iter().all(|a| a.text != a.id), "options are labelled: {:?}", fees.answers);
+
+    let stranger = age::x25519::Identity::generate();
+    let other = store.interview_review(audit, &stranger, "en").unwrap();
+    assert_eq!(other.aggregate.unreadable, 2);
+    assert!(other.interviews.iter().all(|i| i.error.is_some() && i.sections.is_empty() && i.fees_reported.is_empty()));
+}
+
+#[test]
+fn confidential_checklists_never_take_plain_answers() {
+    let (_dir, mut store, audit) = setup();
+    let e = store.record_answer(audit, "worker-interview", "setup.consent", None, json!("yes")).unwrap_err().to_string();
+    assert!(e.contains("confidential") && e.contains("interview"), "{e}");
+    assert!(store.set_answer_note(audit, "worker-interview", "setup.consent", None, "x").is_err());
+    assert!(store.answers(audit).unwrap().is_empty());
+    assert!(store.workspace(audit, "en").unwrap().checklists.is_empty(), "the workspace leaves the interview checklist to the interview screen");
+}
+
+#[test]
+fn the_overview_shows_sampling_only_while_unlocked() {
+    let (_dir, mut store, audit) = setup();
+    let locked = store.interviews_overview(None, audit, None).unwrap();
+    assert!(!locked.passphrase_set && !locked.unlocked && locked.sampling.is_none());
+    let key = store.unlock_interviews("interviewer passphrase").unwrap();
+    store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+    let open = store.interviews_overview(Some(&key), audit, None).unwrap();
+    assert!(open.passphrase_set && open.unlocked);
+    let sampling = open.sampling.expect("sampling while unlocked");
+    assert_eq!((sampling.site_workers, sampling.suggested, sampling.drafts), (Some(1200), Some(35), 1));
+    assert_eq!(open.interviews.len(), 1);
+    assert_eq!(store.interviews_overview(Some(&key), audit, Some(30)).unwrap().sampling.unwrap().suggested, Some(6));
+}
