@@ -327,11 +327,15 @@ pub struct PullQuery {
     /// At most this many changes (default 1000, 1 to 10000).
     #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<u32>,
+    /// Also send the changes this device made itself (default false: it has them).
+    /// A device whose database was restored from an older copy asks for them to get
+    /// back what it had pushed since.
+    pub include_own: Option<bool>,
 }
 
 /// `GET /api/v1/sync/pull`.
 #[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", security(("bearer" = [])), params(PullQuery),
-    responses((status = 200, description = "A page of the organisation's changes in server order", body = openapi::PullResponse),
+    responses((status = 200, description = "A page of the organisation's changes in server order, without the requesting device's own (unless include_own)", body = openapi::PullResponse),
               (status = 400, description = "Bad query (`invalid_query`)", body = openapi::ApiError),
               (status = 401, description = "Missing, invalid, expired or revoked token", body = openapi::ApiError)))]
 pub async fn pull(
@@ -354,6 +358,7 @@ pub async fn pull(
             q.after.unwrap_or(0),
             limit,
             s.config.pull_max_bytes,
+            (!q.include_own.unwrap_or(false)).then_some(d.device_id),
         )
         .await?;
     Ok(Json(res))

@@ -111,11 +111,12 @@ pub struct PulledChange {
 /// A page of pulled changes.
 #[derive(ToSchema)]
 pub struct PullResponse {
-    /// Changes after the cursor, in server order.
+    /// Other devices' changes after the cursor, in server order (the requesting
+    /// device's own are left out unless `include_own=true`).
     changes: Vec<PulledChange>,
-    /// The cursor to send as `after` next.
+    /// The cursor to send as `after` next (past own changes left out).
     next_cursor: u64,
-    /// Whether more changes remain.
+    /// Whether more changes remain: keep pulling while true, even after an empty page.
     more: bool,
 }
 

@@ -283,11 +283,19 @@ pub const DEFAULT_PULL_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 /// Cuts the rows a store read (up to `limit + 1`, in server order) into one page:
 /// at most `limit` changes and about `max_bytes` of JSON, but always at least one.
+///
+/// `tail` is the organisation's highest `server_seq`, read *before* `rows` (so every
+/// change up to it is visible to the read of `rows`: `server_seq` order is commit
+/// order). Stores leave the pulling device's own changes out of `rows`; when no
+/// more rows remain, the cursor moves to `tail`, past any own changes at the end,
+/// so the device does not scan them again on its next pull. When more remain, the
+/// cursor is the last change sent: own changes before it are passed too.
 pub fn bound_page(
     rows: Vec<PulledChange>,
     after: u64,
     limit: u32,
     max_bytes: usize,
+    tail: u64,
 ) -> PullResponse {
     let limit = limit as usize;
     let mut bytes = 0usize;
@@ -303,7 +311,12 @@ pub fn bound_page(
     let more = rows.len() > take;
     let mut changes = rows;
     changes.truncate(take);
-    let next_cursor = changes.last().map_or(after, |c| c.server_seq);
+    let last_sent = changes.last().map_or(after, |c| c.server_seq);
+    let next_cursor = if more {
+        last_sent
+    } else {
+        last_sent.max(tail).max(after)
+    };
     PullResponse {
         changes,
         next_cursor,
@@ -447,18 +460,50 @@ mod tests {
                 change: change(i),
             })
             .collect();
-        let p = bound_page(rows.clone(), 0, 3, usize::MAX);
+        let p = bound_page(rows.clone(), 0, 3, usize::MAX, 9);
         assert_eq!((p.changes.len(), p.next_cursor, p.more), (3, 3, true));
-        let p = bound_page(rows.clone(), 0, 10, 1);
+        let p = bound_page(rows.clone(), 0, 10, 1, 9);
         assert_eq!(
             (p.changes.len(), p.next_cursor, p.more),
             (1, 1, true),
             "at least one change per page"
         );
-        let p = bound_page(rows, 0, 10, usize::MAX);
-        assert_eq!((p.changes.len(), p.more), (5, false));
-        let p = bound_page(Vec::new(), 42, 10, usize::MAX);
+        let p = bound_page(rows.clone(), 0, 10, usize::MAX, 5);
+        assert_eq!((p.changes.len(), p.next_cursor, p.more), (5, 5, false));
+        let p = bound_page(Vec::new(), 42, 10, usize::MAX, 42);
         assert_eq!((p.next_cursor, p.more), (42, false));
+        let p = bound_page(Vec::new(), 42, 10, usize::MAX, 0);
+        assert_eq!(
+            (p.next_cursor, p.more),
+            (42, false),
+            "the cursor never goes back"
+        );
+    }
+
+    #[test]
+    fn the_last_page_moves_the_cursor_past_own_changes_left_out() {
+        // Changes 1..=3 by others; 4..=9 were the puller's own and were left out.
+        let rows: Vec<_> = (1..=3)
+            .map(|i| PulledChange {
+                server_seq: i,
+                device_id: Uuid::nil(),
+                change: change(i),
+            })
+            .collect();
+        let p = bound_page(rows.clone(), 0, 10, usize::MAX, 9);
+        assert_eq!((p.changes.len(), p.next_cursor, p.more), (3, 9, false));
+        let p = bound_page(Vec::new(), 3, 10, usize::MAX, 9);
+        assert_eq!(
+            (p.changes.len(), p.next_cursor, p.more),
+            (0, 9, false),
+            "only own changes remained: an empty last page still advances"
+        );
+        let p = bound_page(rows, 0, 2, usize::MAX, 9);
+        assert_eq!(
+            (p.next_cursor, p.more),
+            (2, true),
+            "with more to come the cursor is the last change sent"
+        );
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub async fn export_server_file(
     let mut pulled = Vec::new();
     let mut cursor = after;
     loop {
-        let page = store.pull(org.id, cursor, 10_000, 64 << 20).await?;
+        let page = store.pull(org.id, cursor, 10_000, 64 << 20, None).await?;
         let more = page.more && !page.changes.is_empty();
         cursor = page.next_cursor;
         pulled.extend(page.changes);

@@ -62,12 +62,15 @@ async fn push(
         .expect("push request")
 }
 
+/// Every change on the server, as the device `token` can pull it (its own included).
 async fn pull_all(http: &Client, srv: &TestServer, token: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut after = 0;
     loop {
         let res = http
-            .get(srv.url(&format!("/api/v1/sync/pull?after={after}&limit=7")))
+            .get(srv.url(&format!(
+                "/api/v1/sync/pull?after={after}&limit=7&include_own=true"
+            )))
             .bearer_auth(token)
             .send()
             .await
@@ -161,7 +164,7 @@ async fn push_and_pull_over_http_with_compression_both_ways() {
         .build()
         .expect("client");
     let res = raw
-        .get(srv.url("/api/v1/sync/pull?after=0&limit=1000"))
+        .get(srv.url("/api/v1/sync/pull?after=0&limit=1000&include_own=true"))
         .bearer_auth(&token)
         .header("accept-encoding", "zstd")
         .send()
@@ -185,7 +188,7 @@ async fn push_and_pull_over_http_with_compression_both_ways() {
         changes
     );
     let res = raw
-        .get(srv.url("/api/v1/sync/pull"))
+        .get(srv.url("/api/v1/sync/pull?include_own=true"))
         .bearer_auth(&token)
         .header("accept-encoding", "gzip")
         .send()
@@ -199,6 +202,54 @@ async fn push_and_pull_over_http_with_compression_both_ways() {
     );
     // The device's watermark is what sign-in and /me report.
     assert_eq!(whoami(&http, &srv, &token).await.watermark, 40);
+}
+
+#[tokio::test]
+async fn a_device_pulls_other_devices_changes_but_not_its_own_unless_it_asks() {
+    let (srv, http, a) = setup().await;
+    let b = login(&http, &srv, "acme", "rina", PW, Uuid::now_v7())
+        .await
+        .token;
+    let r: PushResponse = push(&http, &srv, &a, &batch(5))
+        .await
+        .json()
+        .await
+        .expect("body");
+    assert_eq!(r.applied, 5);
+    let page = |token: String, query: &'static str| {
+        let (http, url) = (http.clone(), srv.url(&format!("/api/v1/sync/pull{query}")));
+        async move {
+            let res = http.get(url).bearer_auth(token).send().await.expect("pull");
+            assert_eq!(res.status(), 200);
+            res.json::<PullResponse>().await.expect("page")
+        }
+    };
+    let own = page(a.clone(), "").await;
+    assert_eq!(
+        (own.changes.len(), own.next_cursor, own.more),
+        (0, 5, false),
+        "no echo of a's own changes, and the cursor moves past them"
+    );
+    let others = page(b.clone(), "").await;
+    assert_eq!((others.changes.len(), others.next_cursor), (5, 5));
+    let asked = page(a.clone(), "?include_own=true").await;
+    assert_eq!(
+        asked.changes.len(),
+        5,
+        "a device restored from an older copy can ask for its own"
+    );
+    let (status, err) = error_of(
+        http.get(srv.url("/api/v1/sync/pull?include_own=maybe"))
+            .bearer_auth(&a)
+            .send()
+            .await
+            .expect("pull"),
+    )
+    .await;
+    assert_eq!(
+        (status, err.code.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_query")
+    );
 }
 
 #[tokio::test]
@@ -715,7 +766,7 @@ async fn openapi_document_is_served_valid_and_matches_real_responses() {
     assert_eq!(r["rejected"][0]["code"], "unknown_field");
     check_against(&doc, "PushResponse", &r);
     let p: Value = http
-        .get(srv.url("/api/v1/sync/pull"))
+        .get(srv.url("/api/v1/sync/pull?include_own=true"))
         .bearer_auth(&token)
         .send()
         .await

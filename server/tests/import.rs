@@ -27,7 +27,7 @@ async fn imports_become_synced_changes(store: &dyn ServerStore) {
     assert!(dry.pushed.is_none());
     assert!(
         store
-            .pull(t.org.id, 0, 100, usize::MAX)
+            .pull(t.org.id, 0, 100, usize::MAX, None)
             .await
             .expect("pull")
             .changes
@@ -43,7 +43,7 @@ async fn imports_become_synced_changes(store: &dyn ServerStore) {
     let pushed = done.pushed.expect("pushed");
     assert!(pushed.rejected.is_empty());
     let page = store
-        .pull(t.org.id, 0, 1000, usize::MAX)
+        .pull(t.org.id, 0, 1000, usize::MAX, None)
         .await
         .expect("pull");
     assert_eq!(page.changes.len() as u64, pushed.applied);
@@ -64,7 +64,7 @@ async fn imports_become_synced_changes(store: &dyn ServerStore) {
         .expect("value");
     assert_eq!(country.value, json!("BD"));
     assert!(store
-        .pull(other.org.id, 0, 1000, usize::MAX)
+        .pull(other.org.id, 0, 1000, usize::MAX, None)
         .await
         .expect("pull")
         .changes
@@ -81,7 +81,7 @@ async fn imports_become_synced_changes(store: &dyn ServerStore) {
     assert!(again.pushed.is_none());
     assert_eq!(
         store
-            .pull(t.org.id, 0, 1000, usize::MAX)
+            .pull(t.org.id, 0, 1000, usize::MAX, None)
             .await
             .expect("pull")
             .changes

@@ -52,6 +52,7 @@ on_every_backend!(
     organisations_and_users_are_unique,
     templates_round_trip,
     pull_is_scoped_by_organisation,
+    a_device_never_pulls_its_own_changes,
 );
 
 async fn pull_all(store: &dyn ServerStore, org: Uuid) -> Vec<PulledChange> {
@@ -59,7 +60,7 @@ async fn pull_all(store: &dyn ServerStore, org: Uuid) -> Vec<PulledChange> {
     let mut cursor = 0;
     loop {
         let page = store
-            .pull(org, cursor, 1000, usize::MAX)
+            .pull(org, cursor, 1000, usize::MAX, None)
             .await
             .expect("pull");
         out.extend(page.changes);
@@ -376,13 +377,16 @@ async fn pull_pages_by_count_and_bytes_and_never_skips(store: &dyn ServerStore) 
         .push(t.org.id, t.device, &batch(25), &policy())
         .await
         .expect("push");
-    let page = store.pull(t.org.id, 0, 10, usize::MAX).await.expect("pull");
+    let page = store
+        .pull(t.org.id, 0, 10, usize::MAX, None)
+        .await
+        .expect("pull");
     assert_eq!(
         (page.changes.len(), page.next_cursor, page.more),
         (10, 10, true)
     );
     let page = store
-        .pull(t.org.id, 20, 10, usize::MAX)
+        .pull(t.org.id, 20, 10, usize::MAX, None)
         .await
         .expect("pull");
     assert_eq!(
@@ -390,7 +394,7 @@ async fn pull_pages_by_count_and_bytes_and_never_skips(store: &dyn ServerStore) 
         (5, 25, false)
     );
     let empty = store
-        .pull(t.org.id, 25, 10, usize::MAX)
+        .pull(t.org.id, 25, 10, usize::MAX, None)
         .await
         .expect("pull");
     assert_eq!(
@@ -401,7 +405,10 @@ async fn pull_pages_by_count_and_bytes_and_never_skips(store: &dyn ServerStore) 
     let mut seen = Vec::new();
     let mut cursor = 0;
     loop {
-        let p = store.pull(t.org.id, cursor, 1000, 500).await.expect("pull");
+        let p = store
+            .pull(t.org.id, cursor, 1000, 500, None)
+            .await
+            .expect("pull");
         assert!(p.changes.len() <= 2 && !p.changes.is_empty() || !p.more);
         seen.extend(p.changes.iter().map(|c| c.server_seq));
         cursor = p.next_cursor;
@@ -708,4 +715,96 @@ async fn postgres_refuses_a_newer_schema() {
         matches!(err, StoreError::SchemaTooNew { found: 999, .. }),
         "{err:?}"
     );
+}
+
+async fn a_device_never_pulls_its_own_changes(store: &dyn ServerStore) {
+    let t = tenant(store, "acme").await;
+    let (a, b) = (t.device, Uuid::now_v7());
+    add_device(store, &t.org, &t.user, b, &auth::new_token()).await;
+    // Server order: A 1..=5, B 6..=8, A 9..=12.
+    let a_changes = batch(9);
+    store
+        .push(t.org.id, a, &a_changes[..5], &policy())
+        .await
+        .expect("push a");
+    store
+        .push(t.org.id, b, &batch(3), &policy())
+        .await
+        .expect("push b");
+    store
+        .push(t.org.id, a, &a_changes[5..], &policy())
+        .await
+        .expect("push a again");
+    let seqs = |p: &fieldaudit_protocol::PullResponse| {
+        p.changes.iter().map(|c| c.server_seq).collect::<Vec<_>>()
+    };
+
+    let p = store
+        .pull(t.org.id, 0, 1000, usize::MAX, Some(a))
+        .await
+        .expect("pull");
+    assert_eq!(seqs(&p), vec![6, 7, 8], "only B's changes");
+    assert!(p.changes.iter().all(|c| c.device_id == b));
+    assert_eq!(
+        (p.next_cursor, p.more),
+        (12, false),
+        "the cursor moves past A's own changes at the end, so they are not scanned again"
+    );
+    // Exactly B's three fill the page: `more` must not count A's own that follow.
+    let p = store
+        .pull(t.org.id, 0, 3, usize::MAX, Some(a))
+        .await
+        .expect("pull");
+    assert_eq!(
+        (seqs(&p), p.next_cursor, p.more),
+        (vec![6, 7, 8], 12, false)
+    );
+    let p = store
+        .pull(t.org.id, 0, 2, usize::MAX, Some(a))
+        .await
+        .expect("pull");
+    assert_eq!((seqs(&p), p.next_cursor, p.more), (vec![6, 7], 7, true));
+    let p = store
+        .pull(t.org.id, 7, 2, usize::MAX, Some(a))
+        .await
+        .expect("pull");
+    assert_eq!((seqs(&p), p.next_cursor, p.more), (vec![8], 12, false));
+    // Only own changes left: an empty page that still advances.
+    let p = store
+        .pull(t.org.id, 8, 1000, usize::MAX, Some(a))
+        .await
+        .expect("pull");
+    assert_eq!((seqs(&p), p.next_cursor, p.more), (vec![], 12, false));
+    let p = store
+        .pull(t.org.id, 12, 1000, usize::MAX, Some(a))
+        .await
+        .expect("pull");
+    assert_eq!((seqs(&p), p.next_cursor, p.more), (vec![], 12, false));
+
+    let p = store
+        .pull(t.org.id, 0, 1000, usize::MAX, Some(b))
+        .await
+        .expect("pull");
+    assert_eq!(
+        seqs(&p),
+        vec![1, 2, 3, 4, 5, 9, 10, 11, 12],
+        "B gets all of A's"
+    );
+    assert_eq!((p.next_cursor, p.more), (12, false));
+    // Byte-bounded pages walk B's view too, each change once.
+    let (mut cursor, mut seen) = (0, Vec::new());
+    loop {
+        let p = store
+            .pull(t.org.id, cursor, 1000, 500, Some(b))
+            .await
+            .expect("pull");
+        seen.extend(seqs(&p));
+        cursor = p.next_cursor;
+        if !p.more {
+            break;
+        }
+    }
+    assert_eq!((seen, cursor), (vec![1, 2, 3, 4, 5, 9, 10, 11, 12], 12));
+    // Without exclusion (server exports), everything.
+    assert_eq!(pull_all(store, t.org.id).await.len(), 12);
 }

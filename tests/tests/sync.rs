@@ -279,6 +279,86 @@ fn random_devices_converge_through_two_servers_on_postgres() {
     }
 }
 
+/// A device pulls other devices' changes, never its own back (the server leaves
+/// them out and still moves the device's cursor past them).
+fn no_echo(backend: fn() -> Option<Backend>) {
+    let Some(backend) = backend() else { return };
+    let c = cluster(backend);
+    let url = c.urls()[0].clone();
+    let (a, b) = (Device::new("Rina's laptop"), Device::new("Tomas's laptop"));
+    a.login(&url, "acme", "rina");
+    b.login(&url, "acme", "tomas");
+    let audit = start_audit(&a);
+    let first = a.sync().unwrap();
+    assert!(first.pushed > 10, "{first:?}");
+    assert_eq!(first.pulled, 0, "a must not receive its own {} changes back", first.pushed);
+    let got = b.sync().unwrap();
+    assert_eq!(got.pulled, first.pushed, "b receives exactly a's changes");
+    let mut b_pushed = got.pushed;
+    b.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    let r = b.sync().unwrap();
+    assert!(r.pushed > 0);
+    assert_eq!(r.pulled, 0, "b must not receive its own changes back");
+    b_pushed += r.pushed;
+    let r = a.sync().unwrap();
+    assert_eq!(r.pulled, b_pushed, "a receives exactly b's changes");
+    let again = a.sync().unwrap();
+    assert_eq!((again.pushed, again.pulled), (0, 0), "nothing new either way");
+    assert_eq!(a.snapshot(), b.snapshot());
+}
+
+#[test]
+fn a_device_never_pulls_its_own_changes_on_sqlite() {
+    no_echo(sqlite);
+}
+
+#[test]
+fn a_device_never_pulls_its_own_changes_on_postgres() {
+    no_echo(postgres);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A laptop whose data folder is restored from an older copy keeps its device id;
+/// the server has changes of that id that the copy lacks. Such a device asks for
+/// its own changes too, so nothing it had pushed is lost to it.
+#[test]
+fn a_device_restored_from_an_older_copy_gets_its_own_pushed_changes_back() {
+    let c = cluster(Backend::Sqlite);
+    let url = c.urls()[0].clone();
+    let a = Device::new("Rina's laptop");
+    a.login(&url, "acme", "rina");
+    let audit = start_audit(&a);
+    a.sync().unwrap();
+    let backup = tempfile::tempdir().unwrap();
+    copy_dir(a.dir.path(), backup.path());
+
+    let late = Uuid::now_v7();
+    a.store().write(|w| w.set(EntityKind::Facility, late, &[("name", json!("Written after the backup"))]).map(drop)).unwrap();
+    a.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    a.sync().unwrap();
+    let before_loss = a.snapshot();
+
+    // The disk dies; the folder comes back from the backup.
+    std::fs::remove_dir_all(a.dir.path()).unwrap();
+    copy_dir(backup.path(), a.dir.path());
+    assert!(a.store().row(EntityKind::Facility, late).unwrap().is_none());
+    let r = a.sync().unwrap();
+    assert!(r.pulled > 0, "{r:?}");
+    assert_eq!(a.snapshot(), before_loss, "everything it had pushed is back");
+}
+
 #[test]
 fn an_oversized_attachment_is_reported_and_blocks_nothing_else() {
     let mut c = Cluster::new(Backend::Sqlite, ServerConfig { max_attachment_bytes: 1024, ..ServerConfig::default() });

@@ -97,11 +97,15 @@ impl PulledChange {
 /// `GET /api/v1/sync/pull` answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
-    /// Changes after the requested cursor, in server order.
+    /// Changes of other devices after the requested cursor, in server order (the
+    /// requesting device's own are not sent: it has them).
     pub changes: Vec<PulledChange>,
-    /// The cursor to ask for next (the last `server_seq` returned, or the request's).
+    /// The cursor to ask for next: the last `server_seq` returned or, on the last
+    /// page, the organisation's newest `server_seq` (past own changes not sent).
+    /// Never less than the request's.
     pub next_cursor: u64,
-    /// Whether more changes remain after `next_cursor`.
+    /// Whether more changes remain after `next_cursor`. Clients keep pulling while
+    /// it is true, even after an empty page.
     pub more: bool,
 }
 

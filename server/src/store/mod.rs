@@ -238,12 +238,18 @@ pub trait ServerStore: Send + Sync + 'static {
 
     /// The organisation's changes after `after`, in server order, at most `limit`
     /// of them and about `max_bytes` of JSON (always at least one if any remain).
+    ///
+    /// Changes made by `exclude_device` (the pulling device: it has them already)
+    /// are left out, but the returned cursor still moves past them (see
+    /// [`crate::sync::bound_page`]), and `more` is true only when changes of
+    /// other devices remain.
     async fn pull(
         &self,
         organisation_id: Uuid,
         after: u64,
         limit: u32,
         max_bytes: usize,
+        exclude_device: Option<Uuid>,
     ) -> StoreResult<PullResponse>;
 
     /// The current merged value of a field of a row of the organisation.

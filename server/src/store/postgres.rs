@@ -573,14 +573,28 @@ impl ServerStore for PostgresStore {
         after: u64,
         limit: u32,
         max_bytes: usize,
+        exclude_device: Option<Uuid>,
     ) -> StoreResult<PullResponse> {
         let client = self.pool.get().await?;
         let after_i = i64::try_from(after).unwrap_or(i64::MAX);
+        let org = organisation_id.to_string();
+        // No device id is the empty string, so `<> ''` leaves nothing out.
+        let exclude = exclude_device.map(|d| d.to_string()).unwrap_or_default();
+        // The tail first, in its own statement: each statement sees everything
+        // committed before it, and server_seq order is commit order, so every
+        // change up to the tail is visible to the page's statement (bound_page).
+        let tail: i64 = client
+            .query_one(
+                "SELECT coalesce(max(server_seq), 0) FROM change_log WHERE organisation_id = $1",
+                &[&org],
+            )
+            .await?
+            .try_get(0)?;
         let rows = client
             .query(
                 "SELECT server_seq, device_id, device_seq, hlc, entity, row_id, field, value FROM change_log
-                 WHERE organisation_id = $1 AND server_seq > $2 ORDER BY server_seq LIMIT $3",
-                &[&organisation_id.to_string(), &after_i, &(limit as i64 + 1)],
+                 WHERE organisation_id = $1 AND server_seq > $2 AND device_id <> $4 ORDER BY server_seq LIMIT $3",
+                &[&org, &after_i, &(limit as i64 + 1), &exclude],
             )
             .await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -598,7 +612,7 @@ impl ServerStore for PostgresStore {
                 },
             });
         }
-        Ok(sync::bound_page(out, after, limit, max_bytes))
+        Ok(sync::bound_page(out, after, limit, max_bytes, tail as u64))
     }
 
     async fn field_value(

@@ -552,15 +552,24 @@ impl ServerStore for SqliteStore {
         after: u64,
         limit: u32,
         max_bytes: usize,
+        exclude_device: Option<Uuid>,
     ) -> StoreResult<PullResponse> {
         let after_i = i64::try_from(after).unwrap_or(i64::MAX);
-        let rows = self
+        // No device id is the empty string, so `<> ''` leaves nothing out.
+        let exclude = exclude_device.map(|d| d.to_string()).unwrap_or_default();
+        let (tail, rows) = self
             .run(move |c| {
-                let mut q = c.prepare_cached(
+                // One read transaction, so the tail is read no later than the page
+                // (what bound_page needs); the connection is ours alone meanwhile.
+                let tx = c.transaction()?;
+                let tail: i64 = tx
+                    .prepare_cached("SELECT coalesce(max(server_seq), 0) FROM change_log WHERE organisation_id = ?1")?
+                    .query_row([organisation_id.to_string()], |r| r.get(0))?;
+                let mut q = tx.prepare_cached(
                     "SELECT server_seq, device_id, device_seq, hlc, entity, row_id, field, value FROM change_log
-                     WHERE organisation_id = ?1 AND server_seq > ?2 ORDER BY server_seq LIMIT ?3",
+                     WHERE organisation_id = ?1 AND server_seq > ?2 AND device_id <> ?4 ORDER BY server_seq LIMIT ?3",
                 )?;
-                let rows = q.query_map(params![organisation_id.to_string(), after_i, limit as i64 + 1], |r| {
+                let rows = q.query_map(params![organisation_id.to_string(), after_i, limit as i64 + 1, exclude], |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
@@ -588,10 +597,12 @@ impl ServerStore for SqliteStore {
                         },
                     });
                 }
-                Ok(out)
+                drop(q);
+                tx.finish()?;
+                Ok((tail as u64, out))
             })
             .await?;
-        Ok(sync::bound_page(rows, after, limit, max_bytes))
+        Ok(sync::bound_page(rows, after, limit, max_bytes, tail))
     }
 
     async fn field_value(

@@ -164,8 +164,11 @@ impl Api {
         Ok((resp.0, sent))
     }
 
-    pub fn pull(&self, after: u64, limit: u32) -> Result<PullResponse> {
-        Ok(self.json(|| self.http.get(self.url("/api/v1/sync/pull")).query(&[("after", after), ("limit", limit as u64)]))?.0)
+    /// One page of other devices' changes after `after`; with `include_own`, this
+    /// device's own changes too (the server leaves them out otherwise).
+    pub fn pull(&self, after: u64, limit: u32, include_own: bool) -> Result<PullResponse> {
+        let query = [("after", after.to_string()), ("limit", limit.to_string()), ("include_own", include_own.to_string())];
+        Ok(self.json(|| self.http.get(self.url("/api/v1/sync/pull")).query(&query))?.0)
     }
 
     /// Whether the server already has this attachment.

@@ -2,7 +2,7 @@
 //!
 //! [`sync`] pushes the device's change log after the server's acknowledged
 //! watermark in bounded batches, uploads attachment bytes the server lacks, pulls
-//! the organisation's changes after the stored cursor and applies them with the
+//! the other devices' changes after the stored cursor and applies them with the
 //! shared merge rule, then fetches attachment bytes this device lacks. Every step
 //! records its progress in the same transaction as its effect, so a sync cut off at
 //! any point (network, crash, server restart) resumes where it stopped and never
@@ -163,6 +163,11 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
             format!("this laptop's clock is {} minutes {dir} the server's; set the date and time correctly (changes still merge, but far-ahead ones are refused)", diff.abs() / 60)
         })
     });
+    // The server holds more of this device's changes than the device itself: its
+    // database was restored from an older copy (same device id). The server leaves
+    // a device's own changes out of a pull, so ask for them this time to get back
+    // what was pushed after that copy was made.
+    let restored = me.watermark > store.last_device_seq()?;
     let mut watermark = me.watermark.min(store.last_device_seq()?);
     watermark = push_all(&mut store, &api, watermark, &mut report, &mut bytes, &check, &tell)?;
 
@@ -197,15 +202,25 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
     loop {
         check()?;
         tell(SyncPhase::Pulling, report.pulled, None, bytes);
-        let page = api.pull(cursor, PULL_BATCH)?;
+        let page = api.pull(cursor, PULL_BATCH, restored)?;
         bytes += page.changes.iter().map(|c| c.change.value.to_string().len() as u64 + 120).sum::<u64>();
         let next = page.next_cursor;
         let stats = store.apply_remote_batch(&page.changes, unsynced_after, |w| state::set_pull_cursor(w, next))?;
         report.pulled += page.changes.len() as u64;
         report.applied += stats.applied;
         report.conflicts += stats.conflicts;
+        // A page may be empty while more remain (the server leaves this device's
+        // own changes out); only `more` ends the pull. A cursor that does not move
+        // would ask for the same page forever.
+        if page.more && next <= cursor {
+            return Err(CoreError::Server {
+                status: 200,
+                code: "no_progress".into(),
+                message: format!("the server's pull did not move past {cursor}; try again later, and tell the server's administrator if it keeps happening"),
+            });
+        }
         cursor = next;
-        if !page.more || page.changes.is_empty() {
+        if !page.more {
             break;
         }
     }
