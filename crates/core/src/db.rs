@@ -18,6 +18,11 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::from_directory(&MIGRATIONS_DIR).expect("embedded client migrations are well-formed")
 });
 
+/// Prepared statements kept per connection. Every synced entity and field gets an
+/// UPDATE, and each entity a few more (INSERT, EXISTS, SELECT): about 180 in all
+/// today (a store test checks the capacity keeps up with the registry).
+pub(crate) const STATEMENT_CACHE_CAPACITY: usize = 256;
+
 /// The newest schema version this build knows.
 pub fn latest_schema_version() -> usize {
     MIGRATIONS_DIR.dirs().count()
@@ -40,6 +45,10 @@ fn configure(conn: &Connection) -> Result<()> {
     // Deleted content (e.g. interview drafts) is overwritten with zeros, not left in free pages.
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // The store's per-change statements name their table and column, so each
+    // entity and field is its own statement: keep all of them prepared (rusqlite's
+    // default of 16 would evict them and re-parse SQL for every change).
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     Ok(())
 }
 

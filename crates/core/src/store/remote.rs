@@ -117,11 +117,8 @@ impl Writer<'_> {
         let row_id = c.row_id.to_string();
         let tx = self.conn();
         let current: Option<(String, String)> = tx
-            .query_row(
-                "SELECT hlc, device_id FROM field_version WHERE entity = ?1 AND row_id = ?2 AND field = ?3",
-                (entity.as_str(), &row_id, spec.name),
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT hlc, device_id FROM field_version WHERE entity = ?1 AND row_id = ?2 AND field = ?3")?
+            .query_row((entity.as_str(), &row_id, spec.name), |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let current = current.and_then(|(h, d)| Some(Version { hlc: h.parse().ok()?, device_id: d.parse().ok()? }));
         let incoming = pulled.version();
@@ -130,11 +127,9 @@ impl Writer<'_> {
         // A concurrent local edit of the same field?
         let mut conflict = false;
         if let Some(local) = current.filter(|v| v.device_id == me && *v != incoming && keeps_conflicts(entity, spec.name)) {
-            let local_seq: Option<i64> = tx.query_row(
-                "SELECT max(device_seq) FROM change_log WHERE entity = ?1 AND row_id = ?2 AND field = ?3",
-                (entity.as_str(), &row_id, spec.name),
-                |r| r.get(0),
-            )?;
+            let local_seq: Option<i64> = tx
+                .prepare_cached("SELECT max(device_seq) FROM change_log WHERE entity = ?1 AND row_id = ?2 AND field = ?3")?
+                .query_row((entity.as_str(), &row_id, spec.name), |r| r.get(0))?;
             if local_seq.is_some_and(|s| s as u64 > unsynced_after) {
                 let local_value = columns::read_row(tx, entity, c.row_id)?.and_then(|mut r| r.remove(spec.name)).unwrap_or(Value::Null);
                 if local_value != c.value {
@@ -171,16 +166,18 @@ impl Writer<'_> {
         // Rows arrive field by field and possibly before their parent: make sure
         // the referenced parent row exists so the foreign key holds.
         if let (ValueType::Ref(target), Some(parent)) = (spec.ty, c.value.as_str()) {
-            tx.execute(&format!("INSERT INTO {target} (id) VALUES (?1) ON CONFLICT (id) DO NOTHING"), [parent])?;
+            tx.prepare_cached(&format!("INSERT INTO {target} (id) VALUES (?1) ON CONFLICT (id) DO NOTHING"))?.execute([parent])?;
         }
-        tx.execute(&format!("INSERT INTO {entity} (id) VALUES (?1) ON CONFLICT (id) DO NOTHING"), [&row_id])?;
+        tx.prepare_cached(&format!("INSERT INTO {entity} (id) VALUES (?1) ON CONFLICT (id) DO NOTHING"))?.execute([&row_id])?;
         let sql_value = columns::to_sql(spec, &c.value);
-        tx.execute(&format!("UPDATE {entity} SET {} = ?1 WHERE id = ?2", spec.name), (Bind(&sql_value), &row_id))?;
-        tx.execute(
-            "INSERT INTO field_version (entity, row_id, field, hlc, device_id) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (entity, row_id, field) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id",
-            (entity.as_str(), &row_id, spec.name, incoming.hlc.to_string(), incoming.device_id.to_string()),
-        )?;
+        tx.prepare_cached(&format!("UPDATE {entity} SET {} = ?1 WHERE id = ?2", spec.name))?.execute((Bind(&sql_value), &row_id))?;
+        tx.prepare_cached(super::writer::FIELD_VERSION_UPSERT)?.execute((
+            entity.as_str(),
+            &row_id,
+            spec.name,
+            incoming.hlc.to_string(),
+            incoming.device_id.to_string(),
+        ))?;
         Ok((ApplyOutcome::Applied, conflict))
     }
 }

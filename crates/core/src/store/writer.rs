@@ -9,6 +9,10 @@ use uuid::Uuid;
 use super::columns::{self, Bind};
 use crate::{CoreError, Result};
 
+/// Records a field's merge version (who wrote it, when).
+pub(super) const FIELD_VERSION_UPSERT: &str = "INSERT INTO field_version (entity, row_id, field, hlc, device_id) VALUES (?1, ?2, ?3, ?4, ?5)
+     ON CONFLICT (entity, row_id, field) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id";
+
 /// A write transaction on the local store. Dropped without [`Store::write`]
 /// finishing, it rolls back.
 ///
@@ -39,18 +43,17 @@ impl<'a> Writer<'a> {
     pub fn set(&mut self, entity: EntityKind, row_id: Uuid, fields: &[(&str, Value)]) -> Result<usize> {
         let current = columns::read_row(&self.tx, entity, row_id)?;
         if current.is_none() {
-            self.tx.execute(&format!("INSERT INTO {entity} (id) VALUES (?1)"), [row_id.to_string()])?;
+            self.tx.prepare_cached(&format!("INSERT INTO {entity} (id) VALUES (?1)"))?.execute([row_id.to_string()])?;
         }
         let mut changed = 0;
         for (field, value) in fields {
             let (_, spec) = registry::validate(entity.as_str(), field, value)?;
             if let ValueType::Ref(target) = spec.ty {
                 if let Some(id) = value.as_str() {
-                    let exists: bool = self.tx.query_row(
-                        &format!("SELECT EXISTS (SELECT 1 FROM {target} WHERE id = ?1)"),
-                        [id],
-                        |r| r.get(0),
-                    )?;
+                    let exists: bool = self
+                        .tx
+                        .prepare_cached(&format!("SELECT EXISTS (SELECT 1 FROM {target} WHERE id = ?1)"))?
+                        .query_row([id], |r| r.get(0))?;
                     if !exists {
                         return Err(CoreError::not_found(target.as_str(), id));
                     }
@@ -61,7 +64,9 @@ impl<'a> Writer<'a> {
                 continue;
             }
             let sql_value = columns::to_sql(spec, value);
-            self.tx.execute(&format!("UPDATE {entity} SET {field} = ?1 WHERE id = ?2"), (Bind(&sql_value), row_id.to_string()))?;
+            self.tx
+                .prepare_cached(&format!("UPDATE {entity} SET {field} = ?1 WHERE id = ?2"))?
+                .execute((Bind(&sql_value), row_id.to_string()))?;
             self.log(entity, row_id, field, value)?;
             changed += 1;
         }
@@ -71,16 +76,11 @@ impl<'a> Writer<'a> {
     /// Appends one change-log entry and records the field's new merge version.
     fn log(&mut self, entity: EntityKind, row_id: Uuid, field: &str, value: &Value) -> Result<()> {
         let hlc = self.clock.now().to_string();
-        let seq: i64 = self.tx.query_row("UPDATE device SET last_seq = last_seq + 1 RETURNING last_seq", [], |r| r.get(0))?;
-        self.tx.execute(
-            "INSERT INTO change_log (device_seq, hlc, entity, row_id, field, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            (seq, &hlc, entity.as_str(), row_id.to_string(), field, value.to_string()),
-        )?;
-        self.tx.execute(
-            "INSERT INTO field_version (entity, row_id, field, hlc, device_id) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (entity, row_id, field) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id",
-            (entity.as_str(), row_id.to_string(), field, &hlc, self.device_id.to_string()),
-        )?;
+        let seq: i64 = self.tx.prepare_cached("UPDATE device SET last_seq = last_seq + 1 RETURNING last_seq")?.query_row([], |r| r.get(0))?;
+        self.tx
+            .prepare_cached("INSERT INTO change_log (device_seq, hlc, entity, row_id, field, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+            .execute((seq, &hlc, entity.as_str(), row_id.to_string(), field, value.to_string()))?;
+        self.tx.prepare_cached(FIELD_VERSION_UPSERT)?.execute((entity.as_str(), row_id.to_string(), field, &hlc, self.device_id.to_string()))?;
         Ok(())
     }
 
@@ -93,7 +93,8 @@ impl<'a> Writer<'a> {
     pub fn exists(&self, entity: EntityKind, row_id: Uuid) -> Result<bool> {
         let deleted: Option<Option<i64>> = self
             .tx
-            .query_row(&format!("SELECT deleted FROM {entity} WHERE id = ?1"), [row_id.to_string()], |r| r.get(0))
+            .prepare_cached(&format!("SELECT deleted FROM {entity} WHERE id = ?1"))?
+            .query_row([row_id.to_string()], |r| r.get(0))
             .optional()?;
         Ok(matches!(deleted, Some(None | Some(0))))
     }
