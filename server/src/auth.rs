@@ -1,6 +1,7 @@
 //! Accounts and device tokens: argon2 password hashes, random bearer tokens kept
 //! only as SHA-256, sign-in ([`login`]) and token checks ([`authenticate`]).
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -9,14 +10,39 @@ use argon2::Argon2;
 use axum::http::StatusCode;
 use fieldaudit_protocol::api::{LoginRequest, LoginResponse};
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use crate::error::ApiFailure;
 use crate::store::{DeviceAuth, DeviceRegistration, ServerStore};
 
 /// A hash to verify against when the user does not exist.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    hash_password("no such user, no such password").unwrap_or_default()
-});
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("no such user, no such password").unwrap_or_default());
+
+/// Argon2 runs allowed at once in this process: each holds about 19 MiB
+/// (`Argon2::default()`), and freed memory stays with the thread that used it, so
+/// a burst of sign-ins on many blocking threads drove the server's resident memory
+/// up (451 MiB after 200 concurrent sign-ins, BENCHMARKS.md scenario 6). More at
+/// once than there are cores would not finish sooner anyway.
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(hashing_permits()));
+
+/// How many argon2 runs [`run_argon2`] allows at once: the number of CPUs, at least 2.
+pub fn hashing_permits() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(2)
+}
+
+/// Runs an argon2 computation (`hash_password`, `verify_password`) on a blocking
+/// thread, waiting first while [`hashing_permits`] others are running.
+pub async fn run_argon2<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiFailure> {
+    let _permit = HASHING.acquire().await.map_err(ApiFailure::internal)?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiFailure::internal)
+}
 
 /// Hashes a password with argon2id (PHC string with its own random salt).
 pub fn hash_password(password: &str) -> Result<String, String> {
@@ -109,13 +135,11 @@ pub async fn login(
     let Some(candidate) = candidate else {
         // Spend the same time as a real check, so timing does not reveal which accounts exist.
         let password = req.password.clone();
-        let _ = tokio::task::spawn_blocking(move || verify_password(&password, &DUMMY_HASH)).await;
+        let _ = run_argon2(move || verify_password(&password, &DUMMY_HASH)).await;
         return Err(invalid_credentials());
     };
     let (password, hash) = (req.password.clone(), candidate.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(ApiFailure::internal)?;
+    let ok = run_argon2(move || verify_password(&password, &hash)).await?;
     if !ok {
         return Err(invalid_credentials());
     }

@@ -204,6 +204,50 @@ async fn push_and_pull_over_http_with_compression_both_ways() {
     assert_eq!(whoami(&http, &srv, &token).await.watermark, 40);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_sign_ins_at_once_all_get_their_answer() {
+    // Password checks queue for a few permits (fieldaudit_server::auth::run_argon2)
+    // instead of all running at once: every sign-in must still be answered, right
+    // or wrong, and every token issued must work.
+    let (srv, http, _) = setup().await;
+    let n = 6 * fieldaudit_server::auth::hashing_permits();
+    let attempts: Vec<_> =
+        (0..n)
+            .map(|i| {
+                let (http, url) = (http.clone(), srv.url("/api/v1/auth/login"));
+                let password = if i % 5 == 4 { "wrong password" } else { PW };
+                async move {
+                    let res = http
+                .post(url)
+                .json(&json!({"organisation": "acme", "username": "rina", "password": password,
+                              "device_id": Uuid::now_v7(), "device_name": format!("laptop {i}")}))
+                .send()
+                .await
+                .expect("login");
+                    (
+                        password == PW,
+                        res.status(),
+                        res.json::<Value>().await.expect("json"),
+                    )
+                }
+            })
+            .map(tokio::spawn)
+            .collect();
+    for attempt in attempts {
+        let (right, status, body) = attempt.await.expect("sign-in task");
+        if right {
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let token = body["token"].as_str().expect("token");
+            assert_eq!(whoami(&http, &srv, token).await.organisation, "acme");
+        } else {
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_device_pulls_other_devices_changes_but_not_its_own_unless_it_asks() {
     let (srv, http, a) = setup().await;
