@@ -46,6 +46,19 @@ const COMMANDS: &[&str] = &[
     "resolve_conflict",
     "list_quarantine",
     "dismiss_quarantined",
+    "interviews_overview",
+    "unlock_interviews",
+    "lock_interviews",
+    "start_interview",
+    "interview_form",
+    "set_interview_answer",
+    "set_interview_fees",
+    "set_interview_details",
+    "finalise_interview",
+    "discard_interview",
+    "unlock_reviewer_key",
+    "forget_reviewer_key",
+    "review_interviews",
 ];
 
 fn npm(ui: &Path, args: &[&str]) -> bool {

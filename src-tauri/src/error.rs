@@ -13,7 +13,7 @@ pub struct UiError {
     /// What the person can do about it.
     pub hint: String,
     /// A stable kind the UI can react to: `offline`, `signed_out`, `invalid`,
-    /// `not_found`, `storage` or `other`.
+    /// `not_found`, `storage`, `locked` (interview drafts or reviewer key) or `other`.
     pub kind: String,
 }
 

@@ -2,6 +2,8 @@
 //!
 //! - [`commands`]: every command the UI calls; each calls one core function.
 //! - [`sync_cmds`]: sign-in, sync with progress over a Channel, conflicts, quarantine.
+//! - [`interview_cmds`]: confidential interviews (encrypted drafts, finalise to seal)
+//!   and reviewer mode.
 //! - [`state`]: the data directory (Tauri's app data dir, or `FIELDAUDIT_DATA_DIR`),
 //!   the open store and the UI preferences.
 //! - [`error`]: failures as a message and a hint for the person.
@@ -14,6 +16,7 @@
 mod bindings;
 pub mod commands;
 pub mod error;
+pub mod interview_cmds;
 pub mod state;
 pub mod sync_cmds;
 
@@ -74,6 +77,19 @@ pub fn run() {
             sync_cmds::resolve_conflict,
             sync_cmds::list_quarantine,
             sync_cmds::dismiss_quarantined,
+            interview_cmds::interviews_overview,
+            interview_cmds::unlock_interviews,
+            interview_cmds::lock_interviews,
+            interview_cmds::start_interview,
+            interview_cmds::interview_form,
+            interview_cmds::set_interview_answer,
+            interview_cmds::set_interview_fees,
+            interview_cmds::set_interview_details,
+            interview_cmds::finalise_interview,
+            interview_cmds::discard_interview,
+            interview_cmds::unlock_reviewer_key,
+            interview_cmds::forget_reviewer_key,
+            interview_cmds::review_interviews,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

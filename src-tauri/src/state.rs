@@ -1,11 +1,13 @@
 //! The app's state: where its data lives, the open store, the import preview being
-//! reviewed, and the UI preferences file.
+//! reviewed, the unlocked interview and reviewer keys (memory only), and the UI
+//! preferences file.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use fieldaudit_core::import::ImportPreview;
+use fieldaudit_core::interviews::{DraftKey, ReviewerIdentity};
 use fieldaudit_core::Store;
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +31,10 @@ pub struct AppState {
     pub import_preview: Arc<Mutex<Option<ImportPreview>>>,
     /// Set to ask a running sync to stop.
     pub cancel_sync: Arc<AtomicBool>,
+    /// The interviewer's draft key while drafts are unlocked (never on disk).
+    pub interview_key: Arc<Mutex<Option<DraftKey>>>,
+    /// The reviewer's identity while in reviewer mode (never on disk).
+    pub reviewer_identity: Arc<Mutex<Option<ReviewerIdentity>>>,
 }
 
 /// Device-local UI preferences.
@@ -45,7 +51,14 @@ impl AppState {
     /// State for a data directory, opening its store if it has one.
     pub fn new(data_dir: PathBuf) -> AppState {
         let store = Store::open(&data_dir).ok();
-        AppState { data_dir, store: Arc::new(Mutex::new(store)), import_preview: Arc::new(Mutex::new(None)), cancel_sync: Arc::new(AtomicBool::new(false)) }
+        AppState {
+            data_dir,
+            store: Arc::new(Mutex::new(store)),
+            import_preview: Arc::new(Mutex::new(None)),
+            cancel_sync: Arc::new(AtomicBool::new(false)),
+            interview_key: Arc::new(Mutex::new(None)),
+            reviewer_identity: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// The store slot, locked (call on a blocking thread).

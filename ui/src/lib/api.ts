@@ -24,12 +24,18 @@ import type { SyncReport } from "../bindings/SyncReport";
 import type { ConflictView } from "../bindings/ConflictView";
 import type { QuarantinedOp } from "../bindings/QuarantinedOp";
 import type { Resolution } from "../bindings/Resolution";
+import type { InterviewsOverview } from "../bindings/InterviewsOverview";
+import type { InterviewForm } from "../bindings/InterviewForm";
+import type { InterviewReview } from "../bindings/InterviewReview";
+import type { InterviewSummary } from "../bindings/InterviewSummary";
+import type { ReportedFees } from "../bindings/ReportedFees";
 
 export { Channel };
 export type {
   AppInfo, Preferences, UiError, FacilitySummary, FacilityPage, ImportPreview, ImportApplied,
   ChecklistChoice, NewAudit, AuditWorkspace, FindingWithActions, ActionUpdate, FeesView, NewFee,
   PhotoData, Severity, SyncStatus, SyncProgress, SyncReport, ConflictView, QuarantinedOp, Resolution,
+  InterviewsOverview, InterviewForm, InterviewReview, InterviewSummary, ReportedFees,
 };
 
 /** Turns anything a failed command throws into a message and a hint. */
@@ -99,4 +105,23 @@ export const api = {
   resolveConflict: (conflictId: string, resolution: Resolution) => call<void>("resolve_conflict", { conflictId, resolution }),
   listQuarantine: () => call<QuarantinedOp[]>("list_quarantine"),
   dismissQuarantined: (deviceSeq: number) => call<void>("dismiss_quarantined", { deviceSeq }),
+
+  // Confidential interviews: drafts are encrypted under the interviewer's passphrase
+  // (the key stays in the backend's memory); finalising seals them to the reviewers.
+  interviewsOverview: (auditId: string, siteWorkers: number | null) => call<InterviewsOverview>("interviews_overview", { auditId, siteWorkers }),
+  unlockInterviews: (passphrase: string) => call<void>("unlock_interviews", { passphrase }),
+  lockInterviews: () => call<void>("lock_interviews"),
+  startInterview: (auditId: string, interviewer: string, conductedOn: string) => call<string>("start_interview", { auditId, interviewer, conductedOn }),
+  interviewForm: (interviewId: string, language: string) => call<InterviewForm>("interview_form", { interviewId, language }),
+  setInterviewAnswer: (interviewId: string, itemId: string, value: unknown, language: string) =>
+    call<InterviewForm>("set_interview_answer", { interviewId, itemId, value, language }),
+  setInterviewFees: (interviewId: string, fees: ReportedFees[], language: string) => call<InterviewForm>("set_interview_fees", { interviewId, fees, language }),
+  setInterviewDetails: (interviewId: string, interviewer: string, conductedOn: string, language: string) =>
+    call<InterviewForm>("set_interview_details", { interviewId, interviewer, conductedOn, language }),
+  finaliseInterview: (interviewId: string) => call<InterviewSummary>("finalise_interview", { interviewId }),
+  discardInterview: (interviewId: string) => call<void>("discard_interview", { interviewId }),
+  // Reviewer mode: the key file's text and passphrase; the identity stays in memory.
+  unlockReviewerKey: (keyFile: string, passphrase: string) => call<void>("unlock_reviewer_key", { keyFile, passphrase }),
+  forgetReviewerKey: () => call<void>("forget_reviewer_key"),
+  reviewInterviews: (auditId: string, language: string) => call<InterviewReview>("review_interviews", { auditId, language }),
 };

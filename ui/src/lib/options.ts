@@ -9,3 +9,4 @@ export const MIGRANT_TYPES = ["foreign", "internal", "local", "undocumented"] as
 export const CHANNELS = ["direct", "agency", "broker", "self_applied"] as const;
 export const PAID_WHEN = ["pre_departure", "on_arrival", "wage_deduction"] as const;
 export const REIMBURSEMENT = ["none", "promised", "partial", "full"] as const;
+export const PAID_TO = ["agency_origin", "agency_destination", "broker", "employer", "government", "other"] as const;

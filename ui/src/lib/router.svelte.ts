@@ -7,6 +7,9 @@ export type Route =
   | { name: "workspace"; auditId: string }
   | { name: "findings"; auditId: string }
   | { name: "fees"; auditId: string }
+  | { name: "interviews"; auditId: string }
+  | { name: "interview"; auditId: string; interviewId: string }
+  | { name: "review"; auditId: string }
   | { name: "sync" }
   | { name: "conflicts" }
   | { name: "quarantine" }
@@ -28,5 +31,5 @@ export function back(): void {
 
 /** The audit the current screen is about, if any (for the audit tabs in the sidebar). */
 export function currentAudit(r: Route): string | null {
-  return r.name === "workspace" || r.name === "findings" || r.name === "fees" ? r.auditId : null;
+  return "auditId" in r ? r.auditId : null;
 }
