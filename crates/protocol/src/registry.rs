@@ -70,6 +70,10 @@ pub enum ValueType {
     Sha256,
     /// A JSON array of strings.
     TextList,
+    /// An `age`-encrypted message, ASCII-armored (a sealed interview). Anything
+    /// else is refused on the device and on the server, so a faulty client can
+    /// never sync interview content in the clear.
+    Sealed,
     /// Any JSON value (answers, whose shape the template decides).
     Json,
 }
@@ -230,7 +234,7 @@ const INTERVIEW: &[FieldSpec] = &[
     f("interviewer", Text),
     f("language", Text),
     f("format", Enum(&["individual", "group"])),
-    f("sealed", Text),
+    f("sealed", Sealed),
     f("deleted", Bool),
 ];
 
@@ -382,6 +386,7 @@ impl ValueType {
             }
             Currency => return check_str(value, "an ISO 4217 code such as \"USD\"", |s| is_upper_code(s, 3)),
             Country => return check_str(value, "an ISO 3166 alpha-2 code such as \"BD\"", |s| is_upper_code(s, 2)),
+            Sealed => return check_str(value, "an age-encrypted, ASCII-armored message (-----BEGIN AGE ENCRYPTED FILE-----)", is_age_armor),
             Sha256 => {
                 return check_str(value, "64 lower-case hex digits", |s| {
                     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -410,6 +415,15 @@ fn check_str(value: &Value, expected: &str, ok: impl Fn(&str) -> bool) -> Result
     }
 }
 
+/// The age armor: its begin and end lines around base64 lines, nothing else.
+fn is_age_armor(s: &str) -> bool {
+    const BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+    const END: &str = "-----END AGE ENCRYPTED FILE-----";
+    let Some(body) = s.trim().strip_prefix(BEGIN).and_then(|b| b.strip_suffix(END)) else { return false };
+    let body = body.trim();
+    !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
+}
+
 fn is_upper_code(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_uppercase())
 }
@@ -435,6 +449,21 @@ mod tests {
         for kind in EntityKind::ALL {
             assert_eq!(EntityKind::parse(kind.as_str()), Some(kind));
             assert_eq!(kind.field("deleted").map(|f| f.ty), Some(ValueType::Bool), "{kind}");
+        }
+    }
+
+    #[test]
+    fn interview_content_syncs_only_as_age_ciphertext() {
+        let armored = "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBh\nQk1=\n-----END AGE ENCRYPTED FILE-----\n";
+        assert!(validate("interview", "sealed", &json!(armored)).is_ok());
+        for plain in [
+            "worker said the agent took her passport",
+            "-----BEGIN AGE ENCRYPTED FILE-----\nworker said: the agent took it\n-----END AGE ENCRYPTED FILE-----",
+            "-----BEGIN AGE ENCRYPTED FILE-----\n-----END AGE ENCRYPTED FILE-----",
+            "{\"answers\":{}}",
+        ] {
+            let e = validate("interview", "sealed", &json!(plain)).unwrap_err();
+            assert!(e.reason.contains("age-encrypted"), "{plain}: {e}");
         }
     }
 
