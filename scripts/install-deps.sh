@@ -13,7 +13,9 @@ have python3 || need_apt+=(python3 python3-pip)
 have node || need_apt+=(nodejs)
 have npm || need_apt+=(npm)
 # The desktop app (Tauri on WebKitGTK) and its end-to-end tests (Xvfb, WebKitWebDriver).
-for p in libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver; do
+# The OS keyring for interview draft keys (libdbus for the Secret Service client;
+# dbus-run-session and gnome-keyring for its test on a private session bus).
+for p in libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver libdbus-1-dev dbus gnome-keyring; do
   have_pkg "$p" || need_apt+=("$p")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

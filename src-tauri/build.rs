@@ -48,6 +48,7 @@ const COMMANDS: &[&str] = &[
     "dismiss_quarantined",
     "interviews_overview",
     "unlock_interviews",
+    "unlock_interviews_keyring",
     "lock_interviews",
     "start_interview",
     "interview_form",

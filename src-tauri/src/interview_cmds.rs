@@ -47,6 +47,20 @@ pub async fn interviews_overview(state: State<'_, AppState>, audit_id: Uuid, sit
         .await
 }
 
+/// Unlocks drafts with the key in the OS keyring (making one there on first use
+/// when the desktop has a keyring). `false` when the device uses a passphrase.
+#[tauri::command]
+pub async fn unlock_interviews_keyring(state: State<'_, AppState>) -> CmdResult<bool> {
+    let slot = state.interview_key.clone();
+    state
+        .with_store(move |s| {
+            let Some(key) = s.unlock_interviews_with_keyring()? else { return Ok(false) };
+            *slot.lock().map_err(|_| locked())? = Some(key);
+            Ok(true)
+        })
+        .await
+}
+
 /// Unlocks drafts with the interviewer's passphrase (sets it the first time).
 #[tauri::command]
 pub async fn unlock_interviews(state: State<'_, AppState>, passphrase: String) -> CmdResult<()> {

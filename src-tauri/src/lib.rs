@@ -79,6 +79,7 @@ pub fn run() {
             sync_cmds::dismiss_quarantined,
             interview_cmds::interviews_overview,
             interview_cmds::unlock_interviews,
+            interview_cmds::unlock_interviews_keyring,
             interview_cmds::lock_interviews,
             interview_cmds::start_interview,
             interview_cmds::interview_form,

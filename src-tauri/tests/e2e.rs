@@ -149,6 +149,9 @@ impl Rig {
             .env("DISPLAY", &self.display)
             .env("FIELDAUDIT_DATA_DIR", self.data_dir.path())
             .env("NO_AT_BRIDGE", "1")
+            // No OS keyring: interview drafts take the passphrase path on every machine
+            // (the keyring path is tested in crates/core/tests/interview_keyring.rs).
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/fieldaudit-e2e-bus")
             .env_remove("WEBKIT_DISABLE_COMPOSITING_MODE")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(std::env::temp_dir().join("fieldaudit-e2e-tauri-driver.log")).map(Stdio::from).unwrap_or_else(|_| Stdio::null()));

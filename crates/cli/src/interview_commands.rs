@@ -116,6 +116,17 @@ fn passphrase(stdin: bool, prompt: &str) -> Result<String> {
     rpassword::prompt_password(prompt).context("cannot read the passphrase; use --passphrase-stdin in scripts")
 }
 
+/// The draft key: from the OS keyring on a device the app set up that way, else
+/// from the interviewer's passphrase.
+fn draft_key(store: &mut Store, stdin: bool) -> Result<fieldaudit_core::interviews::DraftKey> {
+    if store.interview_protection()? == "keyring" {
+        if let Some(key) = store.unlock_interviews_with_keyring()? {
+            return Ok(key);
+        }
+    }
+    Ok(store.unlock_interviews(&passphrase(stdin, "Interview passphrase: ")?)?)
+}
+
 fn open(dir: &Path) -> Result<Store> {
     Ok(Store::open(dir)?)
 }
@@ -126,7 +137,7 @@ pub fn interview(dir: &Path, cmd: InterviewCommand) -> Result<()> {
     match cmd {
         InterviewCommand::Start { audit, interviewer, date, passphrase_stdin } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
-            let key = store.unlock_interviews(&passphrase(passphrase_stdin, "Interview passphrase: ")?)?;
+            let key = draft_key(&mut store, passphrase_stdin)?;
             let date = date.unwrap_or_else(|| chrono::Local::now().date_naive());
             let id = store.start_interview(&key, audit, &interviewer, date)?;
             crate::out!("started interview {id} (encrypted draft on this device only)");
@@ -134,7 +145,7 @@ pub fn interview(dir: &Path, cmd: InterviewCommand) -> Result<()> {
         }
         InterviewCommand::Edit { id, set, fees, passphrase_stdin } => {
             let id = uuid::Uuid::parse_str(id.trim()).context("give the interview's full id, as `interview start` printed it")?;
-            let key = store.unlock_interviews(&passphrase(passphrase_stdin, "Interview passphrase: ")?)?;
+            let key = draft_key(&mut store, passphrase_stdin)?;
             let mut draft = store.interview_draft(&key, id)?;
             if set.is_empty() && fees.is_empty() {
                 return output::json(&draft);
@@ -158,7 +169,7 @@ pub fn interview(dir: &Path, cmd: InterviewCommand) -> Result<()> {
         }
         InterviewCommand::Finalise { id, passphrase_stdin } => {
             let id = uuid::Uuid::parse_str(id.trim()).context("give the interview's full id")?;
-            let key = store.unlock_interviews(&passphrase(passphrase_stdin, "Interview passphrase: ")?)?;
+            let key = draft_key(&mut store, passphrase_stdin)?;
             let reviewers = store.reviewer_keys()?;
             let s = store.finalise_interview(&key, id)?;
             let names: Vec<&str> = reviewers.iter().map(|r| r.reviewer.as_str()).collect();
@@ -178,7 +189,7 @@ pub fn interview(dir: &Path, cmd: InterviewCommand) -> Result<()> {
         }
         InterviewCommand::Sampling { audit, workers, passphrase_stdin } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
-            let key = store.unlock_interviews(&passphrase(passphrase_stdin, "Interview passphrase: ")?)?;
+            let key = draft_key(&mut store, passphrase_stdin)?;
             let g = store.interview_sampling(&key, audit, workers)?;
             output::json(&g)?;
         }

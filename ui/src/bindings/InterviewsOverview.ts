@@ -17,9 +17,10 @@ audit_id: string,
  */
 interviews: Array<InterviewSummary>, 
 /**
- * Whether an interview passphrase was set on this device.
+ * How drafts are protected on this device: `keyring` (the OS keyring holds
+ * the key), `passphrase`, or `unset` before the first unlock.
  */
-passphrase_set: boolean, 
+protection: string, 
 /**
  * Whether drafts are unlocked now.
  */

@@ -110,6 +110,8 @@ export const api = {
   // (the key stays in the backend's memory); finalising seals them to the reviewers.
   interviewsOverview: (auditId: string, siteWorkers: number | null) => call<InterviewsOverview>("interviews_overview", { auditId, siteWorkers }),
   unlockInterviews: (passphrase: string) => call<void>("unlock_interviews", { passphrase }),
+  /** True when the OS keyring opened the drafts; false: ask for the passphrase. */
+  unlockInterviewsKeyring: () => call<boolean>("unlock_interviews_keyring"),
   lockInterviews: () => call<void>("lock_interviews"),
   startInterview: (auditId: string, interviewer: string, conductedOn: string) => call<string>("start_interview", { auditId, interviewer, conductedOn }),
   interviewForm: (interviewId: string, language: string) => call<InterviewForm>("interview_form", { interviewId, language }),

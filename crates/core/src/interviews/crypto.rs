@@ -53,6 +53,20 @@ impl DraftKey {
         Ok(DraftKey { cipher })
     }
 
+    /// A key from 32 random bytes kept outside the database (the OS keyring).
+    pub(crate) fn from_bytes(mut key: [u8; 32]) -> DraftKey {
+        let cipher = XChaCha20Poly1305::new((&key).into());
+        key.fill(0);
+        DraftKey { cipher }
+    }
+
+    /// 32 fresh random bytes for a key kept in the OS keyring.
+    pub(crate) fn random_bytes() -> [u8; 32] {
+        let mut key = [0u8; 32];
+        OsRng.fill_bytes(&mut key);
+        key
+    }
+
     /// A fresh random salt.
     pub(crate) fn new_salt() -> [u8; 16] {
         let mut salt = [0u8; 16];

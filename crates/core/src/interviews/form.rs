@@ -87,8 +87,9 @@ pub struct InterviewsOverview {
     pub audit_id: Uuid,
     /// Drafts on this device and sealed interviews, metadata only.
     pub interviews: Vec<InterviewSummary>,
-    /// Whether an interview passphrase was set on this device.
-    pub passphrase_set: bool,
+    /// How drafts are protected on this device: `keyring` (the OS keyring holds
+    /// the key), `passphrase`, or `unset` before the first unlock.
+    pub protection: String,
     /// Whether drafts are unlocked now.
     pub unlocked: bool,
     /// Sampling guidance (only while unlocked: coverage is encrypted).
@@ -202,11 +203,6 @@ pub struct InterviewReview {
 }
 
 impl Store {
-    /// Whether an interview passphrase was set on this device.
-    pub fn interview_passphrase_set(&self) -> Result<bool> {
-        Ok(self.conn().query_row("SELECT EXISTS (SELECT 1 FROM interview_key)", [], |r| r.get(0))?)
-    }
-
     /// The interviews screen of an audit; `key` when drafts are unlocked,
     /// `site_workers` to override the facility's worker count for sampling.
     pub fn interviews_overview(&self, key: Option<&DraftKey>, audit_id: Uuid, site_workers: Option<u64>) -> Result<InterviewsOverview> {
@@ -214,7 +210,7 @@ impl Store {
         Ok(InterviewsOverview {
             audit_id,
             interviews: self.interviews(audit_id)?,
-            passphrase_set: self.interview_passphrase_set()?,
+            protection: self.interview_protection()?.to_owned(),
             unlocked: key.is_some(),
             sampling: key.map(|k| self.interview_sampling(k, audit_id, site_workers)).transpose()?,
             reviewers: self.reviewer_keys()?,

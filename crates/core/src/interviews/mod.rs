@@ -2,12 +2,12 @@
 //!
 //! A leak can cost a worker their job or worse, so:
 //!
-//! - **Drafts are encrypted from the first keystroke.** [`Store::unlock_interviews`]
-//!   derives a [`DraftKey`] from the interviewer's passphrase (Argon2id); the key is
-//!   never stored. Drafts live in the local-only `interview_draft` table as
-//!   XChaCha20-Poly1305 ciphertext and are never synced. (No OS keyring: the
-//!   `keyring` crate needs D-Bus/Secret Service, which many field laptops and this
-//!   build lack; the passphrase works everywhere.)
+//! - **Drafts are encrypted from the first keystroke**, under a [`DraftKey`] that is
+//!   never in the database file: a random key in the OS keyring when the desktop has
+//!   one ([`Store::unlock_interviews_with_keyring`], [`keystore`]), else one derived
+//!   from the interviewer's passphrase with Argon2id ([`Store::unlock_interviews`]).
+//!   Drafts live in the local-only `interview_draft` table as XChaCha20-Poly1305
+//!   ciphertext and are never synced.
 //! - **Finalise seals.** [`Store::finalise_interview`] encrypts the content with
 //!   `age` to every current reviewer public key of the organisation (the synced
 //!   `reviewer_key` rows), writes the armored ciphertext to `interview.sealed`
@@ -27,6 +27,7 @@
 mod content;
 mod crypto;
 pub mod form;
+pub mod keystore;
 pub mod review;
 pub mod sampling;
 
@@ -149,6 +150,9 @@ impl Store {
             })
             .optional()?;
         match stored {
+            Some((_, kdf, _, _)) if kdf == keystore::KEYRING_KDF => Err(CoreError::Invalid(
+                "this device keeps its interview key in the system keyring, not behind a passphrase; unlock your desktop session's keyring and open the interviews again".into(),
+            )),
             Some((salt, kdf, nonce, check)) => {
                 if kdf != crypto::KDF_NAME {
                     return Err(CoreError::Invalid(format!("interview drafts use key derivation {kdf:?}, unknown to this version; update FieldAudit")));
@@ -176,6 +180,59 @@ impl Store {
                 Ok(key)
             }
         }
+    }
+
+    /// Unlocks interview drafts without a passphrase where the OS keyring can hold
+    /// the key: on a device set up that way, reads the key from the keyring; on a
+    /// device with no interview key yet, makes one and stores it in the keyring if
+    /// the keyring works. `None` when the device uses (or, without a keyring, must
+    /// set) a passphrase: call [`Store::unlock_interviews`].
+    pub fn unlock_interviews_with_keyring(&mut self) -> Result<Option<DraftKey>> {
+        let stored: Option<(String, Vec<u8>, Vec<u8>)> = self
+            .conn()
+            .query_row("SELECT kdf, check_nonce, check_ciphertext FROM interview_key", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let device = self.device_id();
+        match stored {
+            Some((kdf, nonce, check)) if kdf == keystore::KEYRING_KDF => {
+                let key = DraftKey::from_bytes(keystore::load(device)?);
+                if !key.verify_check(&nonce, &check) {
+                    return Err(CoreError::Invalid(
+                        "the interview key in the system keyring does not match this device's drafts (was the keyring restored from another machine?); unfinished drafts cannot be opened".into(),
+                    ));
+                }
+                Ok(Some(key))
+            }
+            Some(_) => Ok(None),
+            None => {
+                let mut bytes = DraftKey::random_bytes();
+                if !keystore::store(device, &bytes) {
+                    bytes.fill(0);
+                    return Ok(None);
+                }
+                let key = DraftKey::from_bytes(bytes);
+                let (nonce, check) = key.make_check()?;
+                self.write(|w| {
+                    w.conn().execute(
+                        "INSERT INTO interview_key (singleton, salt, kdf, check_nonce, check_ciphertext) VALUES (1, ?1, ?2, ?3, ?4)",
+                        (&[] as &[u8], keystore::KEYRING_KDF, &nonce, &check),
+                    )?;
+                    Ok(())
+                })?;
+                Ok(Some(key))
+            }
+        }
+    }
+
+    /// How this device protects interview drafts: `keyring`, `passphrase`, or
+    /// `unset` before the first unlock.
+    pub fn interview_protection(&self) -> Result<&'static str> {
+        let kdf: Option<String> = self.conn().query_row("SELECT kdf FROM interview_key", [], |r| r.get(0)).optional()?;
+        Ok(match kdf.as_deref() {
+            None => "unset",
+            Some(keystore::KEYRING_KDF) => "keyring",
+            Some(_) => "passphrase",
+        })
     }
 
     /// Starts an interview of an audit: an empty encrypted draft.

@@ -419,11 +419,11 @@ fn confidential_checklists_never_take_plain_answers() {
 fn the_overview_shows_sampling_only_while_unlocked() {
     let (_dir, mut store, audit) = setup();
     let locked = store.interviews_overview(None, audit, None).unwrap();
-    assert!(!locked.passphrase_set && !locked.unlocked && locked.sampling.is_none());
+    assert!(locked.protection == "unset" && !locked.unlocked && locked.sampling.is_none());
     let key = store.unlock_interviews("interviewer passphrase").unwrap();
     store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
     let open = store.interviews_overview(Some(&key), audit, None).unwrap();
-    assert!(open.passphrase_set && open.unlocked);
+    assert!(open.protection == "passphrase" && open.unlocked);
     let sampling = open.sampling.expect("sampling while unlocked");
     assert_eq!((sampling.site_workers, sampling.suggested, sampling.drafts), (Some(1200), Some(35), 1));
     assert_eq!(open.interviews.len(), 1);
