@@ -4,9 +4,15 @@
 #      loopback port, with a demo organisation and user;
 #   2. the fixture facility lists imported for the organisation (server-side when
 #      the server has `facility import`, else into the app's data folder);
-#   3. the desktop app, with its own temporary data folder, proposing that server.
+#   3. a demo reviewer key: the private key file (encrypted with a passphrase the
+#      banner prints) made with `fieldaudit reviewer keygen`, its public key
+#      registered with `fieldaudit-server reviewer add`, so worker interviews can be
+#      finalised (sealed to it) and read back in Reviewer mode;
+#   4. the desktop app, with its own temporary data folder, proposing that server,
+#      organisation and user on its first-run screen.
 # The server is stopped (by its process id) when the app exits.
-# FIELDAUDIT_DEMO_DIR keeps the data in a folder of your choice instead.
+# FIELDAUDIT_DEMO_DIR keeps the data in a folder of your choice instead (an empty
+# one, or one this script filled before: then the same server data and key are used).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -14,21 +20,55 @@ demo="${FIELDAUDIT_DEMO_DIR:-$(mktemp -d -t fieldaudit-demo.XXXXXX)}"
 mkdir -p "$demo/server" "$demo/app"
 fixtures="${FIELDAUDIT_FIXTURES:-$root/../shared/fixtures/facility-lists}"
 org=demo-audits user=auditor password=demo-password-1
+reviewer_key="$demo/reviewer.age" reviewer_passphrase=demo-reviewer-passphrase
+setup_log="$demo/setup.log"
 
 echo "Building FieldAudit (server, CLI and desktop app)…"
 cargo build -q -p fieldaudit-server -p fieldaudit-cli -p fieldaudit-app
 target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug"
 server="$target/fieldaudit-server"
+cli="$target/fieldaudit"
 
-"$server" --data-dir "$demo/server" org create "$org" --name "Demo Audits Ltd" >/dev/null
-"$server" --data-dir "$demo/server" user add --org "$org" "$user" --role auditor --password "$password" >/dev/null
+# Runs a setup command with its output in $setup_log; on failure shows it and stops.
+step() {
+  local what="$1"; shift
+  if ! "$@" >>"$setup_log" 2>&1; then
+    echo "Demo setup failed while trying to $what. Its output (also in $setup_log):" >&2
+    tail -n 20 "$setup_log" >&2
+    exit 1
+  fi
+}
 
-imported_on_server=false
-if [ -d "$fixtures" ] && "$server" facility --help >/dev/null 2>&1; then
-  for f in "$fixtures"/*.csv; do
-    "$server" --data-dir "$demo/server" facility import --org "$org" "$f" >/dev/null
-  done
-  imported_on_server=true
+if [ -e "$demo/.demo-ready" ]; then
+  echo "Reusing the demo data in $demo"
+else
+  : >"$setup_log"
+  step "create the demo organisation" "$server" --data-dir "$demo/server" org create "$org" --name "Demo Audits Ltd"
+  step "add the demo user" "$server" --data-dir "$demo/server" user add --org "$org" "$user" --role auditor --password "$password"
+
+  if [ -d "$fixtures" ] && "$server" facility --help >/dev/null 2>&1; then
+    for f in "$fixtures"/*.csv; do
+      step "import $f on the server" "$server" --data-dir "$demo/server" facility import --org "$org" "$f"
+    done
+  elif [ -d "$fixtures" ]; then
+    step "set up the app's data folder" "$cli" --data-dir "$demo/app" init --device-name "Demo laptop"
+    for f in "$fixtures"/*.csv; do
+      step "import $f into the app's data folder" "$cli" --data-dir "$demo/app" facility import "$f"
+    done
+  else
+    echo "No facility lists in $fixtures (set FIELDAUDIT_FIXTURES to a folder of CSV files); the demo starts without facilities." >&2
+  fi
+
+  # The demo reviewer: keygen prints "public key (…): age1…"; the server seals nothing
+  # itself, it only hands the public key to devices at their next sync.
+  printf '%s\n' "$reviewer_passphrase" | step "make the demo reviewer key" "$cli" reviewer keygen --out "$reviewer_key" --passphrase-stdin
+  public_key="$(grep -o 'age1[0-9a-z]*' "$setup_log" | tail -n 1)"
+  if [ -z "$public_key" ]; then
+    echo "Demo setup failed: \`fieldaudit reviewer keygen\` printed no public key (see $setup_log)." >&2
+    exit 1
+  fi
+  step "register the demo reviewer key" "$server" --data-dir "$demo/server" reviewer add --org "$org" --name "Demo reviewer" --public-key "$public_key"
+  touch "$demo/.demo-ready"
 fi
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -37,15 +77,13 @@ server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "fieldaudit-server stopped at start-up; its log ($demo/server.log):" >&2
+    tail -n 20 "$demo/server.log" >&2
+    exit 1
+  fi
   sleep 0.1
 done
-
-if [ "$imported_on_server" = false ] && [ -d "$fixtures" ]; then
-  "$target/fieldaudit" --data-dir "$demo/app" init --device-name "Demo laptop" >/dev/null 2>&1 || true
-  for f in "$fixtures"/*.csv; do
-    "$target/fieldaudit" --data-dir "$demo/app" facility import "$f" >/dev/null || true
-  done
-fi
 
 cat <<INFO
 
@@ -55,6 +93,11 @@ FieldAudit demo
   user:          $user
   password:      $password
   app data:      $demo/app
+
+  Worker interviews are sealed to the demo reviewer when finalised. To read
+  them, open Reviewer mode on an audit's Worker interviews tab with
+    reviewer key:  $reviewer_key
+    passphrase:    $reviewer_passphrase
 
 INFO
 FIELDAUDIT_DATA_DIR="$demo/app" FIELDAUDIT_SERVER_URL="http://127.0.0.1:$port" \

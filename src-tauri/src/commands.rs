@@ -16,7 +16,7 @@ use tauri::State;
 use uuid::Uuid;
 
 use crate::error::{CmdResult, UiError};
-use crate::state::{AppState, Preferences, SERVER_URL_ENV};
+use crate::state::{AppState, Preferences, DEMO_ORG_ENV, DEMO_USER_ENV, SERVER_URL_ENV};
 
 /// What the UI needs to know at start-up.
 #[derive(Clone, Debug, Serialize)]
@@ -32,6 +32,12 @@ pub struct AppInfo {
     pub preferences: Preferences,
     /// The server the first-run screen proposes (`FIELDAUDIT_SERVER_URL`).
     pub default_server_url: Option<String>,
+    /// The organisation the first-run screen proposes (`FIELDAUDIT_DEMO_ORG`, set by
+    /// `make run`).
+    pub default_organisation: Option<String>,
+    /// The user name the first-run screen proposes (`FIELDAUDIT_DEMO_USER`, set by
+    /// `make run`).
+    pub default_user: Option<String>,
     /// The app's version.
     pub version: String,
 }
@@ -66,6 +72,11 @@ pub struct PhotoData {
     pub data_url: String,
 }
 
+/// A non-blank environment variable, trimmed.
+fn env_text(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
 /// Start-up information for a store (or none yet).
 pub(crate) fn info(state: &AppState, store: Option<&Store>) -> AppInfo {
     let preferences = state.preferences();
@@ -74,7 +85,9 @@ pub(crate) fn info(state: &AppState, store: Option<&Store>) -> AppInfo {
         set_up: store.is_some() && preferences.set_up,
         device_name: store.and_then(|s| s.device_name().ok()),
         preferences,
-        default_server_url: std::env::var(SERVER_URL_ENV).ok().filter(|s| !s.trim().is_empty()),
+        default_server_url: env_text(SERVER_URL_ENV),
+        default_organisation: env_text(DEMO_ORG_ENV),
+        default_user: env_text(DEMO_USER_ENV),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     }
 }

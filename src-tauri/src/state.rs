@@ -17,6 +17,10 @@ use crate::error::{CmdResult, UiError};
 pub const DATA_DIR_ENV: &str = "FIELDAUDIT_DATA_DIR";
 /// Environment variable with the server the first-run screen proposes (the demo).
 pub const SERVER_URL_ENV: &str = "FIELDAUDIT_SERVER_URL";
+/// Environment variable with the organisation the first-run screen proposes (the demo).
+pub const DEMO_ORG_ENV: &str = "FIELDAUDIT_DEMO_ORG";
+/// Environment variable with the user name the first-run screen proposes (the demo).
+pub const DEMO_USER_ENV: &str = "FIELDAUDIT_DEMO_USER";
 /// Preferences file in the data directory (device-local, never synced).
 const SETTINGS_FILE: &str = "app-settings.json";
 

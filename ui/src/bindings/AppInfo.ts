@@ -26,6 +26,16 @@ preferences: Preferences,
  */
 default_server_url: string | null, 
 /**
+ * The organisation the first-run screen proposes (`FIELDAUDIT_DEMO_ORG`, set by
+ * `make run`).
+ */
+default_organisation: string | null, 
+/**
+ * The user name the first-run screen proposes (`FIELDAUDIT_DEMO_USER`, set by
+ * `make run`).
+ */
+default_user: string | null, 
+/**
  * The app's version.
  */
 version: string, };

@@ -1,5 +1,6 @@
 // Sync state shown by the status bar and the Sync screen, and running a sync with
 // its progress streamed from Rust over a Tauri Channel.
+import { untrack } from "svelte";
 import { api, Channel, type SyncProgress, type SyncReport, type SyncStatus, type UiError } from "./api";
 
 export const sync = $state<{
@@ -10,7 +11,9 @@ export const sync = $state<{
   progress: SyncProgress | null;
   report: SyncReport | null;
   error: UiError | null;
-}>({ status: null, online: null, running: false, progress: null, report: null, error: null });
+  /** Counts the syncs that received changes: screens showing synced data reload when it moves. */
+  received: number;
+}>({ status: null, online: null, running: false, progress: null, report: null, error: null, received: 0 });
 
 export async function refreshStatus(): Promise<void> {
   try {
@@ -34,6 +37,7 @@ export async function runSync(): Promise<void> {
   try {
     sync.report = await api.syncNow(channel);
     sync.online = true;
+    if (Number(sync.report.pulled) > 0) sync.received++;
   } catch (e) {
     const err = e as UiError;
     sync.error = err;
@@ -42,6 +46,21 @@ export async function runSync(): Promise<void> {
     sync.running = false;
     await refreshStatus();
   }
+}
+
+/**
+ * Calls `reload` after every sync that received changes, for as long as the calling
+ * component lives (call it while the component initialises), so a screen shows what
+ * another device sent without being opened again.
+ */
+export function reloadOnReceived(reload: () => unknown): void {
+  let seen = sync.received;
+  $effect(() => {
+    const n = sync.received;
+    if (n === seen) return;
+    seen = n;
+    untrack(() => void reload());
+  });
 }
 
 let timer: ReturnType<typeof setInterval> | undefined;
