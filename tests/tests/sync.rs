@@ -357,6 +357,179 @@ fn a_device_restored_from_an_older_copy_gets_its_own_pushed_changes_back() {
     let r = a.sync().unwrap();
     assert!(r.pulled > 0, "{r:?}");
     assert_eq!(a.snapshot(), before_loss, "everything it had pushed is back");
+    // Caught up: it stops asking for its own changes.
+    assert!(!a.store().pulls_own_changes().unwrap());
+    let again = a.sync().unwrap();
+    assert_eq!((again.pushed, again.pulled), (0, 0), "{again:?}");
+}
+
+/// How the first sync after a restore goes wrong before it succeeds.
+#[derive(Clone, Copy, PartialEq)]
+enum Trouble {
+    None,
+    /// The push after the renumbering never reaches the server (as if the laptop
+    /// crashed right after renumbering), then its answer is lost after the server
+    /// applied it; then a clean sync.
+    CrashThenLostAnswer,
+}
+
+/// A laptop syncs, its data folder is copied (backup), it makes more changes and
+/// syncs them, and then the folder comes back from the copy. The auditor types new
+/// things (`new_writes` facilities with unique names, a note, and a different
+/// answer to an item answered before the loss) and syncs. Every new change must
+/// reach the server and a second device exactly once, the server's copies of the
+/// changes made before the loss stay as they were and come back to the laptop, and
+/// the differing answer is kept as a conflict.
+fn restored_then_typed(backend: fn() -> Option<Backend>, new_writes: usize, trouble: Trouble) {
+    let Some(backend) = backend() else { return };
+    let c = cluster(backend);
+    let url = c.urls()[0].clone();
+    let proxy = Proxy::start(&c.rt, c.urls(), Faults::default(), 7);
+    let (a, b, fresh) = (Device::new("Rina's laptop"), Device::new("Tomas's laptop"), Device::new("fresh laptop"));
+    a.login(&url, "acme", "rina");
+    b.login(&url, "acme", "tomas");
+    fresh.login(&url, "acme", "fresh");
+    a.switch_server(&proxy.url);
+    let me = a.store().device_id();
+    let audit = start_audit(&a);
+    a.sync().unwrap();
+    b.sync().unwrap();
+    let backup = tempfile::tempdir().unwrap();
+    copy_dir(a.dir.path(), backup.path());
+    let backed_up = a.store().last_device_seq().unwrap();
+
+    // After the backup: changes that reach the server, then the disk dies.
+    let late = Uuid::now_v7();
+    a.store().write(|w| w.set(EntityKind::Facility, late, &[("name", json!("Written after the backup"))]).map(drop)).unwrap();
+    a.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    a.store().set_answer_note(audit, FIRE, "equipment.alarm_audible", None, "Siren silent on floor 2").unwrap();
+    for i in 0..10 {
+        a.store().write(|w| w.set(EntityKind::Facility, Uuid::now_v7(), &[("name", json!(format!("Lost side {i}")))]).map(drop)).unwrap();
+    }
+    a.sync().unwrap();
+    let token = fieldaudit_core::sync::session::load(fresh.dir.path()).unwrap().unwrap().token;
+    let own = |log: &[fieldaudit_protocol::PulledChange]| -> BTreeMap<u64, fieldaudit_protocol::Change> {
+        log.iter().filter(|p| p.device_id == me).map(|p| (p.change.device_seq, p.change.clone())).collect()
+    };
+    let lost = own(&pull_all(&url, &token));
+    let server_watermark = *lost.keys().max().unwrap();
+    assert!(server_watermark > backed_up + 3, "the server holds changes the copy lacks");
+    std::fs::remove_dir_all(a.dir.path()).unwrap();
+    copy_dir(backup.path(), a.dir.path());
+    assert_eq!(a.store().last_device_seq().unwrap(), backed_up);
+
+    // Typed after the restore. With more writes than the server holds beyond the
+    // copy, the copy's numbers overtake the server's watermark before it syncs.
+    let run = Uuid::now_v7().simple().to_string();
+    let names: Vec<String> = (0..new_writes).map(|i| format!("typed after restore {i} [{run}]")).collect();
+    let mut typed = a.store();
+    let mut rows = Vec::new();
+    for name in &names {
+        let id = Uuid::now_v7();
+        typed.write(|w| w.set(EntityKind::Facility, id, &[("name", json!(name))]).map(drop)).unwrap();
+        rows.push(id);
+    }
+    let note = format!("Retyped after restore [{run}]");
+    typed.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("yes")).unwrap();
+    typed.set_answer_note(audit, FIRE, "equipment.alarm_audible", None, &note).unwrap();
+    drop(typed);
+    let typed_log = a.store().changes_after(backed_up, usize::MAX).unwrap();
+    assert!(typed_log.len() >= new_writes + 2);
+    let copy_last = a.store().last_device_seq().unwrap();
+    if new_writes > 10 {
+        assert!(copy_last > server_watermark, "the copy's numbers went past the server's ({copy_last}, {server_watermark})");
+    } else {
+        assert!(copy_last < server_watermark, "the copy's numbers stay below the server's ({copy_last}, {server_watermark})");
+    }
+
+    let sync_with = |on_push: &dyn Fn()| {
+        fieldaudit_core::sync::sync(
+            a.dir.path(),
+            fieldaudit_core::sync::SyncOptions { retry: a.retry },
+            &|p| {
+                if p.phase == fieldaudit_core::sync::SyncPhase::Pushing {
+                    on_push();
+                }
+            },
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+    };
+    if trouble == Trouble::CrashThenLostAnswer {
+        let err = sync_with(&|| proxy.set_faults(Faults { drop_request: 1.0, ..Faults::default() })).unwrap_err();
+        assert!(matches!(err, CoreError::Offline { .. } | CoreError::Server { .. }), "{err:?}");
+        proxy.set_faults(Faults::default());
+        let renumbered = a.store().changes_after(0, usize::MAX).unwrap();
+        assert!(renumbered.iter().all(|c| c.device_seq <= backed_up || c.device_seq > server_watermark), "new changes follow the server's watermark");
+        assert_eq!(a.store().push_watermark().unwrap(), server_watermark);
+        assert!(a.store().pulls_own_changes().unwrap());
+        let err = sync_with(&|| proxy.set_faults(Faults { drop_response: 1.0, ..Faults::default() })).unwrap_err();
+        assert!(matches!(err, CoreError::Offline { .. } | CoreError::Server { .. }), "{err:?}");
+        proxy.set_faults(Faults::default());
+        assert_eq!(a.store().push_watermark().unwrap(), server_watermark, "the answer never arrived");
+    }
+    let r = sync_with(&|| {}).unwrap();
+    assert_eq!(r.conflicts, 2, "the answer and note typed again differently are kept as conflicts: {r:?}");
+    assert!(!a.store().pulls_own_changes().unwrap(), "caught up: no more asking for its own changes");
+    assert_eq!(a.store().sync_status().unwrap().pending_changes, 0);
+
+    // On the server: every typed change once, under new numbers; the changes made
+    // before the loss untouched; this device's numbers gap-free.
+    let log = pull_all(&url, &token);
+    let server_own = own(&log);
+    assert_eq!(server_own.keys().copied().collect::<Vec<_>>(), (1..=*server_own.keys().max().unwrap()).collect::<Vec<_>>(), "gap-free");
+    for (seq, change) in &lost {
+        assert_eq!(server_own.get(seq), Some(change), "change {seq} from before the loss is as it was");
+    }
+    let mut stamps = HashSet::new();
+    for change in server_own.values() {
+        assert!(stamps.insert((change.hlc, change.entity.clone(), change.row_id, change.field.clone())), "change sent twice: {change:?}");
+    }
+    for t in &typed_log {
+        let on_server: Vec<_> = server_own.values().filter(|c| c.hlc == t.hlc && c.row_id == t.row_id && c.field == t.field).collect();
+        assert_eq!(on_server.len(), 1, "typed change {t:?} on the server once");
+        assert_eq!(on_server[0].value, t.value);
+        assert!(on_server[0].device_seq > server_watermark, "under a new number");
+    }
+
+    // On the second device: everything, the same as on the laptop.
+    b.sync().unwrap();
+    let b_store = b.store();
+    for (id, name) in rows.iter().zip(&names) {
+        assert_eq!(b_store.row(EntityKind::Facility, *id).unwrap().unwrap()["name"], json!(name));
+    }
+    assert_eq!(b_store.row(EntityKind::Facility, late).unwrap().unwrap()["name"], json!("Written after the backup"));
+    let answer = b_store.answers(audit).unwrap().into_iter().find(|x| x.item_id.as_deref() == Some("equipment.alarm_audible")).unwrap();
+    assert_eq!((answer.value, answer.note.as_deref()), (Some(json!("yes")), Some(note.as_str())), "the newer writes win");
+    drop(b_store);
+    a.sync().unwrap();
+    assert_eq!(a.snapshot(), b.snapshot());
+    let conflicts = a.store().conflicts(false).unwrap();
+    assert!(conflicts.iter().any(|k| k.loser_value == Some(json!("no"))), "{conflicts:?}");
+    assert!(conflicts.iter().any(|k| k.loser_value == Some(json!("Siren silent on floor 2"))), "{conflicts:?}");
+    let again = a.sync().unwrap();
+    assert_eq!((again.pushed, again.pulled), (0, 0), "{again:?}");
+}
+
+#[test]
+fn a_restored_device_keeps_what_is_typed_after_the_restore_on_sqlite() {
+    restored_then_typed(sqlite, 2, Trouble::None);
+    restored_then_typed(sqlite, 40, Trouble::None);
+}
+
+#[test]
+fn a_restored_device_keeps_what_is_typed_after_the_restore_on_postgres() {
+    restored_then_typed(postgres, 2, Trouble::None);
+    restored_then_typed(postgres, 40, Trouble::None);
+}
+
+#[test]
+fn a_restored_device_recovers_through_a_crash_and_a_lost_answer_on_sqlite() {
+    restored_then_typed(sqlite, 40, Trouble::CrashThenLostAnswer);
+}
+
+#[test]
+fn a_restored_device_recovers_through_a_crash_and_a_lost_answer_on_postgres() {
+    restored_then_typed(postgres, 3, Trouble::CrashThenLostAnswer);
 }
 
 #[test]

@@ -6,6 +6,12 @@
 //! `change_log` entry per changed field (gap-free `device_seq`, a fresh HLC stamp)
 //! and records the field's merge version. A crash before commit leaves nothing; after
 //! commit the answer is on disk (WAL, `synchronous=FULL`).
+//!
+//! The one other change to the log: when sync finds that the server already holds
+//! changes of this device under numbers its unpushed entries use (the data folder
+//! was restored from an older copy), it renumbers those entries past the server's
+//! watermark (`Writer::renumber_own_changes`). The numbers stay gap-free as the
+//! server sees them; this device's own log then lacks the ones it never wrote.
 
 mod columns;
 mod remote;
@@ -117,7 +123,9 @@ impl Store {
         self.row(entity, id)?.map(|m| columns::decode(entity, m)).transpose()
     }
 
-    /// The highest `device_seq` written so far on this device.
+    /// The highest `device_seq` this device has used (its next change gets the
+    /// next number). Usually the last change-log entry's; after a restored copy
+    /// caught up with the server, possibly a number only the server has.
     pub fn last_device_seq(&self) -> Result<u64> {
         let n: i64 = self.conn.query_row("SELECT last_seq FROM device", [], |r| r.get(0))?;
         Ok(n as u64)

@@ -84,6 +84,41 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Renumbers this device's change-log entries from `from` on so that they
+    /// continue after `server_watermark`, and moves the device's counter past both;
+    /// returns how many entries moved. Entries keep their order, stamps and values;
+    /// only their `device_seq` changes (quarantine entries at those numbers follow).
+    ///
+    /// For a data folder restored from an older copy: the server already holds
+    /// changes of this device id up to `server_watermark`, some under the numbers
+    /// this copy went on to use, so entries from `from` on would be taken as
+    /// duplicates and dropped. The log stays gap-free as the server sees it (it has
+    /// `..=server_watermark`, these follow), but this device's own log lacks the
+    /// numbers it never wrote. `from` must be at most one past the last entry and
+    /// at most one past `server_watermark`.
+    pub(crate) fn renumber_own_changes(&mut self, from: u64, server_watermark: u64) -> Result<u64> {
+        let last: i64 = self.tx.query_row("SELECT last_seq FROM device", [], |r| r.get(0))?;
+        let last = last as u64;
+        if from == 0 || from > last + 1 || from > server_watermark + 1 {
+            return Err(CoreError::Invalid(format!(
+                "cannot renumber this device's changes from {from} (last change {last}, server watermark {server_watermark})"
+            )));
+        }
+        let delta = server_watermark + 1 - from;
+        let moved = last + 1 - from;
+        if delta > 0 && moved > 0 {
+            let (from_i, delta_i) = (from as i64, delta as i64);
+            // Through negative numbers, so no entry lands on one not yet moved.
+            for table in ["change_log", "quarantine"] {
+                self.tx.execute(&format!("UPDATE {table} SET device_seq = -(device_seq + ?2) WHERE device_seq >= ?1"), (from_i, delta_i))?;
+                self.tx.execute(&format!("UPDATE {table} SET device_seq = -device_seq WHERE device_seq < 0"), [])?;
+            }
+        }
+        let new_last = if moved > 0 { last + delta } else { last.max(server_watermark) };
+        self.tx.execute("UPDATE device SET last_seq = ?1", [new_last as i64])?;
+        Ok(if delta > 0 { moved } else { 0 })
+    }
+
     /// Moves this device's clock past a stamp seen elsewhere.
     pub(super) fn observe(&self, hlc: fieldaudit_protocol::Hlc) {
         self.clock.observe(hlc);

@@ -9,11 +9,19 @@
 //! applies anything twice. Ops the server rejects go to a local quarantine with its
 //! reason; the rest of the queue goes on.
 //!
+//! Before pushing, a server watermark above the recorded one is settled first
+//! (`restore`): after a lost push answer the device takes it; after its data
+//! folder was restored from an older copy, the changes it made since are given
+//! numbers after the server's watermark (the server would drop them as duplicates
+//! under the old ones), and its pull asks for its own changes too until it has the
+//! ones made after that copy back.
+//!
 //! The functions here take the data directory and open their own connection, so a
 //! sync running in the background never blocks the app's own saves for long.
 
 mod file;
 mod http;
+mod restore;
 pub mod session;
 mod state;
 
@@ -163,11 +171,14 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
             format!("this laptop's clock is {} minutes {dir} the server's; set the date and time correctly (changes still merge, but far-ahead ones are refused)", diff.abs() / 60)
         })
     });
-    // The server holds more of this device's changes than the device itself: its
-    // database was restored from an older copy (same device id). The server leaves
-    // a device's own changes out of a pull, so ask for them this time to get back
-    // what was pushed after that copy was made.
-    let restored = me.watermark > store.last_device_seq()?;
+    // The server holds more of this device's changes than recorded here: a push
+    // answer was lost, or the database was restored from an older copy (same
+    // device id) and its unpushed changes reuse numbers the server has. Settle
+    // that before pushing (see `restore`): such changes get new numbers after the
+    // server's watermark, and the pull asks for the device's own changes until it
+    // has them back.
+    restore::reconcile(&mut store, &api, me.watermark, &mut bytes, &check)?;
+    let include_own = store.pulls_own_changes()?;
     let mut watermark = me.watermark.min(store.last_device_seq()?);
     watermark = push_all(&mut store, &api, watermark, &mut report, &mut bytes, &check, &tell)?;
 
@@ -202,10 +213,18 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
     loop {
         check()?;
         tell(SyncPhase::Pulling, report.pulled, None, bytes);
-        let page = api.pull(cursor, PULL_BATCH, restored)?;
+        let page = api.pull(cursor, PULL_BATCH, include_own)?;
         bytes += page.changes.iter().map(|c| c.change.value.to_string().len() as u64 + 120).sum::<u64>();
         let next = page.next_cursor;
-        let stats = store.apply_remote_batch(&page.changes, unsynced_after, |w| state::set_pull_cursor(w, next))?;
+        let last_page = !page.more;
+        let stats = store.apply_remote_batch(&page.changes, unsynced_after, |w| {
+            state::set_pull_cursor(w, next)?;
+            // The device's own changes are back once such a pull reaches the end.
+            if include_own && last_page {
+                state::clear_pull_own_changes(w)?;
+            }
+            Ok(())
+        })?;
         report.pulled += page.changes.len() as u64;
         report.applied += stats.applied;
         report.conflicts += stats.conflicts;

@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use fieldaudit_protocol::{Change, EntityKind, PushResponse};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -13,6 +14,8 @@ use crate::{CoreError, Result, Store};
 const PUSH_WATERMARK: &str = "push_watermark";
 const PULL_CURSOR: &str = "pull_cursor";
 const SEQ_MARKER: &str = "seq_at_last_pull";
+/// Set while this device must pull its own changes too (see [`super::restore`]).
+const PULL_OWN: &str = "pull_own_changes";
 
 /// What the status bar shows.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -92,6 +95,27 @@ pub(super) fn set_pull_cursor(w: &mut Writer<'_>, cursor: u64) -> Result<()> {
     set_state(w.conn(), PULL_CURSOR, &cursor.to_string())
 }
 
+/// Marks the device's own changes as received (the pull that asked for them ended).
+pub(super) fn clear_pull_own_changes(w: &mut Writer<'_>) -> Result<()> {
+    w.conn().execute("DELETE FROM sync_state WHERE key = ?1", [PULL_OWN])?;
+    Ok(())
+}
+
+/// What [`Store::adopt_server_watermark`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Adopted {
+    /// Unacknowledged changes given new numbers after the server's watermark.
+    pub renumbered: u64,
+    /// Whether the server holds changes of this device that this database never
+    /// had (it was restored from an older copy), so the next pull asks for them.
+    pub restored: bool,
+}
+
+fn read_u64(conn: &rusqlite::Connection, key: &str) -> Result<u64> {
+    let v: Option<String> = conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
 fn set_state(conn: &rusqlite::Connection, key: &str, value: &str) -> Result<()> {
     conn.execute(
         "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -113,6 +137,50 @@ impl Store {
     /// The highest `device_seq` the server has acknowledged (as last heard).
     pub fn push_watermark(&self) -> Result<u64> {
         self.state_u64(PUSH_WATERMARK)
+    }
+
+    /// Whether the next pull asks for this device's own changes too: set when the
+    /// server turned out to hold changes of this device that its database lacks,
+    /// cleared when a pull that asked for them has finished.
+    pub fn pulls_own_changes(&self) -> Result<bool> {
+        Ok(self.sync_state(PULL_OWN)?.is_some())
+    }
+
+    /// Takes the server's watermark for this device when it is above the one
+    /// recorded here (`acknowledged`, as read before comparing), in one
+    /// transaction: entries from `diverged_at` on (this device's changes the server
+    /// does not hold, although it holds changes under some of their numbers) are
+    /// renumbered to follow `server_watermark`, the counter moves past it, the
+    /// entries before `diverged_at` count as acknowledged, and when the server has
+    /// changes this database never had, the next pull is marked to ask for the
+    /// device's own changes. Running it again with the same numbers after it
+    /// committed fails (the recorded watermark moved) and changes nothing.
+    pub(super) fn adopt_server_watermark(&mut self, acknowledged: u64, server_watermark: u64, diverged_at: u64) -> Result<Adopted> {
+        self.write(|w| {
+            let recorded = read_u64(w.conn(), PUSH_WATERMARK)?;
+            if recorded != acknowledged {
+                return Err(CoreError::Invalid(format!(
+                    "another sync of this device moved its acknowledged changes from {acknowledged} to {recorded} meanwhile; sync again"
+                )));
+            }
+            let last: i64 = w.conn().query_row("SELECT last_seq FROM device", [], |r| r.get(0))?;
+            let last = last as u64;
+            // Numbers the server holds that this database never reached, or under
+            // which it wrote something else: the server has changes it lacks.
+            let restored = server_watermark > last || diverged_at <= server_watermark;
+            let renumbered = w.renumber_own_changes(diverged_at, server_watermark)?;
+            // Local writes up to the marker count as seen by the last pull; the
+            // entries that moved keep their place relative to it.
+            let marker = read_u64(w.conn(), SEQ_MARKER)?;
+            if renumbered > 0 && marker >= diverged_at {
+                set_state(w.conn(), SEQ_MARKER, &(marker + server_watermark + 1 - diverged_at).to_string())?;
+            }
+            set_state(w.conn(), PUSH_WATERMARK, &server_watermark.to_string())?;
+            if restored {
+                set_state(w.conn(), PULL_OWN, "true")?;
+            }
+            Ok(Adopted { renumbered, restored })
+        })
     }
 
     pub(crate) fn sync_seq_marker(&self) -> Result<u64> {
