@@ -1,11 +1,11 @@
 //! Accounts and device tokens: argon2 password hashes, random bearer tokens kept
 //! only as SHA-256, sign-in ([`login`]) and token checks ([`authenticate`]).
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use axum::http::StatusCode;
 use fieldaudit_protocol::api::{LoginRequest, LoginResponse};
@@ -19,11 +19,13 @@ use crate::store::{DeviceAuth, DeviceRegistration, ServerStore};
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("no such user, no such password").unwrap_or_default());
 
-/// Argon2 runs allowed at once in this process: each holds about 19 MiB
-/// (`Argon2::default()`), and freed memory stays with the thread that used it, so
-/// a burst of sign-ins on many blocking threads drove the server's resident memory
-/// up (451 MiB after 200 concurrent sign-ins, BENCHMARKS.md scenario 6). More at
-/// once than there are cores would not finish sooner anyway.
+/// Argon2 runs allowed at once in this process: each needs about 19 MiB
+/// (`Argon2::default()`). Freed, that memory stayed with the allocator's arena of
+/// the thread that used it, so a burst of sign-ins on many blocking threads drove
+/// the server's resident memory up (451 MiB after 200 concurrent sign-ins,
+/// BENCHMARKS.md scenario 6). So sign-ins verify in one of a few reused buffers
+/// ([`MEMORY`]), one per permit. More at once than there are cores would not
+/// finish sooner anyway.
 static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(hashing_permits()));
 
 /// How many argon2 runs [`run_argon2`] allows at once: the number of CPUs, at least 2.
@@ -53,13 +55,54 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot hash password: {e}"))
 }
 
+/// Argon2 working memory kept for reuse between sign-ins: at most one buffer per
+/// [`HASHING`] permit is ever in use, so the pool never grows past that.
+static MEMORY: Mutex<Vec<Vec<argon2::Block>>> = Mutex::new(Vec::new());
+
 /// Whether `password` matches the stored PHC hash (false for a malformed hash).
+/// Computes the hash in a pooled buffer ([`MEMORY`]) instead of a fresh 19 MiB
+/// allocation per sign-in; the comparison is constant-time.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let Some(expected) = parsed.hash else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        argon2::Algorithm::try_from(parsed.algorithm),
+        argon2::Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(argon2::Version::try_from) {
+        None => argon2::Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Some(salt) = parsed.salt else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut memory = MEMORY
+        .lock()
+        .ok()
+        .and_then(|mut pool| pool.pop())
+        .unwrap_or_default();
+    memory.resize(params.block_count(), argon2::Block::default());
+    let mut out = vec![0u8; expected.len()];
+    let computed = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut memory);
+    if let Ok(mut pool) = MEMORY.lock() {
+        if pool.len() < hashing_permits() {
+            pool.push(memory);
+        }
+    }
+    // `Output` compares in constant time.
+    computed.is_ok() && argon2::password_hash::Output::new(&out).is_ok_and(|o| o == expected)
 }
 
 /// A new bearer token: 32 random bytes as 64 hex digits.
@@ -219,6 +262,40 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong horse", &h));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn pooled_verification_agrees_with_the_argon2_crate_and_reuses_memory() {
+        use argon2::password_hash::PasswordVerifier;
+        // Hashes with other parameters and versions (e.g. made by an older server).
+        let salt = SaltString::generate(&mut OsRng);
+        let small = argon2::Params::new(8 * 1024, 3, 1, None).expect("params");
+        let hashes = [
+            hash_password("pw one").expect("hash"),
+            Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, small.clone())
+                .hash_password(b"pw one", &salt)
+                .expect("hash")
+                .to_string(),
+            Argon2::new(argon2::Algorithm::Argon2i, argon2::Version::V0x10, small)
+                .hash_password(b"pw one", &salt)
+                .expect("hash")
+                .to_string(),
+        ];
+        for h in &hashes {
+            let parsed = PasswordHash::new(h).expect("phc");
+            for pw in ["pw one", "pw two", ""] {
+                let reference = Argon2::default().verify_password(pw.as_bytes(), &parsed).is_ok();
+                assert_eq!(verify_password(pw, h), reference, "{pw:?} against {h}");
+            }
+        }
+        // A hash whose digest was cut short or changed does not verify.
+        let h = &hashes[0];
+        assert!(!verify_password("pw one", &h[..h.len() - 4]));
+        let last = h.chars().last().expect("char");
+        let flipped = format!("{}{}", &h[..h.len() - 1], if last == 'A' { 'B' } else { 'A' });
+        assert!(!verify_password("pw one", &flipped));
+        let pool = MEMORY.lock().expect("pool").len();
+        assert!((1..=hashing_permits()).contains(&pool), "buffers are kept for reuse, never more than the permits: {pool}");
     }
 
     #[test]
