@@ -98,6 +98,7 @@ pub fn validate_ops<'a>(
 ) -> (Vec<ValidOp<'a>>, Vec<Rejection>) {
     let mut valid = Vec::with_capacity(ops.len());
     let mut rejected = Vec::new();
+    let confidential_answers = confidential_answer_rows(ops);
     for change in ops {
         let reject = |code, message: String| Rejection {
             device_seq: change.device_seq,
@@ -120,6 +121,13 @@ pub fn validate_ops<'a>(
             rejected.push(reject(
                 RejectCode::Forbidden,
                 "reviewer keys are registered by an administrator on the server (fieldaudit-server reviewer add); devices cannot change them".into(),
+            ));
+            continue;
+        }
+        if entity == EntityKind::Answer && confidential_answers.contains(&change.row_id) {
+            rejected.push(reject(
+                RejectCode::Forbidden,
+                "answers to a confidential checklist (worker interviews) are never synced in the clear; record them as an interview, which is sealed to the reviewers (update FieldAudit on this device)".into(),
             ));
             continue;
         }
@@ -157,6 +165,21 @@ pub fn validate_ops<'a>(
         });
     }
     (valid, rejected)
+}
+
+/// Answer rows that a batch puts under a confidential checklist (the worker
+/// interview): all their ops are refused, not only the `template_id` one, so an
+/// answer's text never lands on the server without its checklist either.
+fn confidential_answer_rows(ops: &[Change]) -> std::collections::HashSet<Uuid> {
+    ops.iter()
+        .filter(|c| c.entity == EntityKind::Answer.as_str() && c.field == "template_id")
+        .filter(|c| {
+            c.value.as_str().is_some_and(|id| {
+                fieldaudit_templates::builtin_latest(id).is_some_and(|t| t.confidential)
+            })
+        })
+        .map(|c| c.row_id)
+        .collect()
 }
 
 /// The row ids whose owners [`authorise`] needs: every op's row and every referenced row.
@@ -504,6 +527,30 @@ mod tests {
             (2, true),
             "with more to come the cursor is the last change sent"
         );
+    }
+
+    #[test]
+    fn interview_answers_in_the_clear_are_refused_whole() {
+        let row = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        let op = |seq, row_id, field: &str, value: serde_json::Value| Change {
+            device_seq: seq,
+            hlc: fieldaudit_protocol::Hlc::from_datetime(chrono::Utc::now()),
+            entity: "answer".into(),
+            row_id,
+            field: field.into(),
+            value,
+        };
+        let ops = vec![
+            op(1, row, "template_id", serde_json::json!("worker-interview")),
+            op(2, row, "value", serde_json::json!("she paid the broker")),
+            op(3, other, "template_id", serde_json::json!("fire-safety")),
+            op(4, other, "value", serde_json::json!("yes")),
+        ];
+        let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), false);
+        assert_eq!(valid.iter().map(|v| v.change.device_seq).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(rejected.iter().map(|r| r.device_seq).collect::<Vec<_>>(), [1, 2]);
+        assert!(rejected.iter().all(|r| r.code == RejectCode::Forbidden && r.message.contains("interview")));
     }
 
     #[test]
