@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "setup_offline",
     "set_language",
+    "set_auto_sync",
     "list_facilities",
     "facility_page",
     "preview_import",

@@ -133,6 +133,15 @@ pub async fn set_language(state: State<'_, AppState>, language: String) -> CmdRe
     Ok(prefs)
 }
 
+/// Turns automatic sync on or off (device-local; the UI decides when to sync).
+#[tauri::command]
+pub async fn set_auto_sync(state: State<'_, AppState>, enabled: bool) -> CmdResult<Preferences> {
+    let mut prefs = state.preferences();
+    prefs.auto_sync = enabled;
+    state.save_preferences(&prefs)?;
+    Ok(prefs)
+}
+
 /// Facilities matching `search`, with last audit and open actions.
 #[tauri::command]
 pub async fn list_facilities(state: State<'_, AppState>, search: String) -> CmdResult<Vec<FacilitySummary>> {

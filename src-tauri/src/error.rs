@@ -13,7 +13,8 @@ pub struct UiError {
     /// What the person can do about it.
     pub hint: String,
     /// A stable kind the UI can react to: `offline`, `signed_out`, `invalid`,
-    /// `not_found`, `storage`, `locked` (interview drafts or reviewer key) or `other`.
+    /// `not_found`, `storage`, `locked` (interview drafts or reviewer key), `busy` (a
+    /// sync is already running) or `other`.
     pub kind: String,
 }
 

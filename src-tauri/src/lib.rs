@@ -46,6 +46,7 @@ pub fn run() {
             commands::app_info,
             commands::setup_offline,
             commands::set_language,
+            commands::set_auto_sync,
             commands::list_facilities,
             commands::facility_page,
             commands::preview_import,

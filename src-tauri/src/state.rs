@@ -1,6 +1,6 @@
 //! The app's state: where its data lives, the open store, the import preview being
-//! reviewed, the unlocked interview and reviewer keys (memory only), and the UI
-//! preferences file.
+//! reviewed, whether a sync is running, the unlocked interview and reviewer keys
+//! (memory only), and the UI preferences file.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -35,20 +35,33 @@ pub struct AppState {
     pub import_preview: Arc<Mutex<Option<ImportPreview>>>,
     /// Set to ask a running sync to stop.
     pub cancel_sync: Arc<AtomicBool>,
+    /// Set while a sync runs: a second one (the Sync button during an automatic
+    /// sync) is refused instead of running alongside it.
+    pub sync_running: Arc<AtomicBool>,
     /// The interviewer's draft key while drafts are unlocked (never on disk).
     pub interview_key: Arc<Mutex<Option<DraftKey>>>,
     /// The reviewer's identity while in reviewer mode (never on disk).
     pub reviewer_identity: Arc<Mutex<Option<ReviewerIdentity>>>,
 }
 
-/// Device-local UI preferences.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Device-local UI preferences. A field missing from the file (written by an older
+/// version) takes its default; the others are kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(default)]
 pub struct Preferences {
     /// UI language (`en`, `zh-Hans`, `bn`, `vi`, `hi`).
     pub language: String,
     /// Whether first-run setup has been completed (connected or offline).
     pub set_up: bool,
+    /// Whether the app syncs by itself while signed in (on by default).
+    pub auto_sync: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Preferences {
+        Preferences { language: String::new(), set_up: false, auto_sync: true }
+    }
 }
 
 impl AppState {
@@ -60,6 +73,7 @@ impl AppState {
             store: Arc::new(Mutex::new(store)),
             import_preview: Arc::new(Mutex::new(None)),
             cancel_sync: Arc::new(AtomicBool::new(false)),
+            sync_running: Arc::new(AtomicBool::new(false)),
             interview_key: Arc::new(Mutex::new(None)),
             reviewer_identity: Arc::new(Mutex::new(None)),
         }
@@ -114,10 +128,18 @@ mod tests {
     fn preferences_round_trip_and_default_to_english() {
         let dir = tempfile::tempdir().expect("tempdir");
         let state = AppState::new(dir.path().to_owned());
-        assert_eq!(state.preferences(), Preferences { language: "en".into(), set_up: false });
-        state.save_preferences(&Preferences { language: "vi".into(), set_up: true }).expect("save");
-        assert_eq!(state.preferences().language, "vi");
+        assert_eq!(state.preferences(), Preferences { language: "en".into(), set_up: false, auto_sync: true });
+        state.save_preferences(&Preferences { language: "vi".into(), set_up: true, auto_sync: false }).expect("save");
+        assert_eq!(state.preferences(), Preferences { language: "vi".into(), set_up: true, auto_sync: false });
         std::fs::write(dir.path().join(SETTINGS_FILE), "not json").expect("write");
         assert_eq!(state.preferences().language, "en", "a broken file falls back to defaults");
+    }
+
+    #[test]
+    fn a_settings_file_from_before_auto_sync_keeps_its_values_and_syncs_by_itself() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(SETTINGS_FILE), r#"{ "language": "bn", "set_up": true }"#).expect("write");
+        let state = AppState::new(dir.path().to_owned());
+        assert_eq!(state.preferences(), Preferences { language: "bn".into(), set_up: true, auto_sync: true });
     }
 }

@@ -1,9 +1,11 @@
 //! Sync commands: sign in and out, run a sync whose progress streams to the UI over
-//! a Tauri [`Channel`], and review kept conflicts and the server's refusals. The
-//! sync itself runs in `fieldaudit_core::sync` on its own database connection, so
-//! the workspace stays responsive while it runs.
+//! a Tauri [`Channel`] (one at a time: the UI also starts them by itself, see
+//! `ui/src/lib/sync.svelte.ts`), and review kept conflicts and the server's
+//! refusals. The sync itself runs in `fieldaudit_core::sync` on its own database
+//! connection, so the workspace stays responsive while it runs.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use fieldaudit_core::sync::{self, ConflictView, QuarantinedOp, Resolution, SyncOptions, SyncProgress, SyncReport, SyncStatus};
 use fieldaudit_core::Store;
@@ -56,13 +58,29 @@ pub async fn sync_status(state: State<'_, AppState>) -> CmdResult<SyncStatus> {
     state.with_store(|s| Ok(s.sync_status()?)).await
 }
 
-/// Runs one sync; progress goes to `on_progress` as it happens.
+/// Clears the running flag however the sync ends (even if its task panics).
+struct Running(Arc<AtomicBool>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// Runs one sync; progress goes to `on_progress` as it happens. Only one runs at a
+/// time: while one is running (started by the Sync button or automatically), another
+/// is refused with kind `busy`.
 #[tauri::command]
 pub async fn sync_now(state: State<'_, AppState>, on_progress: Channel<SyncProgress>) -> CmdResult<SyncReport> {
+    if state.sync_running.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        return Err(UiError { message: "A sync is already running.".into(), hint: "Wait for it to finish; the Sync screen shows its progress.".into(), kind: "busy".into() });
+    }
+    let running = Running(state.sync_running.clone());
     let dir = state.data_dir.clone();
     let cancel = state.cancel_sync.clone();
     cancel.store(false, Ordering::Relaxed);
     blocking(move || {
+        let _running = running;
         let report = sync::sync(&dir, SyncOptions::default(), &|p| { let _ = on_progress.send(p); }, &cancel)?;
         Ok(report)
     })

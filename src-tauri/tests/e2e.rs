@@ -279,13 +279,31 @@ impl App {
     }
 
     async fn wait_text(&self, css: &str, want: &str) {
+        self.wait_text_for(css, want, WAIT).await;
+    }
+
+    /// Like `wait_text`, for things that take longer than `WAIT` on purpose.
+    async fn wait_text_for(&self, css: &str, want: &str, limit: Duration) {
         let start = Instant::now();
         loop {
             let got = self.text(css).await;
             if got.contains(want) {
                 return;
             }
-            assert!(start.elapsed() < WAIT, "{css:?} shows {got:?}, expected it to contain {want:?}");
+            assert!(start.elapsed() < limit, "{css:?} shows {got:?}, expected it to contain {want:?} within {limit:?}");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Waits until an element's text no longer starts with `prefix`.
+    async fn wait_text_not_starting(&self, css: &str, prefix: &str) {
+        let start = Instant::now();
+        loop {
+            let got = self.text(css).await;
+            if !got.starts_with(prefix) {
+                return;
+            }
+            assert!(start.elapsed() < WAIT, "{css:?} still shows {got:?}");
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
@@ -663,11 +681,32 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
     app.choose("equipment.alarm_audible-yes").await;
     app.wait_text("[data-testid=save-state]", "saved").await;
     let audit_url_section = "[data-testid=section-fire-safety-hazards]";
+
+    // Automatic sync: once the edits settle (about 10 s), they are sent without
+    // pressing Sync.
+    app.wait_text_not_starting("[data-testid=sync-pending]", "0 ").await;
+    app.wait_text_for("[data-testid=sync-pending]", "0 changes waiting", Duration::from_secs(45)).await;
+    app.wait_text(".statusbar", "Online").await;
     app.nav("Sync").await;
+    app.wait_text("[data-testid=sync-report]", "Synced").await;
     app.click("[data-testid=sync-now]").await;
     app.wait_text("[data-testid=sync-report]", "Synced").await;
     app.wait_text("[data-testid=pending-count]", "0").await;
     app.screenshot("10-sync").await;
+
+    // From here on the test decides when to sync: automatic sync off in Settings.
+    app.nav("Settings").await;
+    app.click("[data-testid=auto-sync]").await;
+    // Saved (the polite live region confirms it; it is visually hidden, so read it by script).
+    let start = Instant::now();
+    while !app.js("return document.querySelector('.sr-only[role=status]')?.textContent ?? '';", vec![]).await.as_str().unwrap_or_default().contains("Automatic sync is off") {
+        assert!(start.elapsed() < WAIT, "turning automatic sync off was not confirmed");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let on = app.js("return document.querySelector('[data-testid=auto-sync]').checked;", vec![]).await;
+    assert_eq!(on, json!(false), "automatic sync is turned off");
+    app.axe_check("settings, automatic sync off").await;
+    app.screenshot("16-settings-auto-sync").await;
 
     // The auditor notes something on a shared field (not synced yet)…
     app.nav("Checklists").await;
@@ -690,6 +729,7 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
 
     // Sync again: the other section appears and the conflict is shown.
     app.nav("Sync").await;
+    app.wait_text("[data-testid=auto-sync-state]", "Off").await;
     app.click("[data-testid=sync-now]").await;
     app.wait_text("[data-testid=sync-report]", "Synced").await;
     app.click("[data-testid=tab-conflicts]").await;

@@ -14,6 +14,7 @@ message: string,
 hint: string, 
 /**
  * A stable kind the UI can react to: `offline`, `signed_out`, `invalid`,
- * `not_found`, `storage`, `locked` (interview drafts or reviewer key) or `other`.
+ * `not_found`, `storage`, `locked` (interview drafts or reviewer key), `busy` (a
+ * sync is already running) or `other`.
  */
 kind: string, };

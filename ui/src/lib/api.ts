@@ -64,6 +64,7 @@ export const api = {
   appInfo: () => call<AppInfo>("app_info"),
   setupOffline: (deviceName: string) => call<AppInfo>("setup_offline", { deviceName }),
   setLanguage: (language: string) => call<Preferences>("set_language", { language }),
+  setAutoSync: (enabled: boolean) => call<Preferences>("set_auto_sync", { enabled }),
 
   listFacilities: (search: string) => call<FacilitySummary[]>("list_facilities", { search }),
   facilityPage: (facilityId: string) => call<FacilityPage>("facility_page", { facilityId }),
