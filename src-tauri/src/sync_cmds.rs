@@ -94,10 +94,12 @@ pub async fn cancel_sync(state: State<'_, AppState>) -> CmdResult<()> {
     Ok(())
 }
 
-/// Kept conflicts, open ones first.
+/// Kept conflicts, open ones first, each named by its question (checklist text in
+/// the UI language) and audit.
 #[tauri::command]
 pub async fn list_conflicts(state: State<'_, AppState>, include_resolved: bool) -> CmdResult<Vec<ConflictView>> {
-    state.with_store(move |s| Ok(s.conflicts(include_resolved)?)).await
+    let lang = state.preferences().language;
+    state.with_store(move |s| Ok(s.conflicts_in(include_resolved, &lang)?)).await
 }
 
 /// Keeps the current value or writes the other one back.

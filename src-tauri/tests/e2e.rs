@@ -733,9 +733,13 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
     app.click("[data-testid=sync-now]").await;
     app.wait_text("[data-testid=sync-report]", "Synced").await;
     app.click("[data-testid=tab-conflicts]").await;
-    app.wait_text("[data-testid=conflict-list]", "· note").await;
+    // Named by its question and audit, not by entity, field and row id.
+    app.wait_text("[data-testid=conflict-label]", "Fire safety & exits › Can the fire alarm be heard (or seen) on every floor, over running machines? — note").await;
+    let audit_line = app.text("[data-testid=conflict-audit]").await;
+    assert!(audit_line.contains(" · audit of "), "the conflict names its facility and audit: {audit_line}");
     let list = app.text("[data-testid=conflict-list]").await;
     assert!(list.contains("Heard on floor 1") && list.contains("Not heard in the warehouse"), "both values are shown: {list}");
+    assert!(!list.contains("Answer · note"), "no raw entity/field name: {list}");
     app.axe_check("conflicts").await;
     app.screenshot("11-conflicts").await;
     app.nav("Checklists").await;

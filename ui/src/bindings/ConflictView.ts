@@ -4,4 +4,16 @@ import type { JsonValue } from "./serde_json/JsonValue";
 /**
  * A kept conflict, for review.
  */
-export type ConflictView = { id: string, entity: string | null, row_id: string | null, field: string | null, winner_value: JsonValue | null, winner_device: string | null, winner_hlc: string | null, loser_value: JsonValue | null, loser_device: string | null, loser_hlc: string | null, status: string | null, deleted: boolean | null, };
+export type ConflictView = { id: string, entity: string | null, row_id: string | null, field: string | null, winner_value: JsonValue | null, winner_device: string | null, winner_hlc: string | null, loser_value: JsonValue | null, loser_device: string | null, loser_hlc: string | null, status: string | null, deleted: boolean | null, 
+/**
+ * What the field is, in words (not stored; filled by [`Store::conflicts_in`]):
+ * for an answer the checklist, the repeat instance if any, the question and
+ * the part, e.g. "Fire safety & exits › Ground floor › Is any exit locked? — note".
+ * `None` when the row is not on this device.
+ */
+label: string | null, 
+/**
+ * The audit it belongs to, e.g. "Dhaka Knit Ltd · audit of 2024-05-01" (not
+ * stored; filled by [`Store::conflicts_in`]).
+ */
+audit: string | null, };

@@ -1,5 +1,6 @@
 //! Sync bookkeeping on the device: watermark, pull cursor, quarantine, kept
-//! conflicts and attachment transfer state, and the status the app shows.
+//! conflicts (named for people by the question and audit they are about) and
+//! attachment transfer state, and the status the app shows.
 
 use chrono::Utc;
 use fieldaudit_protocol::{Change, EntityKind, PushResponse};
@@ -78,6 +79,111 @@ pub struct ConflictView {
     pub loser_hlc: Option<String>,
     pub status: Option<String>,
     pub deleted: Option<bool>,
+    /// What the field is, in words (not stored; filled by [`Store::conflicts_in`]):
+    /// for an answer the checklist, the repeat instance if any, the question and
+    /// the part, e.g. "Fire safety & exits › Ground floor › Is any exit locked? — note".
+    /// `None` when the row is not on this device.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The audit it belongs to, e.g. "Dhaka Knit Ltd · audit of 2024-05-01" (not
+    /// stored; filled by [`Store::conflicts_in`]).
+    #[serde(default)]
+    pub audit: Option<String>,
+}
+
+/// How a conflicting field is named for people: the answer's value is its "answer".
+fn field_words(entity: EntityKind, field: &str) -> String {
+    match (entity, field) {
+        (EntityKind::Answer, "value") => "answer".into(),
+        (_, "deleted") => "removed".into(),
+        _ => field.replace('_', " "),
+    }
+}
+
+impl Store {
+    /// A checklist template as the audit pinned it (the newest version otherwise).
+    fn pinned_template(&self, audit_id: Option<Uuid>, template_id: &str) -> Option<&'static fieldaudit_templates::Template> {
+        let version = audit_id
+            .and_then(|a| self.audit(a).ok())
+            .and_then(|a| a.checklists)
+            .and_then(|c| c.into_iter().find(|c| c.template_id == template_id))
+            .map(|c| c.version);
+        version.and_then(|v| fieldaudit_templates::builtin_template(template_id, v)).or_else(|| fieldaudit_templates::builtin_latest(template_id))
+    }
+
+    /// "Checklist › [instance ›] question" for an item of an audit.
+    fn item_words(&self, audit_id: Option<Uuid>, template_id: Option<&str>, item_id: Option<&str>, instance_id: Option<Uuid>, lang: &str) -> Option<String> {
+        let template = self.pinned_template(audit_id, template_id?)?;
+        let (section, item) = template.item(item_id?)?;
+        let mut parts = vec![template.title.get(lang).to_owned()];
+        if section.repeat.is_some() {
+            let instance: Option<crate::model::RepeatInstance> = instance_id.and_then(|i| self.get(EntityKind::RepeatInstance, i).ok().flatten());
+            parts.push(instance.and_then(|i| i.label).unwrap_or_else(|| section.title.get(lang).to_owned()));
+        }
+        parts.push(item.text.get(lang).to_owned());
+        Some(parts.join(" › "))
+    }
+
+    /// The conflicting row in words, and the audit it belongs to.
+    fn conflict_words(&self, c: &ConflictView, lang: &str) -> (Option<String>, Option<String>) {
+        use crate::model::{Attachment, CorrectiveAction, Fee, FeeRecord, Finding, RepeatInstance};
+        let (Some(entity), Some(row), Some(field)) = (c.entity.as_deref().and_then(EntityKind::parse), c.row_id.as_deref().and_then(|r| Uuid::parse_str(r).ok()), c.field.as_deref()) else {
+            return (None, None);
+        };
+        let get = |kind| self.row(kind, row).ok().flatten();
+        let quoted = |s: Option<String>| s.map(|s| format!("“{s}”")).unwrap_or_default();
+        let (what, audit_id): (Option<String>, Option<Uuid>) = match entity {
+            EntityKind::Answer => match self.get::<crate::model::Answer>(entity, row).ok().flatten() {
+                Some(a) => (self.item_words(a.audit_id, a.template_id.as_deref(), a.item_id.as_deref(), a.instance_id, lang), a.audit_id),
+                None => (None, None),
+            },
+            EntityKind::Finding => match self.get::<Finding>(entity, row).ok().flatten() {
+                Some(f) => (Some(format!("Finding {}", quoted(f.title))), f.audit_id),
+                None => (None, None),
+            },
+            EntityKind::CorrectiveAction => {
+                let finding: Option<Finding> = self.get::<CorrectiveAction>(entity, row).ok().flatten().and_then(|a| a.finding_id).and_then(|f| self.get(EntityKind::Finding, f).ok().flatten());
+                match finding {
+                    Some(f) => (Some(format!("Corrective action for {}", quoted(f.title))), f.audit_id),
+                    None => (get(entity).map(|_| "Corrective action".to_owned()), None),
+                }
+            }
+            EntityKind::RepeatInstance => match self.get::<RepeatInstance>(entity, row).ok().flatten() {
+                Some(i) => {
+                    let checklist = i.template_id.as_deref().and_then(|t| self.pinned_template(i.audit_id, t)).map(|t| t.title.get(lang).to_owned());
+                    (Some([checklist, i.label].into_iter().flatten().collect::<Vec<_>>().join(" › ")), i.audit_id)
+                }
+                None => (None, None),
+            },
+            EntityKind::Attachment => match self.get::<Attachment>(entity, row).ok().flatten() {
+                Some(a) => (Some(format!("Photo {}", quoted(a.file_name))), a.audit_id),
+                None => (None, None),
+            },
+            EntityKind::FeeRecord => match self.get::<FeeRecord>(entity, row).ok().flatten() {
+                Some(r) => (Some(format!("Recruitment fees of worker {}", r.worker_ref.unwrap_or_default())), r.audit_id),
+                None => (None, None),
+            },
+            EntityKind::Fee => {
+                let fee: Option<Fee> = self.get(entity, row).ok().flatten();
+                let record: Option<FeeRecord> = fee.as_ref().and_then(|f| f.fee_record_id).and_then(|r| self.get(EntityKind::FeeRecord, r).ok().flatten());
+                match (fee, record) {
+                    (Some(f), Some(r)) => (Some(format!("Fee ({}) of worker {}", f.category.unwrap_or_default(), r.worker_ref.unwrap_or_default())), r.audit_id),
+                    _ => (None, None),
+                }
+            }
+            EntityKind::Facility => (self.facility(row).ok().map(|f| format!("Facility {}", quoted(f.name))), None),
+            EntityKind::Audit => (get(entity).map(|_| "Audit".to_owned()), Some(row)),
+            _ => (None, None),
+        };
+        let audit = audit_id.and_then(|a| self.audit(a).ok()).map(|a| {
+            let facility = a.facility_id.and_then(|f| self.facility(f).ok()).and_then(|f| f.name).unwrap_or_else(|| "Facility not on this device".into());
+            match a.start_date {
+                Some(d) => format!("{facility} · audit of {d}"),
+                None => facility,
+            }
+        });
+        (what.map(|w| format!("{w} — {}", field_words(entity, field))), audit)
+    }
 }
 
 /// What a person decided about a conflict.
@@ -278,12 +384,22 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Kept conflicts (open ones first).
+    /// Kept conflicts (open ones first), labelled in English.
     pub fn conflicts(&self, include_resolved: bool) -> Result<Vec<ConflictView>> {
+        self.conflicts_in(include_resolved, "en")
+    }
+
+    /// Kept conflicts (open ones first), each with its label and audit; checklist
+    /// text in `lang` (falling back to English).
+    pub fn conflicts_in(&self, include_resolved: bool, lang: &str) -> Result<Vec<ConflictView>> {
         let cond = if include_resolved { "coalesce(deleted, 0) = 0 ORDER BY status = 'open' DESC, loser_hlc DESC" } else { "status = 'open' AND coalesce(deleted, 0) = 0 ORDER BY loser_hlc DESC" };
         select_rows(self.conn(), EntityKind::Conflict, cond, [])?
             .into_iter()
-            .map(|r| serde_json::from_value(Value::Object(r)).map_err(|e| CoreError::Corrupt { entity: "conflict".into(), field: "*".into(), reason: e.to_string() }))
+            .map(|r| {
+                let mut c: ConflictView = serde_json::from_value(Value::Object(r)).map_err(|e| CoreError::Corrupt { entity: "conflict".into(), field: "*".into(), reason: e.to_string() })?;
+                (c.label, c.audit) = self.conflict_words(&c, lang);
+                Ok(c)
+            })
             .collect()
     }
 
@@ -320,3 +436,73 @@ impl Store {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audits::NewAudit;
+    use crate::import::FacilityRecord;
+    use crate::model::ChecklistRef;
+    use chrono::NaiveDate;
+    use fieldaudit_templates::Severity;
+
+    fn keep_conflict(store: &mut Store, entity: &str, row: Uuid, field: &str, winner: Value, loser: Value) {
+        store
+            .write(|w| {
+                w.set(
+                    EntityKind::Conflict,
+                    Uuid::now_v7(),
+                    &[
+                        ("entity", json!(entity)),
+                        ("row_id", json!(row.to_string())),
+                        ("field", json!(field)),
+                        ("winner_value", winner),
+                        ("loser_value", loser),
+                        ("loser_hlc", json!("1")),
+                        ("status", json!("open")),
+                    ],
+                )
+            })
+            .expect("conflict kept");
+    }
+
+    #[test]
+    fn conflicts_name_the_question_and_the_audit_not_the_row() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::create(dir.path(), "laptop A").expect("store");
+        let facility = store.add_facility(&FacilityRecord { name: "Dhaka Knit Ltd".into(), country_code: "BD".into(), ..Default::default() }).expect("facility");
+        let audit = store
+            .start_audit(&NewAudit {
+                facility_id: facility,
+                checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
+                audit_type: "initial".into(),
+                notice: "announced".into(),
+                start_date: NaiveDate::from_ymd_opt(2026, 5, 1).expect("date"),
+                end_date: None,
+                auditors: vec!["A".into()],
+            })
+            .expect("audit");
+        let floor = store.add_repeat_instance(audit, "fire-safety", "floor", "Ground floor").expect("floor");
+        let exit = store.set_answer_note(audit, "fire-safety", "floor.exit_locked", Some(floor), "Padlock on door 3").expect("note");
+        let alarm = store.record_answer(audit, "fire-safety", "equipment.alarm_audible", None, json!("yes")).expect("answer");
+        let finding = store.raise_finding(audit, Severity::Major, "Blocked aisle", "Boxes in the aisle").expect("finding");
+        keep_conflict(&mut store, "answer", exit, "note", json!("Padlock on door 3"), json!("Chained"));
+        keep_conflict(&mut store, "answer", alarm, "value", json!("yes"), json!("no"));
+        keep_conflict(&mut store, "finding", finding, "severity", json!("major"), json!("minor"));
+        keep_conflict(&mut store, "answer", Uuid::now_v7(), "note", json!("a"), json!("b"));
+
+        let list = store.conflicts(false).expect("conflicts");
+        let labels: Vec<Option<&str>> = list.iter().map(|c| c.label.as_deref()).collect();
+        assert!(labels.contains(&Some("Fire safety & exits › Ground floor › Is any exit locked, chained or otherwise impossible to open from the inside while workers are on the floor? — note")), "{labels:?}");
+        assert!(labels.contains(&Some("Fire safety & exits › Can the fire alarm be heard (or seen) on every floor, over running machines? — answer")), "{labels:?}");
+        assert!(labels.contains(&Some("Finding “Blocked aisle” — severity")), "{labels:?}");
+        assert!(labels.contains(&None), "a row this device does not hold has no label: {labels:?}");
+        let on_audit = list.iter().filter(|c| c.audit.as_deref() == Some("Dhaka Knit Ltd · audit of 2026-05-01")).count();
+        assert_eq!(on_audit, 3, "each conflict names its audit: {list:?}");
+
+        // Resolving still works on a labelled conflict.
+        let exit_conflict = list.iter().find(|c| c.row_id.as_deref() == Some(exit.to_string().as_str())).expect("exit conflict");
+        store.resolve_conflict(exit_conflict.id, Resolution::UseOther).expect("use the other value");
+        assert_eq!(store.answers(audit).expect("answers").iter().find(|a| a.id == exit).and_then(|a| a.note.clone()).as_deref(), Some("Chained"));
+    }
+}
