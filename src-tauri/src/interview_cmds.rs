@@ -4,7 +4,7 @@
 //! only in this process's memory, never on disk; locking drops them.
 
 use chrono::NaiveDate;
-use fieldaudit_core::interviews::{self, InterviewForm, InterviewReview, InterviewSummary, InterviewsOverview, ReportedFees};
+use fieldaudit_core::interviews::{self, InterviewForm, InterviewReview, InterviewSummary, InterviewsOverview, ReportedFees, UnlockedDrafts};
 use serde_json::Value;
 use tauri::State;
 use uuid::Uuid;
@@ -13,7 +13,18 @@ use crate::error::{CmdResult, UiError};
 use crate::state::AppState;
 
 fn locked() -> UiError {
-    UiError { kind: "locked".into(), ..UiError::new("Interview drafts are locked.", "Enter your interview passphrase to unlock them.") }
+    UiError {
+        kind: "locked".into(),
+        ..UiError::new("Interview drafts are locked (they lock themselves after 15 minutes without use).", "Unlock them again on the Worker interviews screen.")
+    }
+}
+
+/// The unlocked key if it is still in use; an idle one is dropped here.
+fn key_now(slot: &mut Option<UnlockedDrafts>) -> Option<&interviews::DraftKey> {
+    if slot.as_mut().is_some_and(|u| u.use_at(std::time::Instant::now()).is_none()) {
+        *slot = None;
+    }
+    slot.as_mut().and_then(|u| u.use_at(std::time::Instant::now()))
 }
 
 fn parse_date(text: &str) -> CmdResult<NaiveDate> {
@@ -28,8 +39,8 @@ async fn with_key<T: Send + 'static>(state: &AppState, f: impl FnOnce(&mut field
     let key = state.interview_key.clone();
     state
         .with_store(move |s| {
-            let guard = key.lock().map_err(|_| locked())?;
-            let key = guard.as_ref().ok_or_else(locked)?;
+            let mut guard = key.lock().map_err(|_| locked())?;
+            let key = key_now(&mut guard).ok_or_else(locked)?;
             f(s, key)
         })
         .await
@@ -41,8 +52,8 @@ pub async fn interviews_overview(state: State<'_, AppState>, audit_id: Uuid, sit
     let key = state.interview_key.clone();
     state
         .with_store(move |s| {
-            let guard = key.lock().map_err(|_| locked())?;
-            Ok(s.interviews_overview(guard.as_ref(), audit_id, site_workers)?)
+            let mut guard = key.lock().map_err(|_| locked())?;
+            Ok(s.interviews_overview(key_now(&mut guard), audit_id, site_workers)?)
         })
         .await
 }
@@ -55,7 +66,7 @@ pub async fn unlock_interviews_keyring(state: State<'_, AppState>) -> CmdResult<
     state
         .with_store(move |s| {
             let Some(key) = s.unlock_interviews_with_keyring()? else { return Ok(false) };
-            *slot.lock().map_err(|_| locked())? = Some(key);
+            *slot.lock().map_err(|_| locked())? = Some(UnlockedDrafts::new(key));
             Ok(true)
         })
         .await
@@ -68,7 +79,7 @@ pub async fn unlock_interviews(state: State<'_, AppState>, passphrase: String) -
     state
         .with_store(move |s| {
             let key = s.unlock_interviews(&passphrase)?;
-            *slot.lock().map_err(|_| locked())? = Some(key);
+            *slot.lock().map_err(|_| locked())? = Some(UnlockedDrafts::new(key));
             Ok(())
         })
         .await

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use fieldaudit_core::import::ImportPreview;
-use fieldaudit_core::interviews::{DraftKey, ReviewerIdentity};
+use fieldaudit_core::interviews::{ReviewerIdentity, UnlockedDrafts};
 use fieldaudit_core::Store;
 use serde::{Deserialize, Serialize};
 
@@ -38,8 +38,9 @@ pub struct AppState {
     /// Set while a sync runs: a second one (the Sync button during an automatic
     /// sync) is refused instead of running alongside it.
     pub sync_running: Arc<AtomicBool>,
-    /// The interviewer's draft key while drafts are unlocked (never on disk).
-    pub interview_key: Arc<Mutex<Option<DraftKey>>>,
+    /// The interviewer's draft key while drafts are unlocked (never on disk); it
+    /// locks itself when left idle.
+    pub interview_key: Arc<Mutex<Option<UnlockedDrafts>>>,
     /// The reviewer's identity while in reviewer mode (never on disk).
     pub reviewer_identity: Arc<Mutex<Option<ReviewerIdentity>>>,
 }

@@ -53,6 +53,34 @@ pub use crypto::{generate_reviewer_key, parse_recipient, unlock_reviewer_key, Dr
 use crate::store::select_rows;
 use crate::{CoreError, Result, Store, Writer};
 
+/// How long unlocked drafts stay open without use: a laptop left open on site
+/// then needs the keyring or the passphrase again.
+pub const DRAFT_IDLE_LOCK: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// The draft key of an unlocked session, which locks itself after
+/// [`DRAFT_IDLE_LOCK`] without use (the app keeps one in memory).
+pub struct UnlockedDrafts {
+    key: DraftKey,
+    last_used: std::time::Instant,
+}
+
+impl UnlockedDrafts {
+    /// Unlocked now.
+    pub fn new(key: DraftKey) -> UnlockedDrafts {
+        UnlockedDrafts { key, last_used: std::time::Instant::now() }
+    }
+
+    /// The key, counting this as a use at `now`; `None` once it has been idle
+    /// longer than [`DRAFT_IDLE_LOCK`] (the caller then drops it).
+    pub fn use_at(&mut self, now: std::time::Instant) -> Option<&DraftKey> {
+        if now.saturating_duration_since(self.last_used) > DRAFT_IDLE_LOCK {
+            return None;
+        }
+        self.last_used = self.last_used.max(now);
+        Some(&self.key)
+    }
+}
+
 /// An interview being written: metadata and content, encrypted at rest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -429,3 +429,18 @@ fn the_overview_shows_sampling_only_while_unlocked() {
     assert_eq!(open.interviews.len(), 1);
     assert_eq!(store.interviews_overview(Some(&key), audit, Some(30)).unwrap().sampling.unwrap().suggested, Some(6));
 }
+
+#[test]
+fn unlocked_drafts_lock_themselves_when_left_idle() {
+    let (_dir, mut store, _) = setup();
+    let key = store.unlock_interviews("interviewer passphrase").unwrap();
+    let mut unlocked = UnlockedDrafts::new(key);
+    let start = std::time::Instant::now();
+    let minute = std::time::Duration::from_secs(60);
+    // Used every ten minutes it stays open for an hour…
+    for i in 1..=6 {
+        assert!(unlocked.use_at(start + minute * 10 * i).is_some(), "use {i}");
+    }
+    // …but sixteen minutes without use lock it.
+    assert!(unlocked.use_at(start + minute * 60 + DRAFT_IDLE_LOCK + minute).is_none());
+}
