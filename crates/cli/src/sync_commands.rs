@@ -103,14 +103,16 @@ pub fn conflicts(dir: &Path, resolve: Option<String>, choose: Option<String>, al
             let v = |x: &Option<serde_json::Value>| x.as_ref().map(|v| v.to_string()).unwrap_or_default();
             vec![
                 short(&c.id),
-                format!("{}.{}", c.entity.clone().unwrap_or_default(), c.field.clone().unwrap_or_default()),
+                // The question (or record) it is about, as the app shows it; the raw
+                // entity.field when the row is not on this device.
+                c.label.clone().unwrap_or_else(|| format!("{}.{}", c.entity.clone().unwrap_or_default(), c.field.clone().unwrap_or_default())),
                 v(&c.winner_value),
                 v(&c.loser_value),
                 c.status.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    output::table(&["ID", "FIELD", "CURRENT VALUE", "OTHER VALUE", "STATUS"], &rows);
+    output::table(&["ID", "WHAT", "CURRENT VALUE", "OTHER VALUE", "STATUS"], &rows);
     out!("\nresolve with: fieldaudit conflicts --resolve ID --choose keep|other");
     Ok(())
 }
