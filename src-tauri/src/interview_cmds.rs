@@ -48,12 +48,12 @@ async fn with_key<T: Send + 'static>(state: &AppState, f: impl FnOnce(&mut field
 
 /// An audit's interviews (metadata), and the sampling guidance when unlocked.
 #[tauri::command]
-pub async fn interviews_overview(state: State<'_, AppState>, audit_id: Uuid, site_workers: Option<u64>) -> CmdResult<InterviewsOverview> {
+pub async fn interviews_overview(state: State<'_, AppState>, audit_id: Uuid, site_workers: Option<u64>, language: String) -> CmdResult<InterviewsOverview> {
     let key = state.interview_key.clone();
     state
         .with_store(move |s| {
             let mut guard = key.lock().map_err(|_| locked())?;
-            Ok(s.interviews_overview(key_now(&mut guard), audit_id, site_workers)?)
+            Ok(s.interviews_overview(key_now(&mut guard), audit_id, site_workers, &language)?)
         })
         .await
 }

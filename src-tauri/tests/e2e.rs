@@ -832,6 +832,7 @@ async fn an_interviewer_seals_an_interview_that_only_the_reviewer_reads() {
     app.choose("setup.format-individual").await;
     app.choose("setup.consent-yes").await;
     app.wait_css("[data-testid=ivs-topics]").await;
+    app.choose("category.shift-night").await;
     app.choose("topics.fees-paid").await;
     app.choose("topics.documents-employer").await;
     // A phone number in a note is refused, with what to do, and not kept.
@@ -867,6 +868,8 @@ async fn an_interviewer_seals_an_interview_that_only_the_reviewer_reads() {
     app.wait_css("[data-testid=iv-row][data-state=sealed]").await;
     app.wait_text("[data-testid=iv-list]", "Nadia").await;
     app.wait_text("[data-testid=iv-covered]", "1").await;
+    app.wait_text("[data-testid=iv-coverage]", "Night: 1").await;
+    app.wait_text("[data-testid=iv-thin]", "Shift: Night").await;
     app.axe_check("interviews").await;
     app.screenshot("14-interviews").await;
     app.nav("Sync").await;

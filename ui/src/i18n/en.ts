@@ -227,6 +227,8 @@ export const en = {
   "iv.remaining": "Still to interview",
   "iv.drafts": "Drafts open",
   "iv.thin": "Fewer than 2 interviews so far: {groups}",
+  "iv.coverage": "Coverage so far",
+  "iv.coverageHelp": "Interviews finalised on this laptop per category. Aim for at least 2 in every group present on site; groups with only 1 are marked.",
   "iv.noCount": "Enter the number of workers on site to see the suggested sample.",
   "iv.list": "Interviews of this audit",
   "iv.none": "No interviews yet.",

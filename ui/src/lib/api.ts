@@ -109,7 +109,8 @@ export const api = {
 
   // Confidential interviews: drafts are encrypted under the interviewer's passphrase
   // (the key stays in the backend's memory); finalising seals them to the reviewers.
-  interviewsOverview: (auditId: string, siteWorkers: number | null) => call<InterviewsOverview>("interviews_overview", { auditId, siteWorkers }),
+  interviewsOverview: (auditId: string, siteWorkers: number | null, language: string) =>
+    call<InterviewsOverview>("interviews_overview", { auditId, siteWorkers, language }),
   unlockInterviews: (passphrase: string) => call<void>("unlock_interviews", { passphrase }),
   /** True when the OS keyring opened the drafts; false: ask for the passphrase. */
   unlockInterviewsKeyring: () => call<boolean>("unlock_interviews_keyring"),

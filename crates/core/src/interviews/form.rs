@@ -94,6 +94,9 @@ pub struct InterviewsOverview {
     pub unlocked: bool,
     /// Sampling guidance (only while unlocked: coverage is encrypted).
     pub sampling: Option<SamplingGuidance>,
+    /// Interviews so far per category option (department, shift, gender, …),
+    /// labelled, in the checklist's order; empty while locked.
+    pub coverage: Vec<QuestionTally>,
     /// The organisation's reviewers interviews are sealed to.
     pub reviewers: Vec<ReviewerKey>,
 }
@@ -203,16 +206,35 @@ pub struct InterviewReview {
 }
 
 impl Store {
-    /// The interviews screen of an audit; `key` when drafts are unlocked,
-    /// `site_workers` to override the facility's worker count for sampling.
-    pub fn interviews_overview(&self, key: Option<&DraftKey>, audit_id: Uuid, site_workers: Option<u64>) -> Result<InterviewsOverview> {
+    /// The interviews screen of an audit in `lang`; `key` when drafts are
+    /// unlocked, `site_workers` to override the facility's worker count for sampling.
+    pub fn interviews_overview(&self, key: Option<&DraftKey>, audit_id: Uuid, site_workers: Option<u64>, lang: &str) -> Result<InterviewsOverview> {
         self.audit(audit_id)?;
+        let sampling = key.map(|k| self.interview_sampling(k, audit_id, site_workers)).transpose()?;
+        let template = interview_template()?;
+        let coverage = match &sampling {
+            Some(s) => super::sampling::COVERAGE_ITEMS
+                .iter()
+                .filter_map(|id| {
+                    let (_, item) = template.item(id)?;
+                    let counts = s.covered.by_category.get(*id);
+                    let AnswerType::Choice { options, .. } = &item.answer else { return None };
+                    let answers = options
+                        .iter()
+                        .map(|o| AnswerCount { id: o.id.clone(), text: text(&o.text, lang), count: counts.and_then(|c| c.get(&o.id)).copied().unwrap_or(0) })
+                        .collect();
+                    Some(QuestionTally { item_id: (*id).to_owned(), text: text(&item.text, lang), answers })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(InterviewsOverview {
             audit_id,
             interviews: self.interviews(audit_id)?,
             protection: self.interview_protection()?.to_owned(),
             unlocked: key.is_some(),
-            sampling: key.map(|k| self.interview_sampling(k, audit_id, site_workers)).transpose()?,
+            sampling,
+            coverage,
             reviewers: self.reviewer_keys()?,
         })
     }

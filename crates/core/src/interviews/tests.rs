@@ -418,16 +418,31 @@ fn confidential_checklists_never_take_plain_answers() {
 #[test]
 fn the_overview_shows_sampling_only_while_unlocked() {
     let (_dir, mut store, audit) = setup();
-    let locked = store.interviews_overview(None, audit, None).unwrap();
-    assert!(locked.protection == "unset" && !locked.unlocked && locked.sampling.is_none());
+    let locked = store.interviews_overview(None, audit, None, "en").unwrap();
+    assert!(locked.protection == "unset" && !locked.unlocked && locked.sampling.is_none() && locked.coverage.is_empty());
     let key = store.unlock_interviews("interviewer passphrase").unwrap();
     store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
-    let open = store.interviews_overview(Some(&key), audit, None).unwrap();
+    let open = store.interviews_overview(Some(&key), audit, None, "en").unwrap();
     assert!(open.protection == "passphrase" && open.unlocked);
     let sampling = open.sampling.expect("sampling while unlocked");
     assert_eq!((sampling.site_workers, sampling.suggested, sampling.drafts), (Some(1200), Some(35), 1));
     assert_eq!(open.interviews.len(), 1);
-    assert_eq!(store.interviews_overview(Some(&key), audit, Some(30)).unwrap().sampling.unwrap().suggested, Some(6));
+    assert_eq!(store.interviews_overview(Some(&key), audit, Some(30), "en").unwrap().sampling.unwrap().suggested, Some(6));
+
+    // Coverage: a finalised night-shift interview counts under Night, labelled.
+    let reviewer = age::x25519::Identity::generate();
+    register(&mut store, "Alice", &reviewer);
+    let id = open.interviews[0].id;
+    let mut draft = store.interview_draft(&key, id).unwrap();
+    draft.content = full_content("note", 100);
+    store.save_interview_draft(&key, &draft).unwrap();
+    store.finalise_interview(&key, id).unwrap();
+    let after = store.interviews_overview(Some(&key), audit, None, "en").unwrap();
+    let shift = after.coverage.iter().find(|q| q.item_id == "category.shift").expect("shift coverage");
+    assert_eq!(shift.text, "Shift");
+    let counts: Vec<(&str, u32)> = shift.answers.iter().map(|a| (a.text.as_str(), a.count)).collect();
+    assert_eq!(counts, [("Day", 0), ("Night", 1), ("Rotating", 0)]);
+    assert_eq!(after.coverage.len(), sampling::COVERAGE_ITEMS.len());
 }
 
 #[test]
