@@ -643,3 +643,51 @@ fn sneakernet_files_give_the_same_result_as_a_network_sync() {
     let err = fieldaudit_core::sync::import_sync_file(office.dir.path(), &out).unwrap_err();
     assert!(err.to_string().contains("fieldaudit-server sync import"), "{err}");
 }
+
+/// A laptop whose date was a day ahead while the auditor typed: the server
+/// refuses those stamps, and once the laptop's clock agrees with the server's the
+/// same values are stamped again and arrive everywhere; nothing stays quarantined.
+fn clock_was_ahead(backend: fn() -> Option<Backend>) {
+    let Some(backend) = backend() else { return };
+    let c = cluster(backend);
+    let url = c.urls()[0].clone();
+    let (a, b) = (Device::new("Rina's laptop"), Device::new("Tomas's laptop"));
+    a.login(&url, "acme", "rina");
+    b.login(&url, "acme", "tomas");
+    let audit = start_audit(&a);
+    a.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    let typed = answers(&a, audit);
+    {
+        // What a day-ahead wall clock would have stamped (the hybrid clock then
+        // continues from there when the store is opened again).
+        let db = rusqlite::Connection::open(a.dir.path().join("fieldaudit.db")).unwrap();
+        let ahead = fieldaudit_protocol::Hlc::from_datetime(chrono::Utc::now() + chrono::Duration::days(1)).to_string();
+        db.execute("UPDATE change_log SET hlc = ?1", [&ahead]).unwrap();
+        db.execute("UPDATE field_version SET hlc = ?1", [&ahead]).unwrap();
+    }
+    let r = a.sync().unwrap();
+    assert!(r.restamped > 10, "every field typed is stamped again: {r:?}");
+    assert_eq!(r.rejected, 0, "the day-ahead stamps were refused, but replaced, so not reported as refused: {r:?}");
+    assert!(a.store().quarantine().unwrap().is_empty(), "refusals replaced by re-stamped changes are not kept");
+    b.sync().unwrap();
+    assert_eq!(answers(&b, audit), typed, "the other auditor has everything typed");
+    assert_eq!(a.snapshot(), b.snapshot());
+    let again = a.sync().unwrap();
+    assert_eq!((again.restamped, again.pushed, again.rejected), (0, 0, 0));
+    // Writes after recovery carry present stamps and go through at once.
+    a.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("yes")).unwrap();
+    let r = a.sync().unwrap();
+    assert!(r.pushed >= 1 && r.rejected == 0, "{r:?}");
+    b.sync().unwrap();
+    assert_eq!(answers(&b, audit)[&(FIRE.to_owned(), "equipment.alarm_audible".to_owned())], json!("yes"));
+}
+
+#[test]
+fn a_laptop_whose_clock_was_ahead_gets_its_changes_through_on_sqlite() {
+    clock_was_ahead(sqlite);
+}
+
+#[test]
+fn a_laptop_whose_clock_was_ahead_gets_its_changes_through_on_postgres() {
+    clock_was_ahead(postgres);
+}

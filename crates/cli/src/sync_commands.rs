@@ -61,6 +61,9 @@ pub fn run_sync(dir: &Path) -> Result<()> {
     if report.rejected > 0 {
         out!("{} changes were refused by the server; see `fieldaudit quarantine`", report.rejected);
     }
+    if report.restamped > 0 {
+        out!("{} changes made while this laptop's clock was wrong were stamped again and sent", report.restamped);
+    }
     if report.conflicts > 0 {
         out!("{} fields were changed on two devices at once; review them with `fieldaudit conflicts`", report.conflicts);
     }

@@ -39,4 +39,9 @@ downloaded: number,
 /**
  * Set when this laptop's clock differs a lot from the server's.
  */
-clock_warning: string | null, };
+clock_warning: string | null, 
+/**
+ * Fields written while this laptop's clock was far ahead, stamped again now
+ * that it is right and sent with this sync ([`clock_skew`]).
+ */
+restamped: number, };

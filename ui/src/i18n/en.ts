@@ -179,6 +179,7 @@ export const en = {
   "sync.done": "Synced: {pushed} changes sent, {pulled} received.",
   "sync.newConflicts": "{n} conflicts to review",
   "sync.rejected": "{n} changes refused (see Quarantine)",
+  "sync.restamped": "{n} changes made while this laptop's clock was wrong were sent again",
   "sync.signInFirst": "This device is not connected to a server. Connect in",
   "sync.conflictsIntro": "When two people changed the same field before syncing, the later change is kept and the other is listed here. Nothing is lost: keep the current value, or use the other one.",
   "sync.noConflicts": "No conflicts.",

@@ -84,6 +84,13 @@ impl Store {
         Ok(Store { conn, data_dir: data_dir.to_owned(), device_id, clock })
     }
 
+    /// Restarts the clock from `seed` instead of the newest stamp stored: for
+    /// re-stamping writes made while the wall clock was far ahead
+    /// ([`Store::restamp_future_changes`]), whose stamps must not carry over.
+    pub(crate) fn reset_clock(&mut self, seed: Option<Hlc>) {
+        self.clock = Clock::new(self.device_id, seed);
+    }
+
     /// This device's id (stamps every change it makes).
     pub fn device_id(&self) -> Uuid {
         self.device_id

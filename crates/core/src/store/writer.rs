@@ -73,6 +73,16 @@ impl<'a> Writer<'a> {
         Ok(changed)
     }
 
+    /// Writes a field's current value again with a fresh stamp (a new change-log
+    /// entry and merge version) although it did not change: the earlier entry's
+    /// stamp was refused. Returns false when the row or field is gone.
+    pub(crate) fn restamp(&mut self, entity: EntityKind, row_id: Uuid, field: &str) -> Result<bool> {
+        let Some(row) = columns::read_row(&self.tx, entity, row_id)? else { return Ok(false) };
+        let Some(value) = row.get(field).cloned() else { return Ok(false) };
+        self.log(entity, row_id, field, &value)?;
+        Ok(true)
+    }
+
     /// Appends one change-log entry and records the field's new merge version.
     fn log(&mut self, entity: EntityKind, row_id: Uuid, field: &str, value: &Value) -> Result<()> {
         let hlc = self.clock.now().to_string();

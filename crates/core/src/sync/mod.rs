@@ -14,11 +14,14 @@
 //! folder was restored from an older copy, the changes it made since are given
 //! numbers after the server's watermark (the server would drop them as duplicates
 //! under the old ones), and its pull asks for its own changes too until it has the
-//! ones made after that copy back.
+//! ones made after that copy back. Writes stamped while the laptop's clock was
+//! far ahead (refused by the server) are stamped again once the clock agrees with
+//! the server's (`clock_skew`).
 //!
 //! The functions here take the data directory and open their own connection, so a
 //! sync running in the background never blocks the app's own saves for long.
 
+mod clock_skew;
 mod file;
 mod http;
 mod restore;
@@ -99,6 +102,9 @@ pub struct SyncReport {
     pub downloaded: u64,
     /// Set when this laptop's clock differs a lot from the server's.
     pub clock_warning: Option<String>,
+    /// Fields written while this laptop's clock was far ahead, stamped again now
+    /// that it is right and sent with this sync ([`clock_skew`]).
+    pub restamped: u64,
 }
 
 /// What signing in returned.
@@ -168,9 +174,13 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
         let diff = (Utc::now() - t).num_seconds();
         (diff.abs() > CLOCK_WARNING_SECS).then(|| {
             let dir = if diff > 0 { "ahead of" } else { "behind" };
-            format!("this laptop's clock is {} minutes {dir} the server's; set the date and time correctly (changes still merge, but far-ahead ones are refused)", diff.abs() / 60)
+            format!("this laptop's clock is {} minutes {dir} the server's; set the date and time correctly (changes still merge, but far-ahead ones are refused until the clock is right, then sent again)", diff.abs() / 60)
         })
     });
+    // Writes stamped while the clock was far ahead go again, now stamped right.
+    if let Some(t) = server_time {
+        report.restamped = store.restamp_future_changes(t)?;
+    }
     // The server holds more of this device's changes than recorded here: a push
     // answer was lost, or the database was restored from an older copy (same
     // device id) and its unpushed changes reuse numbers the server has. Settle
@@ -181,6 +191,9 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
     let include_own = store.pulls_own_changes()?;
     let mut watermark = me.watermark.min(store.last_device_seq()?);
     watermark = push_all(&mut store, &api, watermark, &mut report, &mut bytes, &check, &tell)?;
+    // Refusals of day-ahead stamps whose fields went again re-stamped are not kept.
+    let superseded = store.clear_superseded_clock_skew()?;
+    report.rejected = report.rejected.saturating_sub(superseded);
 
     // Upload attachment bytes after their metadata went up.
     let pending = store.pending_uploads()?;
