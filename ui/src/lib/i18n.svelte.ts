@@ -1,5 +1,9 @@
 // UI text lookup: the chosen language's table, falling back to English.
 import { en, type MessageKey } from "../i18n/en";
+import { zhHans } from "../i18n/zh-Hans";
+import { bn } from "../i18n/bn";
+import { vi } from "../i18n/vi";
+import { hi } from "../i18n/hi";
 
 export const LANGUAGES: { code: string; name: string }[] = [
   { code: "en", name: "English" },
@@ -9,8 +13,14 @@ export const LANGUAGES: { code: string; name: string }[] = [
   { code: "hi", name: "हिन्दी (Hindi)" },
 ];
 
-/** Translations by language; each may be partial. Added as translators deliver them. */
-const tables: Record<string, Partial<Record<MessageKey, string>>> = { en };
+/** Translations by language; each may be partial (missing keys fall back to English). */
+export const tables: Record<string, Partial<Record<MessageKey, string>>> = {
+  en,
+  "zh-Hans": zhHans,
+  bn,
+  vi,
+  hi,
+};
 
 export const locale = $state({ lang: "en" });
 
