@@ -26,7 +26,7 @@ export const hi: Partial<Record<MessageKey, string>> = {
   "nav.conflicts": "टकराव",
   "nav.quarantine": "क्वारंटीन",
   "nav.settings": "सेटिंग्स",
-  "common.back": "वापस",
+  "common.back": "वापस जाएँ",
   "common.cancel": "रद्द करें",
   "common.save": "सहेजें",
   "common.remove": "हटाएँ",

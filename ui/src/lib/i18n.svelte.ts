@@ -24,6 +24,16 @@ export const tables: Record<string, Partial<Record<MessageKey, string>>> = {
 
 export const locale = $state({ lang: "en" });
 
+// The page's lang follows the chosen language, so screen readers use the right voice
+// and the webview picks fonts (and CJK glyph forms) for that language.
+if (typeof document !== "undefined") {
+  $effect.root(() => {
+    $effect(() => {
+      document.documentElement.lang = locale.lang;
+    });
+  });
+}
+
 /** The text for `key` with `{name}` placeholders filled in. */
 export function translate(lang: string, key: MessageKey, params: Record<string, string | number> = {}): string {
   const text = tables[lang]?.[key] ?? en[key] ?? key;
