@@ -196,7 +196,7 @@ export const en = {
 
   "settings.title": "Settings",
   "settings.language": "Language",
-  "settings.languageHelp": "Checklist text follows this language where translated; other text is in English for now.",
+  "settings.languageHelp": "Screens and checklist text follow this language where translated (first translations, being reviewed); the rest stays in English.",
   "settings.device": "Device name",
   "settings.dataDir": "Data folder",
   "settings.autoSync": "Sync automatically",
