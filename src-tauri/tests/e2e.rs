@@ -126,6 +126,8 @@ struct Rig {
     display: String,
     driver_bin: PathBuf,
     data_dir: tempfile::TempDir,
+    /// The app's home: WebKit's caches and anything else it writes outside the data dir.
+    home: tempfile::TempDir,
     screenshots: PathBuf,
     axe: String,
 }
@@ -137,7 +139,15 @@ impl Rig {
         let axe = std::fs::read_to_string(root.join("ui/node_modules/axe-core/axe.min.js")).expect("axe-core in ui/node_modules (npm ci in ui/)");
         let screenshots = root.join("docs/screenshots");
         std::fs::create_dir_all(&screenshots).expect("docs/screenshots");
-        Rig { _xvfb: xvfb, display, driver_bin: tools.tauri_driver, data_dir: tempfile::tempdir().expect("temp data dir"), screenshots, axe }
+        Rig {
+            _xvfb: xvfb,
+            display,
+            driver_bin: tools.tauri_driver,
+            data_dir: tempfile::tempdir().expect("temp data dir"),
+            home: tempfile::tempdir().expect("temp home"),
+            screenshots,
+            axe,
+        }
     }
 
     /// Starts tauri-driver and opens the app (a new process) in a new session.
@@ -148,6 +158,11 @@ impl Rig {
         cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .env("DISPLAY", &self.display)
             .env("FIELDAUDIT_DATA_DIR", self.data_dir.path())
+            // A home of its own, so a test can read everything the app wrote.
+            .env("HOME", self.home.path())
+            .env("XDG_CACHE_HOME", self.home.path().join(".cache"))
+            .env("XDG_DATA_HOME", self.home.path().join(".local/share"))
+            .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
             .env("NO_AT_BRIDGE", "1")
             // No OS keyring: interview drafts take the passphrase path on every machine
             // (the keyring path is tested in crates/core/tests/interview_keyring.rs).
@@ -860,6 +875,7 @@ async fn an_interviewer_seals_an_interview_that_only_the_reviewer_reads() {
     app.axe_check("interview").await;
     app.screenshot("13-interview").await;
     assert_eq!(marker_in_files(rig.data_dir.path(), MARKER), 0, "the draft is never on disk in the clear");
+    assert_eq!(marker_in_files(rig.home.path(), MARKER), 0, "nor in the webview's caches or anywhere else the app wrote");
 
     // Finalise: sealed to Rita; the laptop keeps metadata only.
     app.click("[data-testid=iv-finalise]").await;
@@ -877,6 +893,8 @@ async fn an_interviewer_seals_an_interview_that_only_the_reviewer_reads() {
     app.wait_text("[data-testid=sync-report]", "Synced").await;
     app.wait_text("[data-testid=sync-pending]", "0 changes waiting").await;
     assert_eq!(marker_in_files(rig.data_dir.path(), MARKER), 0, "only ciphertext on the laptop after finalising");
+    assert_eq!(marker_in_files(rig.home.path(), MARKER), 0, "nothing of the interview in the webview's caches or anywhere else the app wrote");
+    assert!(rig.home.path().join(".local/share/org.fieldaudit.app").is_dir(), "the webview keeps its storage in the app's home, so the check above reads it");
     assert_eq!(marker_in_files(server.dir.path(), MARKER), 0, "only ciphertext on the server");
 
     // Reviewer mode: a wrong passphrase is refused; the right one opens the interview.
