@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { label, parseTeam, percent, since, sortFacilities, today, workersText } from "./format";
+import { codeLabel, intlLocale, label, parseTeam, percent, SEVERITIES, since, sortFacilities, today, workersText } from "./format";
+import { ACTION_STATUSES, CHANNELS, FEE_CATEGORIES, MIGRANT_TYPES, PAID_TO, PAID_WHEN, REIMBURSEMENT } from "./options";
+import { LANGUAGES, locale, tables } from "./i18n.svelte";
+import { en, type MessageKey } from "../i18n/en";
 import type { FacilitySummary } from "../bindings/FacilitySummary";
+import type { Severity } from "../bindings/Severity";
+import type { SyncPhase } from "../bindings/SyncPhase";
 
 function fac(name: string, extra: Partial<FacilitySummary> = {}): FacilitySummary {
   return {
@@ -48,14 +53,134 @@ describe("helpers", () => {
   });
   it("says how long ago", () => {
     const now = new Date("2026-11-25T10:00:00Z");
-    expect(since(null, now)).toBe("never");
-    expect(since("2026-11-25T09:59:30Z", now)).toBe("just now");
-    expect(since("2026-11-25T09:30:00Z", now)).toBe("30 min ago");
-    expect(since("2026-11-20T09:30:00Z", now)).toBe("2026-11-20");
+    expect(since(null, now, "en")).toBe("never");
+    expect(since(undefined, now, "en")).toBe("never");
+    expect(since("2026-11-25T09:59:30Z", now, "en")).toBe("just now");
+    expect(since("2026-11-25T09:30:00Z", now, "en")).toBe("30 minutes ago");
+    expect(since("2026-11-25T07:00:00Z", now, "en")).toBe("3 hours ago");
+    expect(since("2026-11-20T12:00:00Z", now, "en")).toBe("Nov 20, 2026");
+    expect(since("2026-11-20", now, "en")).toBe("Nov 20, 2026");
+    expect(since("not a date", now, "en")).toBe("not a date");
   });
   it("labels codes and formats today", () => {
     expect(label("good_practice")).toBe("Good practice");
     expect(label(null)).toBe("—");
     expect(today(new Date(2026, 0, 5))).toBe("2026-01-05");
+  });
+});
+
+/** Every stored code the screens pass to label(): the option lists, the registry's
+ * enums (fieldaudit-protocol registry.rs), the worker-interview template's format and
+ * language option ids, the synced entity kinds and the sync phases. */
+const AUDIT_TYPES = ["initial", "periodic", "full_follow_up", "partial_follow_up"];
+const NOTICE_KINDS = ["announced", "semi_announced", "unannounced"];
+const AUDIT_STATUSES = ["draft", "submitted", "approved", "returned"];
+const FINDING_STATUSES = ["open", "closed"];
+const CONFLICT_STATUSES = ["open", "kept", "replaced"];
+const INTERVIEW_FORMATS = ["individual", "group"];
+const INTERVIEW_LANGUAGES = ["chinese", "bengali", "vietnamese", "hindi", "indonesian", "thai", "burmese", "nepali", "english", "other"];
+const ENTITIES = [
+  "facility", "audit", "repeat_instance", "answer", "finding", "corrective_action", "attachment", "fee_record", "fee",
+  "interview", "conflict", "signoff", "reviewer_key",
+];
+const PHASES: SyncPhase[] = ["connecting", "pushing", "uploading", "pulling", "downloading"];
+const SEVERITY_CODES: Severity[] = [...SEVERITIES];
+const KNOWN_CODES = [
+  ...new Set<string>([
+    ...SEVERITY_CODES, ...AUDIT_TYPES, ...NOTICE_KINDS, ...AUDIT_STATUSES, ...FINDING_STATUSES, ...CONFLICT_STATUSES,
+    ...ACTION_STATUSES, ...FEE_CATEGORIES, ...MIGRANT_TYPES, ...CHANNELS, ...PAID_WHEN, ...PAID_TO, ...REIMBURSEMENT,
+    ...INTERVIEW_FORMATS, ...INTERVIEW_LANGUAGES, ...ENTITIES, ...PHASES,
+  ]),
+];
+
+function inLanguage<T>(lang: string, f: () => T): T {
+  const saved = locale.lang;
+  locale.lang = lang;
+  try {
+    return f();
+  } finally {
+    locale.lang = saved;
+  }
+}
+
+describe("label", () => {
+  it("has an English label for every known code", () => {
+    expect(KNOWN_CODES.filter((c) => !(`code.${c}` in en))).toEqual([]);
+  });
+  it("has a translation of every known code in every language", () => {
+    for (const { code: lang } of LANGUAGES) {
+      expect(KNOWN_CODES.filter((c) => !tables[lang]?.[`code.${c}` as MessageKey]).map((c) => `${lang}: ${c}`)).toEqual([]);
+    }
+  });
+  it("returns the translation in the current language", () => {
+    expect(inLanguage("en", () => label("major"))).toBe("Major");
+    expect(inLanguage("en", () => label("semi_announced"))).toBe("Semi-announced");
+    expect(inLanguage("zh-Hans", () => label("major"))).toBe("严重");
+    expect(inLanguage("zh-Hans", () => label("full_follow_up"))).toBe("全面跟进审核");
+    expect(inLanguage("bn", () => label("critical"))).toBe("গুরুতর");
+    expect(inLanguage("bn", () => label("broker"))).toBe("দালাল");
+    expect(inLanguage("vi", () => label("in_progress"))).toBe("Đang thực hiện");
+    expect(inLanguage("vi", () => label("work_permit"))).toBe("Giấy phép lao động");
+    expect(inLanguage("hi", () => label("unannounced"))).toBe("अघोषित");
+    expect(inLanguage("hi", () => label("wage_deduction"))).toBe("वेतन से कटौती");
+  });
+  it("gives a different word per language for the severities", () => {
+    for (const sev of SEVERITIES) {
+      const words = LANGUAGES.map(({ code }) => codeLabel(code, sev));
+      expect(new Set(words).size).toBe(LANGUAGES.length);
+    }
+  });
+  it("shows an unknown code capitalised, never a raw key, in every language", () => {
+    for (const { code: lang } of LANGUAGES) {
+      inLanguage(lang, () => {
+        expect(label("some_new_code")).toBe("Some new code");
+        expect(label("constructor")).toBe("Constructor");
+        expect(label("")).toBe("—");
+        expect(label(undefined)).toBe("—");
+      });
+    }
+  });
+  it("falls back to English for a language without a table, and for a missing key", () => {
+    expect(codeLabel("fr", "major")).toBe("Major");
+    const table = tables.vi;
+    const saved = table["code.bribe"];
+    delete table["code.bribe"];
+    try {
+      expect(codeLabel("vi", "bribe")).toBe("Bribe");
+    } finally {
+      table["code.bribe"] = saved;
+    }
+  });
+});
+
+describe("since in each language", () => {
+  const now = new Date("2026-11-25T10:00:00Z");
+  it("says never (translated) for no date", () => {
+    expect(since(null, now, "zh-Hans")).toBe("从未");
+    expect(since(null, now, "bn")).toBe("কখনো হয়নি");
+    expect(since(null, now, "vi")).toBe("chưa bao giờ");
+    expect(since(null, now, "hi")).toBe("कभी नहीं");
+    expect(inLanguage("vi", () => since(null, now))).toBe("chưa bao giờ");
+  });
+  it("uses the current language by default", () => {
+    expect(inLanguage("zh-Hans", () => since("2026-11-25T09:30:00Z", now))).toBe("30分钟前");
+    expect(inLanguage("hi", () => since("2026-11-25T09:59:30Z", now))).toBe("अभी-अभी");
+  });
+  it("writes relative times and dates in each language, with Latin digits", () => {
+    const samples = ["2026-11-25T09:59:30Z", "2026-11-25T09:55:00Z", "2026-11-25T07:00:00Z", "2026-11-20T12:00:00Z"];
+    for (const iso of samples) {
+      const out = LANGUAGES.map(({ code }) => since(iso, now, code));
+      expect(new Set(out).size, `${iso}: ${out.join(" | ")}`).toBe(LANGUAGES.length);
+    }
+    expect(since("2026-11-25T09:55:00Z", now, "bn")).toContain("5");
+    expect(since("2026-11-25T09:55:00Z", now, "bn")).toMatch(/\p{Script=Bengali}/u);
+    expect(since("2026-11-25T07:00:00Z", now, "vi")).toBe("3 giờ trước");
+    expect(since("2026-11-20T12:00:00Z", now, "zh-Hans")).toBe("2026年11月20日");
+  });
+  it("falls back to English for an unknown or malformed language", () => {
+    expect(intlLocale("zh-Hans")).toBe("zh-Hans-u-nu-latn");
+    expect(intlLocale("not a language!")).toBe("en-u-nu-latn");
+    expect(since("2026-11-25T09:30:00Z", now, "not a language!")).toBe("30 minutes ago");
+    expect(since(null, now, "fr")).toBe("never");
   });
 });

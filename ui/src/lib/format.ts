@@ -1,6 +1,9 @@
-// Small presentation helpers: sorting tables, showing ranges, percentages and
-// dates. No business rules here (findings, visibility, scores come from core).
+// Small presentation helpers: sorting tables, showing ranges, percentages, dates
+// and stored codes in the chosen language. No business rules here (findings,
+// visibility, scores come from core).
 import type { FacilitySummary } from "../bindings/FacilitySummary";
+import { en, type MessageKey } from "../i18n/en";
+import { locale, tables, translate } from "./i18n.svelte";
 
 export type FacilitySortKey = "name" | "country" | "sector" | "workers" | "last_audit";
 export type SortDir = "asc" | "desc";
@@ -58,25 +61,54 @@ export function parseTeam(text: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** "just now", "5 min ago", "3 h ago", or the date, for "last sync". */
-export function since(iso: string | null | undefined, now: Date = new Date()): string {
-  if (!iso) return "never";
+/** The Intl locale of a UI language, with Latin digits as in the rest of the UI
+ * (Bengali would otherwise get Bengali digits next to Latin ones); English for an
+ * unknown or malformed language code. */
+export function intlLocale(lang: string): string {
+  try {
+    return Intl.getCanonicalLocales(`${lang}-u-nu-latn`)[0];
+  } catch {
+    return "en-u-nu-latn";
+  }
+}
+
+/** "just now", "5 minutes ago", "3 hours ago", or the date, for "last sync",
+ * in the current UI language (or `lang`). */
+export function since(iso: string | null | undefined, now: Date = new Date(), lang: string = locale.lang): string {
+  if (!iso) return translate(lang, "time.never");
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
   const s = Math.max(0, Math.round((now.getTime() - t) / 1000));
-  if (s < 60) return "just now";
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return new Date(t).toISOString().slice(0, 10);
+  if (s < 60) return translate(lang, "time.justNow");
+  const loc = intlLocale(lang);
+  if (s < 86400) {
+    const rtf = new Intl.RelativeTimeFormat(loc, { numeric: "always", style: "long" });
+    return s < 3600 ? rtf.format(-Math.round(s / 60), "minute") : rtf.format(-Math.round(s / 3600), "hour");
+  }
+  // A bare date has no time of day: show that very day, whatever the time zone.
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(iso);
+  return new Intl.DateTimeFormat(loc, { dateStyle: "medium", ...(dateOnly ? { timeZone: "UTC" } : {}) }).format(new Date(t));
 }
 
 export const SEVERITIES = ["critical", "major", "minor", "observation", "good_practice"] as const;
 
-/** Human label of a stored code ("good_practice" → "Good practice"). */
-export function label(code: string | null | undefined): string {
+/** Human label of a stored code in `lang` ("good_practice" → "Good practice", "良好实践"):
+ * the "code.<code>" text of that language, else the English one, else the code
+ * itself made readable (never a raw key). */
+export function codeLabel(lang: string, code: string | null | undefined): string {
   if (!code) return "—";
+  const key = `code.${code}`;
+  if (key in en) {
+    const text = tables[lang]?.[key as MessageKey] ?? en[key as MessageKey];
+    if (text) return text;
+  }
   const s = code.replace(/_/g, " ");
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Human label of a stored code in the current UI language (see `codeLabel`). */
+export function label(code: string | null | undefined): string {
+  return codeLabel(locale.lang, code);
 }
 
 /** Today's date as YYYY-MM-DD in local time. */

@@ -66,6 +66,11 @@ for (const { code } of LANGUAGES.filter((l) => l.code !== "en")) {
       const covered = enKeys.filter((k) => k in table).length;
       expect(covered / enKeys.length).toBeGreaterThanOrEqual(0.95);
     });
+    it("translates every stored code and relative-time word (code.*, time.*)", () => {
+      const words = Object.keys(en).filter((k) => k.startsWith("code.") || k.startsWith("time."));
+      expect(words.length).toBeGreaterThan(0);
+      expect(words.filter((k) => !(k in table))).toEqual([]);
+    });
     it("has no empty translation", () => {
       expect(entries.filter(([, v]) => typeof v !== "string" || v.trim() === "").map(([k]) => k)).toEqual([]);
     });
