@@ -165,6 +165,21 @@ pub enum AuditCommand {
         /// Audit id.
         audit: String,
     },
+    /// Sign an audit off (this device's ed25519 key over what it recorded) and
+    /// submit it for review.
+    Sign {
+        /// Audit id.
+        audit: String,
+        /// The auditor signing off.
+        #[arg(long)]
+        signer: String,
+    },
+    /// Check an audit's sign-offs against the audit as it is now (exit status 1
+    /// when one does not verify).
+    Verify {
+        /// Audit id.
+        audit: String,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -442,6 +457,31 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
             store.submit_audit(audit)?;
             crate::out!("submitted for review");
+        }
+        AuditCommand::Sign { audit, signer } => {
+            let audit = store.resolve_id(EntityKind::Audit, &audit)?;
+            let s = store.sign_off_audit(audit, &signer)?;
+            crate::out!("signed off by {} on device {} (digest {}); submitted for review", s.signer, s.signer_device, s.digest);
+        }
+        AuditCommand::Verify { audit } => {
+            let audit = store.resolve_id(EntityKind::Audit, &audit)?;
+            let checks = store.verify_signoffs(audit)?;
+            if checks.is_empty() {
+                bail!("audit {audit} has no sign-off; sign it with `fieldaudit audit sign {audit} --signer NAME`");
+            }
+            let mut ok = true;
+            for c in &checks {
+                let verdict = match (c.signature_valid, c.unchanged) {
+                    (true, true) => "valid; unchanged since sign-off",
+                    (true, false) => "valid signature, but the audit changed since sign-off",
+                    (false, _) => "INVALID signature: the sign-off was altered",
+                };
+                ok &= c.signature_valid && c.unchanged;
+                crate::out!("{}  {}  {} (device {}, key {}…): {verdict}", c.signoff.signed_at, crate::output::short(&c.signoff.id), c.signoff.signer, c.signoff.signer_device, &c.signoff.public_key[..c.signoff.public_key.len().min(16)]);
+            }
+            if !ok {
+                bail!("a sign-off of audit {audit} does not verify against the audit as it is now");
+            }
         }
     }
     Ok(())

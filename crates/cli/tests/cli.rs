@@ -68,6 +68,15 @@ fn import_start_answer_and_export() {
     assert_eq!(export["audit"]["id"], audit.as_str());
     assert_eq!(export["answers"].as_array().unwrap().len(), 2);
     assert!(export["answers"].as_array().unwrap().iter().any(|a| a["note"] == "Chained at 10:40"));
+
+    // Sign-off: verifies while the audit is as signed, fails (exit 1) once it changed.
+    assert!(fails(dir, &["audit", "verify", &audit]).contains("no sign-off"));
+    assert!(ok(dir, &["audit", "sign", &audit, "--signer", "A. Rahman"]).contains("signed off by A. Rahman"));
+    assert!(ok(dir, &["audit", "verify", &audit]).contains("unchanged since sign-off"));
+    ok(dir, &["audit", "answer", &audit, "floor.exit_count", "2", "--checklist", "fire-safety", "--instance", &floor]);
+    assert!(fails(dir, &["audit", "verify", &audit]).contains("does not verify"));
+    let verdict = String::from_utf8(run(dir, &["audit", "verify", &audit]).stdout).unwrap();
+    assert!(verdict.contains("valid signature, but the audit changed since sign-off"), "{verdict}");
 }
 
 #[test]

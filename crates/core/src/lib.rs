@@ -9,6 +9,8 @@
 //! - [`attachments`]: photo and document bytes stored once by SHA-256.
 //! - [`facilities`]: facility list, and applying an [`import`] preview all-or-nothing.
 //! - [`export`]: an audit as one JSON document.
+//! - [`signoff`]: signing an audit off (ed25519 over its canonical form) and checking
+//!   a sign-off against the audit as it is now.
 //! - [`workspace`]: an audit as the desktop app's workspace screen shows it.
 //! - [`interviews`]: confidential worker interviews (encrypted drafts, sealing to
 //!   reviewer keys with `age`, reviewer decryption and aggregates, sampling).
@@ -25,6 +27,7 @@ pub mod fees;
 pub mod import;
 pub mod interviews;
 pub mod model;
+pub mod signoff;
 pub mod store;
 pub mod sync;
 pub mod workspace;

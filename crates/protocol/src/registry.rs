@@ -35,6 +35,10 @@ pub enum EntityKind {
     Interview,
     /// Two devices changed one field concurrently: the losing value, kept for review.
     Conflict,
+    /// An auditor's sign-off of an audit: the device's ed25519 signature over the
+    /// SHA-256 digest of what the audit recorded, so a report can later be checked
+    /// as unchanged since sign-off.
+    Signoff,
     /// A reviewer's `age` public key: finalised interviews are sealed to every
     /// current (not revoked, not deleted) key of the organisation. Written only by
     /// the server's admin commands; private keys never leave the reviewer's machine.
@@ -245,6 +249,17 @@ const REVIEWER_KEY: &[FieldSpec] = &[
     f("deleted", Bool),
 ];
 
+const SIGNOFF: &[FieldSpec] = &[
+    f("audit_id", Ref(EntityKind::Audit)),
+    f("signer", Text),
+    f("signer_device", Text),
+    f("public_key", Text),
+    f("digest", Sha256),
+    f("signature", Text),
+    f("signed_at", DateTime),
+    f("deleted", Bool),
+];
+
 /// What became of a kept conflict.
 pub const CONFLICT_STATUSES: &[&str] = &["open", "kept", "replaced"];
 
@@ -264,7 +279,7 @@ const CONFLICT: &[FieldSpec] = &[
 
 impl EntityKind {
     /// Every entity, in an order where referenced entities come first.
-    pub const ALL: [EntityKind; 12] = [
+    pub const ALL: [EntityKind; 13] = [
         EntityKind::Facility,
         EntityKind::Audit,
         EntityKind::RepeatInstance,
@@ -276,6 +291,7 @@ impl EntityKind {
         EntityKind::Fee,
         EntityKind::Interview,
         EntityKind::Conflict,
+        EntityKind::Signoff,
         EntityKind::ReviewerKey,
     ];
 
@@ -293,6 +309,7 @@ impl EntityKind {
             EntityKind::Fee => "fee",
             EntityKind::Interview => "interview",
             EntityKind::Conflict => "conflict",
+            EntityKind::Signoff => "signoff",
             EntityKind::ReviewerKey => "reviewer_key",
         }
     }
@@ -316,6 +333,7 @@ impl EntityKind {
             EntityKind::Fee => FEE,
             EntityKind::Interview => INTERVIEW,
             EntityKind::Conflict => CONFLICT,
+            EntityKind::Signoff => SIGNOFF,
             EntityKind::ReviewerKey => REVIEWER_KEY,
         }
     }

@@ -1,0 +1,306 @@
+//! Audit sign-off: the auditor signs what the audit recorded, so a report can
+//! later be checked as unchanged since sign-off.
+//!
+//! The signed content is the audit's **canonical form** ([`Store::signed_content`]):
+//! the audit's own fields, checklists, repeat instances, answers and notes,
+//! findings as raised, fee records with their fees and attachment metadata (files
+//! by SHA-256), as JSON with sorted keys and every list sorted by id. What is
+//! expected to move on after sign-off is left out: the audit's review status, the
+//! corrective actions' follow-up, the workers' reimbursement progress, and what is
+//! computed from the rest (score, totals) or describes the export itself.
+//!
+//! A device signs with its own ed25519 key (made on first use, kept in the local
+//! `device_signing_key` table, never synced) over a domain-separated message of
+//! the audit id and the content's SHA-256 digest. The sign-off row syncs like any
+//! other, carrying the public key, so any device or the server can check it
+//! ([`Store::verify_signoffs`]). The key says which device signed; trust in that
+//! key (which device it is) comes from the organisation, not from this check.
+
+use chrono::Utc;
+use chacha20poly1305::aead::rand_core::RngCore;
+use chacha20poly1305::aead::OsRng;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use fieldaudit_protocol::EntityKind;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::store::select_rows;
+use crate::{CoreError, Result, Store};
+
+/// Version of the canonical form; a new version of it must keep verifying the old.
+pub const SIGNED_CONTENT_FORMAT: u32 = 1;
+
+/// Prefix of every signed message, so a sign-off signature means nothing else.
+const DOMAIN: &[u8] = b"fieldaudit audit sign-off v1\0";
+
+/// A sign-off as stored and shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SignoffView {
+    /// Row id.
+    pub id: Uuid,
+    /// The audit signed.
+    pub audit_id: Uuid,
+    /// Who signed (the auditor's name as they typed it).
+    pub signer: String,
+    /// The device that signed.
+    pub signer_device: String,
+    /// The device's ed25519 public key (hex).
+    pub public_key: String,
+    /// SHA-256 of the signed content (hex).
+    pub digest: String,
+    /// When (UTC, RFC 3339).
+    pub signed_at: String,
+}
+
+/// A sign-off checked against the audit as it is now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SignoffCheck {
+    /// The sign-off.
+    pub signoff: SignoffView,
+    /// Whether the signature is the signing key's, over that digest and audit.
+    pub signature_valid: bool,
+    /// Whether the audit's content still has the signed digest.
+    pub unchanged: bool,
+}
+
+/// Sorts a JSON array of objects by their `id` (or `finding.id`).
+fn sort_by_id(list: &mut Value) {
+    if let Value::Array(items) = list {
+        let key = |v: &Value| v.get("id").or_else(|| v.pointer("/finding/id")).and_then(Value::as_str).unwrap_or_default().to_owned();
+        items.sort_by_key(key);
+    }
+}
+
+fn remove(v: &mut Value, keys: &[&str]) {
+    if let Value::Object(map) = v {
+        for k in keys {
+            map.remove(*k);
+        }
+    }
+}
+
+fn message(audit_id: Uuid, digest: &[u8]) -> Vec<u8> {
+    [DOMAIN, audit_id.as_bytes().as_slice(), digest].concat()
+}
+
+fn corrupt(field: &str, reason: impl Into<String>) -> CoreError {
+    CoreError::Corrupt { entity: "signoff".into(), field: field.into(), reason: reason.into() }
+}
+
+impl Store {
+    /// The audit's canonical form: the bytes a sign-off signs (see the module doc
+    /// for what is in it and what is left out).
+    pub fn signed_content(&self, audit_id: Uuid) -> Result<Vec<u8>> {
+        let export = self.export_audit(audit_id)?;
+        let mut v = serde_json::to_value(&export).map_err(|e| CoreError::Invalid(format!("cannot encode the audit: {e}")))?;
+        remove(&mut v, &["format", "exported_at", "device_id", "facility", "fee_totals", "score"]);
+        if let Some(audit) = v.get_mut("audit") {
+            remove(audit, &["status"]);
+        }
+        if let Some(Value::Array(findings)) = v.get_mut("findings") {
+            for f in findings.iter_mut() {
+                remove(f, &["actions"]);
+            }
+        }
+        if let Some(Value::Array(records)) = v.get_mut("fee_records") {
+            for r in records.iter_mut() {
+                remove(r, &["reimbursement_status", "reimbursed_amount", "reimbursed_currency"]);
+                if let Some(fees) = r.get_mut("fees") {
+                    sort_by_id(fees);
+                }
+            }
+        }
+        for list in ["repeat_instances", "answers", "findings", "fee_records", "attachments"] {
+            if let Some(l) = v.get_mut(list) {
+                sort_by_id(l);
+            }
+        }
+        if let Value::Object(map) = &mut v {
+            map.insert("signed_content_format".into(), json!(SIGNED_CONTENT_FORMAT));
+        }
+        // serde_json's maps are sorted by key, so this encoding is canonical.
+        serde_json::to_vec(&v).map_err(|e| CoreError::Invalid(format!("cannot encode the audit: {e}")))
+    }
+
+    /// SHA-256 of [`Store::signed_content`], hex.
+    pub fn audit_digest(&self, audit_id: Uuid) -> Result<String> {
+        Ok(hex::encode(Sha256::digest(self.signed_content(audit_id)?)))
+    }
+
+    /// This device's signing key, made on first use.
+    fn signing_key(&mut self) -> Result<SigningKey> {
+        let stored: Option<Vec<u8>> = self.conn().query_row("SELECT secret FROM device_signing_key", [], |r| r.get(0)).optional()?;
+        if let Some(bytes) = stored {
+            let secret: [u8; 32] = bytes.try_into().map_err(|_| corrupt("device_signing_key", "the stored key is not 32 bytes"))?;
+            return Ok(SigningKey::from_bytes(&secret));
+        }
+        let mut secret = [0u8; 32];
+        OsRng.fill_bytes(&mut secret);
+        let key = SigningKey::from_bytes(&secret);
+        self.write(|w| {
+            w.conn().execute("INSERT INTO device_signing_key (singleton, secret) VALUES (1, ?1)", [&secret[..]])?;
+            Ok(())
+        })?;
+        secret.fill(0);
+        Ok(key)
+    }
+
+    /// Signs the audit as it is now, as `signer`, and marks it submitted for
+    /// review. The sign-off syncs; signing again after changes adds a new one.
+    pub fn sign_off_audit(&mut self, audit_id: Uuid, signer: &str) -> Result<SignoffView> {
+        let signer = signer.trim();
+        if signer.is_empty() || signer.chars().count() > 80 {
+            return Err(CoreError::Invalid("give the name of the auditor signing off (at most 80 characters)".into()));
+        }
+        let digest = Sha256::digest(self.signed_content(audit_id)?);
+        let key = self.signing_key()?;
+        let signature = key.sign(&message(audit_id, &digest));
+        let view = SignoffView {
+            id: Uuid::now_v7(),
+            audit_id,
+            signer: signer.to_owned(),
+            signer_device: self.device_id().to_string(),
+            public_key: hex::encode(key.verifying_key().as_bytes()),
+            digest: hex::encode(digest),
+            signed_at: Utc::now().to_rfc3339(),
+        };
+        self.write(|w| {
+            w.set(
+                EntityKind::Signoff,
+                view.id,
+                &[
+                    ("audit_id", json!(audit_id.to_string())),
+                    ("signer", json!(view.signer)),
+                    ("signer_device", json!(view.signer_device)),
+                    ("public_key", json!(view.public_key)),
+                    ("digest", json!(view.digest)),
+                    ("signature", json!(hex::encode(signature.to_bytes()))),
+                    ("signed_at", json!(view.signed_at)),
+                    ("deleted", json!(false)),
+                ],
+            )?;
+            w.set(EntityKind::Audit, audit_id, &[("status", json!("submitted"))])?;
+            Ok(())
+        })?;
+        Ok(view)
+    }
+
+    /// Every sign-off of the audit, oldest first, checked against the audit as it
+    /// is now: is the signature valid, and is the content unchanged since?
+    pub fn verify_signoffs(&self, audit_id: Uuid) -> Result<Vec<SignoffCheck>> {
+        self.audit(audit_id)?;
+        let digest_now = self.audit_digest(audit_id)?;
+        let rows = select_rows(self.conn(), EntityKind::Signoff, "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY signed_at, id", [audit_id.to_string()])?;
+        rows.into_iter()
+            .map(|r| {
+                let text = |f: &str| r.get(f).and_then(Value::as_str).unwrap_or_default().to_owned();
+                let id = Uuid::parse_str(&text("id")).map_err(|e| corrupt("id", e.to_string()))?;
+                let signoff = SignoffView {
+                    id,
+                    audit_id,
+                    signer: text("signer"),
+                    signer_device: text("signer_device"),
+                    public_key: text("public_key"),
+                    digest: text("digest"),
+                    signed_at: text("signed_at"),
+                };
+                let signature_valid = (|| {
+                    let key: [u8; 32] = hex::decode(&signoff.public_key).ok()?.try_into().ok()?;
+                    let sig: [u8; 64] = hex::decode(text("signature")).ok()?.try_into().ok()?;
+                    let digest = hex::decode(&signoff.digest).ok()?;
+                    let key = VerifyingKey::from_bytes(&key).ok()?;
+                    key.verify(&message(audit_id, &digest), &Signature::from_bytes(&sig)).ok()
+                })()
+                .is_some();
+                let unchanged = signoff.digest == digest_now;
+                Ok(SignoffCheck { signoff, signature_valid, unchanged })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audits::{ActionUpdate, NewAudit};
+    use crate::import::FacilityRecord;
+    use crate::model::ChecklistRef;
+    use chrono::NaiveDate;
+
+    fn audit(store: &mut Store) -> Uuid {
+        let facility = store.add_facility(&FacilityRecord { name: "Hasan Knit".into(), address: "Ashulia".into(), country_code: "BD".into(), ..Default::default() }).unwrap();
+        let audit = store
+            .start_audit(&NewAudit {
+                facility_id: facility,
+                checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
+                audit_type: "initial".into(),
+                notice: "announced".into(),
+                start_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+                end_date: None,
+                auditors: vec!["Rina".into()],
+            })
+            .unwrap();
+        store.record_answer(audit, "fire-safety", "equipment.alarm_audible", None, json!("no")).unwrap();
+        store.set_answer_note(audit, "fire-safety", "equipment.alarm_audible", None, "not heard in the warehouse").unwrap();
+        audit
+    }
+
+    #[test]
+    fn a_sign_off_verifies_until_what_was_recorded_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(dir.path(), "laptop").unwrap();
+        let audit = audit(&mut store);
+        assert!(store.sign_off_audit(audit, "  ").unwrap_err().to_string().contains("name"));
+        let signed = store.sign_off_audit(audit, "Rina Akter").unwrap();
+        assert_eq!(store.audit(audit).unwrap().status.as_deref(), Some("submitted"));
+        let checks = store.verify_signoffs(audit).unwrap();
+        assert_eq!(checks.len(), 1);
+        assert!(checks[0].signature_valid && checks[0].unchanged, "{checks:?}");
+        assert_eq!(checks[0].signoff, signed);
+
+        // Follow-up after sign-off does not count as a change…
+        let finding = store.findings(audit).unwrap().into_iter().next().expect("a finding");
+        let action = finding.actions[0].id;
+        store.update_action(action, &ActionUpdate { status: Some("in_progress".into()), ..Default::default() }).unwrap();
+        store.write(|w| w.set(EntityKind::Audit, audit, &[("status", json!("approved"))]).map(|_| ())).unwrap();
+        assert!(store.verify_signoffs(audit).unwrap()[0].unchanged, "CAP follow-up and review status are not signed");
+
+        // …but a changed answer or note does.
+        store.set_answer_note(audit, "fire-safety", "equipment.alarm_audible", None, "heard everywhere").unwrap();
+        let after = store.verify_signoffs(audit).unwrap();
+        assert!(after[0].signature_valid && !after[0].unchanged);
+
+        // A forged digest or signature is caught.
+        store.set_answer_note(audit, "fire-safety", "equipment.alarm_audible", None, "not heard in the warehouse").unwrap();
+        assert!(store.verify_signoffs(audit).unwrap()[0].unchanged, "back as signed");
+        let digest_now = store.audit_digest(audit).unwrap();
+        let mut forged = digest_now.clone().into_bytes();
+        forged[0] = if forged[0] == b'a' { b'b' } else { b'a' };
+        let forged = String::from_utf8(forged).unwrap();
+        store.write(|w| w.set(EntityKind::Signoff, signed.id, &[("digest", json!(forged))]).map(|_| ())).unwrap();
+        let check = &store.verify_signoffs(audit).unwrap()[0];
+        assert!(!check.signature_valid, "a digest the key never signed");
+        store.write(|w| w.set(EntityKind::Signoff, signed.id, &[("digest", json!(digest_now)), ("signature", json!("00".repeat(64)))]).map(|_| ())).unwrap();
+        assert!(!store.verify_signoffs(audit).unwrap()[0].signature_valid);
+    }
+
+    #[test]
+    fn the_canonical_form_is_the_same_on_another_device_after_a_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(dir.path(), "laptop").unwrap();
+        let audit = audit(&mut store);
+        let first = store.signed_content(audit).unwrap();
+        assert_eq!(first, store.signed_content(audit).unwrap(), "deterministic");
+        let text = String::from_utf8(first).unwrap();
+        assert!(text.contains("not heard in the warehouse") && !text.contains("\"exported_at\"") && !text.contains("\"score\""));
+        // Reopened (the app restarted): same bytes.
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(text.as_bytes(), store.signed_content(audit).unwrap().as_slice());
+    }
+}
