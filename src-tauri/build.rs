@@ -38,6 +38,8 @@ const COMMANDS: &[&str] = &[
     "save_fee_record",
     "add_fee",
     "remove_fee",
+    "audit_signoffs",
+    "sign_off_audit",
     "connect",
     "logout",
     "sync_status",

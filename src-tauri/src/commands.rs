@@ -7,6 +7,7 @@ use fieldaudit_core::facilities::{FacilitySummary, ImportApplied};
 use fieldaudit_core::fees::{FeeTotals, NewFee};
 use fieldaudit_core::import::ImportPreview;
 use fieldaudit_core::model::{Fee, FeeRecord};
+use fieldaudit_core::signoff::SignoffCheck;
 use fieldaudit_core::workspace::{AuditWorkspace, ChecklistChoice, FacilityPage};
 use fieldaudit_core::Store;
 use fieldaudit_templates::Severity;
@@ -349,6 +350,23 @@ pub async fn remove_fee(state: State<'_, AppState>, audit_id: Uuid, fee_id: Uuid
         .with_store(move |s| {
             s.remove_fee(fee_id)?;
             fees_view(s, audit_id)
+        })
+        .await
+}
+
+/// The audit's sign-offs, each checked against the audit as it is now.
+#[tauri::command]
+pub async fn audit_signoffs(state: State<'_, AppState>, audit_id: Uuid) -> CmdResult<Vec<SignoffCheck>> {
+    state.with_store(move |s| Ok(s.verify_signoffs(audit_id)?)).await
+}
+
+/// Signs the audit off as `signer` (and submits it); returns its sign-offs checked.
+#[tauri::command]
+pub async fn sign_off_audit(state: State<'_, AppState>, audit_id: Uuid, signer: String) -> CmdResult<Vec<SignoffCheck>> {
+    state
+        .with_store(move |s| {
+            s.sign_off_audit(audit_id, &signer)?;
+            Ok(s.verify_signoffs(audit_id)?)
         })
         .await
 }

@@ -69,6 +69,8 @@ pub fn run() {
             commands::save_fee_record,
             commands::add_fee,
             commands::remove_fee,
+            commands::audit_signoffs,
+            commands::sign_off_audit,
             sync_cmds::connect,
             sync_cmds::logout,
             sync_cmds::sync_status,

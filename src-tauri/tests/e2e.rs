@@ -532,6 +532,17 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
     app.wait_value(&format!("{card} [data-testid=owner]"), "Facility manager").await;
     app.axe_check("findings").await;
     app.screenshot("06-findings-cap").await;
+    // Sign-off: valid now; CAP follow-up does not change it.
+    app.type_into("[data-testid=signer]", "A. Rahman").await;
+    app.click("[data-testid=sign-off]").await;
+    app.wait_text("[data-testid=signoff-list]", "Valid, unchanged").await;
+    app.js(
+        "const s = document.querySelector(arguments[0]); s.value = 'in_progress'; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+        vec![json!(format!("{card} [data-testid=action-status]"))],
+    )
+    .await;
+    app.wait_value(&format!("{card} [data-testid=action-status]"), "in_progress").await;
+    app.wait_text("[data-testid=signoff-list]", "Valid, unchanged").await;
 
     // Recruitment fees: a worker, a fee, the total owed.
     app.nav("Recruitment fees").await;
@@ -543,6 +554,9 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
     app.wait_text("[data-testid=fee-totals]", "450.5").await;
     app.axe_check("recruitment fees").await;
     app.screenshot("07-fees").await;
+    // A fee recorded after sign-off is a change the sign-off no longer covers.
+    app.nav("Findings & CAP").await;
+    app.wait_text("[data-testid=signoff-list]", "Changed since sign-off").await;
 
     app.nav("Settings").await;
     app.wait_text("main h1", "Settings").await;

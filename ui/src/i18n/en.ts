@@ -284,6 +284,15 @@ export const en = {
   "iv.unreadable": "Cannot be opened: {reason}",
   "iv.noneSealed": "No sealed interviews of this audit have reached this laptop.",
 
+  "so.title": "Sign-off",
+  "so.help": "Signing off records, with this laptop's signing key, exactly what the audit holds now (answers, notes, findings, fee records, photos) and submits it for review. Anyone can later check that nothing of it changed; follow-up of corrective actions does not count as a change.",
+  "so.signer": "Your name",
+  "so.sign": "Sign off and submit",
+  "so.signed": "Audit signed off.",
+  "so.valid": "Valid, unchanged",
+  "so.changed": "Changed since sign-off",
+  "so.invalid": "Invalid signature",
+  "so.key": "Key",
   "settings.server": "Server",
   "settings.version": "Version",
 

@@ -389,4 +389,15 @@ export const vi: Partial<Record<MessageKey, string>> = {
 
   "time.never": "chưa bao giờ",
   "time.justNow": "vừa xong",
+
+  // Audit sign-off.
+  "so.title": "Ký xác nhận",
+  "so.help": "Ký xác nhận ghi lại, bằng khóa ký của máy tính này, đúng những gì cuộc đánh giá đang có (câu trả lời, ghi chú, phát hiện, hồ sơ phí, ảnh) và gửi đi để xem xét. Sau này ai cũng có thể kiểm tra rằng không có gì thay đổi; việc theo dõi hành động khắc phục không tính là thay đổi.",
+  "so.signer": "Tên của bạn",
+  "so.sign": "Ký xác nhận và gửi",
+  "so.signed": "Đã ký xác nhận cuộc đánh giá.",
+  "so.valid": "Hợp lệ, không thay đổi",
+  "so.changed": "Đã thay đổi sau khi ký",
+  "so.invalid": "Chữ ký không hợp lệ",
+  "so.key": "Khóa",
 };

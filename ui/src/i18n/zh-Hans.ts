@@ -388,4 +388,15 @@ export const zhHans: Partial<Record<MessageKey, string>> = {
 
   "time.never": "从未",
   "time.justNow": "刚刚",
+
+  // Audit sign-off.
+  "so.title": "签核",
+  "so.help": "签核会用这台笔记本电脑的签名密钥记录审核此刻的全部内容（回答、备注、发现项、费用记录、照片），并提交审阅。之后任何人都可以核对这些内容没有被改动；纠正措施的跟进不算改动。",
+  "so.signer": "您的姓名",
+  "so.sign": "签核并提交",
+  "so.signed": "审核已签核。",
+  "so.valid": "有效，未改动",
+  "so.changed": "签核后已改动",
+  "so.invalid": "签名无效",
+  "so.key": "密钥",
 };

@@ -29,13 +29,14 @@ import type { InterviewForm } from "../bindings/InterviewForm";
 import type { InterviewReview } from "../bindings/InterviewReview";
 import type { InterviewSummary } from "../bindings/InterviewSummary";
 import type { ReportedFees } from "../bindings/ReportedFees";
+import type { SignoffCheck } from "../bindings/SignoffCheck";
 
 export { Channel };
 export type {
   AppInfo, Preferences, UiError, FacilitySummary, FacilityPage, ImportPreview, ImportApplied,
   ChecklistChoice, NewAudit, AuditWorkspace, FindingWithActions, ActionUpdate, FeesView, NewFee,
   PhotoData, Severity, SyncStatus, SyncProgress, SyncReport, ConflictView, QuarantinedOp, Resolution,
-  InterviewsOverview, InterviewForm, InterviewReview, InterviewSummary, ReportedFees,
+  InterviewsOverview, InterviewForm, InterviewReview, InterviewSummary, ReportedFees, SignoffCheck,
 };
 
 /** Turns anything a failed command throws into a message and a hint. */
@@ -90,6 +91,9 @@ export const api = {
   updateAction: (actionId: string, update: ActionUpdate) => call<void>("update_action", { actionId, update }),
   raiseFinding: (auditId: string, severity: Severity, title: string, description: string) =>
     call<string>("raise_finding", { auditId, severity, title, description }),
+
+  auditSignoffs: (auditId: string) => call<SignoffCheck[]>("audit_signoffs", { auditId }),
+  signOffAudit: (auditId: string, signer: string) => call<SignoffCheck[]>("sign_off_audit", { auditId, signer }),
 
   listFees: (auditId: string) => call<FeesView>("list_fees", { auditId }),
   saveFeeRecord: (auditId: string, recordId: string | null, workerRef: string, fields: Record<string, unknown>) =>
