@@ -215,10 +215,4 @@ export function progressPercent(p: SyncProgress | null): number | null {
   return Math.round((100 * Number(p.done)) / Math.max(1, Number(p.total)));
 }
 
-export const PHASES: Record<string, string> = {
-  connecting: "Connecting",
-  pushing: "Sending changes",
-  uploading: "Sending photos",
-  pulling: "Receiving changes",
-  downloading: "Receiving photos",
-};
+
