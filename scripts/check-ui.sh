@@ -6,4 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../ui"
 npm ci --no-audit --no-fund
 npm run build
+# Type-check the TypeScript modules (api.ts, the generated bindings, lib/*.ts);
+# .svelte files are checked only as far as they import these.
+npx tsc --noEmit -p tsconfig.json
 npx vitest run
