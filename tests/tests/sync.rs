@@ -691,3 +691,34 @@ fn a_laptop_whose_clock_was_ahead_gets_its_changes_through_on_sqlite() {
 fn a_laptop_whose_clock_was_ahead_gets_its_changes_through_on_postgres() {
     clock_was_ahead(postgres);
 }
+
+/// A sign-off made on one laptop verifies on another after sync (the canonical
+/// form is the same there), and stops verifying there once the audit changes.
+#[test]
+fn a_sign_off_verifies_on_another_device() {
+    let Some(backend) = sqlite() else { return };
+    let c = cluster(backend);
+    let url = c.urls()[0].clone();
+    let (a, b) = (Device::new("Rina's laptop"), Device::new("Tomas's laptop"));
+    a.login(&url, "acme", "rina");
+    b.login(&url, "acme", "tomas");
+    let audit = start_audit(&a);
+    {
+        let mut s = a.store();
+        s.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+        s.record_answer(audit, WAGES, "hours.highest_weekly", None, json!(72)).unwrap();
+        s.set_answer_note(audit, FIRE, "equipment.alarm_audible", None, "not heard in the warehouse").unwrap();
+        s.sign_off_audit(audit, "Rina Akter").unwrap();
+    }
+    a.sync().unwrap();
+    b.sync().unwrap();
+    let checks = b.store().verify_signoffs(audit).unwrap();
+    assert_eq!(checks.len(), 1);
+    assert!(checks[0].signature_valid && checks[0].unchanged, "{checks:?}");
+    assert_eq!(b.store().audit_digest(audit).unwrap(), a.store().audit_digest(audit).unwrap());
+    b.store().set_answer_note(audit, FIRE, "equipment.alarm_audible", None, "heard after all").unwrap();
+    b.sync().unwrap();
+    a.sync().unwrap();
+    let checks = a.store().verify_signoffs(audit).unwrap();
+    assert!(checks[0].signature_valid && !checks[0].unchanged, "the other auditor's change shows on the signer's laptop too");
+}
