@@ -275,6 +275,7 @@ pub async fn push(
 ) -> Result<Json<PushResponse>, ApiFailure> {
     let policy = PushPolicy {
         max_clock_skew: s.config.max_clock_skew,
+        may_review: d.role.may_review(),
     };
     let res = s
         .store
@@ -303,6 +304,7 @@ pub async fn import_sync_file(
     let file = crate::sync_file::decode_device_file(&body)?;
     let policy = PushPolicy {
         max_clock_skew: s.config.max_clock_skew,
+        may_review: d.role.may_review(),
     };
     let res = crate::sync_file::import_device_file(
         s.store.as_ref(),

@@ -27,12 +27,16 @@ pub const MAX_DEVICE_SEQ: u64 = i64::MAX as u64;
 pub struct PushPolicy {
     /// How far ahead of the server's clock an op's HLC may be.
     pub max_clock_skew: Duration,
+    /// Whether the pushing user may approve or return audits (reviewers and
+    /// admins); others' review decisions are refused.
+    pub may_review: bool,
 }
 
 impl Default for PushPolicy {
     fn default() -> Self {
         PushPolicy {
             max_clock_skew: Duration::from_secs(600),
+            may_review: false,
         }
     }
 }
@@ -128,6 +132,16 @@ pub fn validate_ops<'a>(
             rejected.push(reject(
                 RejectCode::Forbidden,
                 "answers to a confidential checklist (worker interviews) are never synced in the clear; record them as an interview, which is sealed to the reviewers (update FieldAudit on this device)".into(),
+            ));
+            continue;
+        }
+        if !policy.may_review
+            && !from_server_device
+            && fieldaudit_protocol::registry::is_review_op(entity, &change.field, &change.value)
+        {
+            rejected.push(reject(
+                RejectCode::Forbidden,
+                "only reviewers and admins approve or return audits; sign in as a reviewer to record this decision".into(),
             ));
             continue;
         }
@@ -527,6 +541,32 @@ mod tests {
             (2, true),
             "with more to come the cursor is the last change sent"
         );
+    }
+
+    #[test]
+    fn only_reviewers_approve_or_return_audits() {
+        let audit = Uuid::now_v7();
+        let op = |seq, field: &str, value: serde_json::Value| Change {
+            device_seq: seq,
+            hlc: fieldaudit_protocol::Hlc::from_datetime(chrono::Utc::now()),
+            entity: "audit".into(),
+            row_id: audit,
+            field: field.into(),
+            value,
+        };
+        let ops = vec![
+            op(1, "status", serde_json::json!("submitted")),
+            op(2, "status", serde_json::json!("approved")),
+            op(3, "reviewed_by", serde_json::json!("rina")),
+            op(4, "notice", serde_json::json!("announced")),
+        ];
+        let auditor = PushPolicy::default();
+        let (valid, rejected) = validate_ops(&ops, &auditor, false);
+        assert_eq!(valid.iter().map(|v| v.change.device_seq).collect::<Vec<_>>(), [1, 4]);
+        assert_eq!(rejected.iter().map(|r| (r.device_seq, r.code)).collect::<Vec<_>>(), [(2, RejectCode::Forbidden), (3, RejectCode::Forbidden)]);
+        assert!(rejected[0].message.contains("reviewers"));
+        let reviewer = PushPolicy { may_review: true, ..PushPolicy::default() };
+        assert_eq!(validate_ops(&ops, &reviewer, false).0.len(), 4);
     }
 
     #[test]

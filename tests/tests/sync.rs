@@ -722,3 +722,42 @@ fn a_sign_off_verifies_on_another_device() {
     let checks = a.store().verify_signoffs(audit).unwrap();
     assert!(checks[0].signature_valid && !checks[0].unchanged, "the other auditor's change shows on the signer's laptop too");
 }
+
+/// Only reviewers approve: an auditor's laptop that writes an approval itself is
+/// refused by the server (and the refusal kept for review); a reviewer's approval
+/// of the signed audit goes through and reaches the auditor.
+#[test]
+fn only_a_reviewer_approves_an_audit() {
+    let Some(backend) = sqlite() else { return };
+    let c = cluster(backend);
+    let store = c.server_store();
+    c.rt.block_on(fieldaudit_server::admin::add_user(store.as_ref(), "acme", "lena", fieldaudit_tests::server::PASSWORD, fieldaudit_protocol::api::Role::Reviewer))
+        .expect("add a reviewer");
+    let url = c.urls()[0].clone();
+    let (a, r) = (Device::new("Rina's laptop"), Device::new("Lena's laptop"));
+    a.login(&url, "acme", "rina");
+    r.login(&url, "acme", "lena");
+    let audit = start_audit(&a);
+    a.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    a.store().sign_off_audit(audit, "Rina Akter").unwrap();
+    a.sync().unwrap();
+
+    // The auditor cannot approve through the app's core…
+    let e = a.store().review_audit(audit, fieldaudit_core::review::ReviewDecision::Approve, "").unwrap_err().to_string();
+    assert!(e.contains("only reviewers"), "{e}");
+    // …and a forged approval written straight into the store is refused by the server.
+    a.store().write(|w| w.set(EntityKind::Audit, audit, &[("status", json!("approved"))]).map(|_| ())).unwrap();
+    let forged = a.sync().unwrap();
+    assert_eq!(forged.rejected, 1, "{forged:?}");
+    assert!(a.store().quarantine().unwrap()[0].message.contains("reviewers"));
+
+    // The reviewer approves what was signed; it reaches the auditor.
+    r.sync().unwrap();
+    assert_eq!(r.store().audit(audit).unwrap().status.as_deref(), Some("submitted"), "the forged approval never reached the server");
+    r.store().review_audit(audit, fieldaudit_core::review::ReviewDecision::Approve, "").unwrap();
+    let approved = r.sync().unwrap();
+    assert_eq!(approved.rejected, 0, "{approved:?}");
+    a.sync().unwrap();
+    let seen = a.store().audit(audit).unwrap();
+    assert_eq!((seen.status.as_deref(), seen.reviewed_by.as_deref()), (Some("approved"), Some("lena")));
+}

@@ -180,6 +180,18 @@ pub enum AuditCommand {
         /// Audit id.
         audit: String,
     },
+    /// As a reviewer: approve a submitted audit (its sign-off must still verify)
+    /// or return it to the auditors with what to fix.
+    Review {
+        /// Audit id.
+        audit: String,
+        /// Approve the audit as signed.
+        #[arg(long, conflicts_with = "return_with")]
+        approve: bool,
+        /// Return it, saying what the auditors should fix.
+        #[arg(long = "return", value_name = "WHAT_TO_FIX")]
+        return_with: Option<String>,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -462,6 +474,16 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
             let s = store.sign_off_audit(audit, &signer)?;
             crate::out!("signed off by {} on device {} (digest {}); submitted for review", s.signer, s.signer_device, s.digest);
+        }
+        AuditCommand::Review { audit, approve, return_with } => {
+            let audit = store.resolve_id(EntityKind::Audit, &audit)?;
+            let (decision, comment) = match (approve, return_with) {
+                (true, None) => (fieldaudit_core::review::ReviewDecision::Approve, String::new()),
+                (false, Some(c)) => (fieldaudit_core::review::ReviewDecision::Return, c),
+                _ => bail!("say --approve, or --return \"what to fix\""),
+            };
+            store.review_audit(audit, decision, &comment)?;
+            crate::out!("{}; it syncs with your next sync", if approve { "approved" } else { "returned to the auditors" });
         }
         AuditCommand::Verify { audit } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;

@@ -77,6 +77,9 @@ fn import_start_answer_and_export() {
     assert!(fails(dir, &["audit", "verify", &audit]).contains("does not verify"));
     let verdict = String::from_utf8(run(dir, &["audit", "verify", &audit]).stdout).unwrap();
     assert!(verdict.contains("valid signature, but the audit changed since sign-off"), "{verdict}");
+    // Reviewing needs a reviewer's sign-in; a bare device is refused and nothing changes.
+    assert!(fails(dir, &["audit", "review", &audit, "--approve"]).contains("sign in"));
+    assert!(fails(dir, &["audit", "review", &audit]).contains("--approve"));
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! - [`attachments`]: photo and document bytes stored once by SHA-256.
 //! - [`facilities`]: facility list, and applying an [`import`] preview all-or-nothing.
 //! - [`export`]: an audit as one JSON document.
+//! - [`review`]: a reviewer approving (what was signed) or returning a submitted audit.
 //! - [`signoff`]: signing an audit off (ed25519 over its canonical form) and checking
 //!   a sign-off against the audit as it is now.
 //! - [`workspace`]: an audit as the desktop app's workspace screen shows it.
@@ -27,6 +28,7 @@ pub mod fees;
 pub mod import;
 pub mod interviews;
 pub mod model;
+pub mod review;
 pub mod signoff;
 pub mod store;
 pub mod sync;

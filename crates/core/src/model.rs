@@ -75,6 +75,9 @@ pub struct Audit {
     pub end_date: Option<String>,
     pub auditors: Option<Vec<String>>,
     pub status: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<String>,
+    pub review_comment: Option<String>,
     pub deleted: Option<bool>,
 }
 

@@ -5,7 +5,8 @@
 //! the audit's own fields, checklists, repeat instances, answers and notes,
 //! findings as raised, fee records with their fees and attachment metadata (files
 //! by SHA-256), as JSON with sorted keys and every list sorted by id. What is
-//! expected to move on after sign-off is left out: the audit's review status, the
+//! expected to move on after sign-off is left out: the audit's review status and
+//! the reviewer's decision, the
 //! corrective actions' follow-up, the workers' reimbursement progress, and what is
 //! computed from the rest (score, totals) or describes the export itself.
 //!
@@ -100,7 +101,7 @@ impl Store {
         let mut v = serde_json::to_value(&export).map_err(|e| CoreError::Invalid(format!("cannot encode the audit: {e}")))?;
         remove(&mut v, &["format", "exported_at", "device_id", "facility", "fee_totals", "score"]);
         if let Some(audit) = v.get_mut("audit") {
-            remove(audit, &["status"]);
+            remove(audit, &["status", "reviewed_by", "reviewed_at", "review_comment"]);
         }
         if let Some(Value::Array(findings)) = v.get_mut("findings") {
             for f in findings.iter_mut() {

@@ -21,6 +21,11 @@ pub enum Role {
 }
 
 impl Role {
+    /// Whether this role may approve or return audits.
+    pub fn may_review(self) -> bool {
+        matches!(self, Role::Admin | Role::Reviewer)
+    }
+
     /// Every role.
     pub const ALL: [Role; 4] = [Role::Admin, Role::Reviewer, Role::Auditor, Role::Interviewer];
 

@@ -139,7 +139,23 @@ const AUDIT: &[FieldSpec] = &[
     f("auditors", TextList),
     f("status", Enum(AUDIT_STATUSES)),
     f("deleted", Bool),
+    // Added in client schema 5 (columns come last there).
+    f("reviewed_by", Text),
+    f("reviewed_at", DateTime),
+    f("review_comment", Text),
 ];
+
+/// Audit statuses only a reviewer (or an admin) may set.
+pub const REVIEW_DECISIONS: &[&str] = &["approved", "returned"];
+
+/// Whether an audit op is a reviewer's decision: an approved/returned status or
+/// one of the review fields. The server accepts these only from reviewers and
+/// admins.
+pub fn is_review_op(entity: EntityKind, field: &str, value: &Value) -> bool {
+    entity == EntityKind::Audit
+        && (matches!(field, "reviewed_by" | "reviewed_at" | "review_comment")
+            || (field == "status" && value.as_str().is_some_and(|s| REVIEW_DECISIONS.contains(&s))))
+}
 
 const REPEAT_INSTANCE: &[FieldSpec] = &[
     f("audit_id", Ref(EntityKind::Audit)),

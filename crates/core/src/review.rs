@@ -1,0 +1,151 @@
+//! A reviewer's decision on a submitted audit: approve it, or return it to the
+//! auditors with a comment saying what to fix.
+//!
+//! Only what was signed can be approved: approval needs a sign-off that still
+//! verifies against the audit as it is ([`crate::signoff`]), so a reviewer never
+//! approves something other than what the auditor attested. The decision is made
+//! by a user signed in as a reviewer or an admin; this device checks the role of
+//! its session, and the server refuses a decision pushed by anyone else.
+
+use chrono::Utc;
+use fieldaudit_protocol::EntityKind;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::sync::session;
+use crate::{CoreError, Result, Store};
+
+/// What the reviewer decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    /// Accept the audit as signed.
+    Approve,
+    /// Send it back to the auditors with a comment.
+    Return,
+}
+
+/// Roles that may decide on audits.
+pub const REVIEWING_ROLES: &[&str] = &["reviewer", "admin"];
+
+impl Store {
+    /// Approves or returns a submitted audit as the signed-in reviewer. Returning
+    /// needs a comment; approving needs a sign-off that still verifies. Nothing
+    /// changes when it is refused.
+    pub fn review_audit(&mut self, audit_id: Uuid, decision: ReviewDecision, comment: &str) -> Result<()> {
+        let session = session::load(self.data_dir())?.ok_or_else(|| {
+            CoreError::Invalid("sign in to your organisation's server as a reviewer to approve or return audits".into())
+        })?;
+        if !REVIEWING_ROLES.contains(&session.role.as_str()) {
+            return Err(CoreError::Invalid(format!(
+                "only reviewers and admins approve or return audits; {} is signed in as {}",
+                session.user, session.role
+            )));
+        }
+        let audit = self.audit(audit_id)?;
+        let status = audit.status.as_deref().unwrap_or("draft");
+        if status != "submitted" {
+            return Err(CoreError::Invalid(format!(
+                "only a submitted audit can be reviewed; this one is {status} (the auditors sign it off to submit it)"
+            )));
+        }
+        let comment = comment.trim();
+        let new_status = match decision {
+            ReviewDecision::Approve => {
+                if !self.verify_signoffs(audit_id)?.iter().any(|c| c.signature_valid && c.unchanged) {
+                    return Err(CoreError::Invalid(
+                        "the audit has no sign-off that still verifies (it changed since, or was never signed): return it so the auditors sign it off again".into(),
+                    ));
+                }
+                "approved"
+            }
+            ReviewDecision::Return => {
+                if comment.is_empty() {
+                    return Err(CoreError::Invalid("say what the auditors should fix when returning an audit".into()));
+                }
+                "returned"
+            }
+        };
+        self.write(|w| {
+            w.set(
+                EntityKind::Audit,
+                audit_id,
+                &[
+                    ("status", json!(new_status)),
+                    ("reviewed_by", json!(session.user)),
+                    ("reviewed_at", json!(Utc::now().to_rfc3339())),
+                    ("review_comment", if comment.is_empty() { json!(null) } else { json!(comment) }),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audits::NewAudit;
+    use crate::import::FacilityRecord;
+    use crate::model::ChecklistRef;
+    use chrono::NaiveDate;
+
+    fn signed_in(dir: &std::path::Path, role: &str) {
+        session::save(
+            dir,
+            &session::Session {
+                server_url: "http://127.0.0.1:9".into(),
+                organisation: "acme".into(),
+                user: "lena".into(),
+                role: role.into(),
+                token: "t".into(),
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn reviewers_approve_what_was_signed_and_return_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(dir.path(), "laptop").unwrap();
+        let facility = store.add_facility(&FacilityRecord { name: "Hasan Knit".into(), address: "Ashulia".into(), country_code: "BD".into(), ..Default::default() }).unwrap();
+        let audit = store
+            .start_audit(&NewAudit {
+                facility_id: facility,
+                checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
+                audit_type: "initial".into(),
+                notice: "announced".into(),
+                start_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+                end_date: None,
+                auditors: vec!["Rina".into()],
+            })
+            .unwrap();
+        store.record_answer(audit, "fire-safety", "equipment.alarm_audible", None, json!("no")).unwrap();
+
+        assert!(store.review_audit(audit, ReviewDecision::Approve, "").unwrap_err().to_string().contains("sign in"));
+        signed_in(dir.path(), "auditor");
+        assert!(store.review_audit(audit, ReviewDecision::Approve, "").unwrap_err().to_string().contains("only reviewers"));
+        signed_in(dir.path(), "reviewer");
+        assert!(store.review_audit(audit, ReviewDecision::Approve, "").unwrap_err().to_string().contains("only a submitted audit"));
+
+        // Submitted, then changed after sign-off: approval is refused; returning needs a reason.
+        store.sign_off_audit(audit, "Rina").unwrap();
+        store.set_answer_note(audit, "fire-safety", "equipment.alarm_audible", None, "edited after").unwrap();
+        assert!(store.review_audit(audit, ReviewDecision::Approve, "").unwrap_err().to_string().contains("no sign-off that still verifies"));
+        assert!(store.review_audit(audit, ReviewDecision::Return, " ").unwrap_err().to_string().contains("what the auditors should fix"));
+        assert_eq!(store.audit(audit).unwrap().status.as_deref(), Some("submitted"), "refusals change nothing");
+        store.review_audit(audit, ReviewDecision::Return, "Note changed after sign-off: sign off again").unwrap();
+        let returned = store.audit(audit).unwrap();
+        assert_eq!((returned.status.as_deref(), returned.reviewed_by.as_deref()), (Some("returned"), Some("lena")));
+
+        // Signed off again: approved, and the approval does not break the signature.
+        store.sign_off_audit(audit, "Rina").unwrap();
+        store.review_audit(audit, ReviewDecision::Approve, "").unwrap();
+        let approved = store.audit(audit).unwrap();
+        assert_eq!(approved.status.as_deref(), Some("approved"));
+        assert_eq!(approved.review_comment, None);
+        assert!(store.verify_signoffs(audit).unwrap().last().unwrap().unchanged);
+    }
+}
