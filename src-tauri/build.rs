@@ -40,6 +40,8 @@ const COMMANDS: &[&str] = &[
     "remove_fee",
     "audit_signoffs",
     "sign_off_audit",
+    "audit_details",
+    "review_audit",
     "connect",
     "logout",
     "sync_status",

@@ -35,6 +35,7 @@ fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     fieldaudit_core::sync::Resolution::export_all(&cfg)?;
     fieldaudit_core::interviews::InterviewsOverview::export_all(&cfg)?;
     fieldaudit_core::signoff::SignoffCheck::export_all(&cfg)?;
+    fieldaudit_core::review::ReviewDecision::export_all(&cfg)?;
     fieldaudit_core::interviews::InterviewForm::export_all(&cfg)?;
     fieldaudit_core::interviews::InterviewReview::export_all(&cfg)?;
     Ok(())

@@ -370,3 +370,20 @@ pub async fn sign_off_audit(state: State<'_, AppState>, audit_id: Uuid, signer: 
         })
         .await
 }
+
+/// One audit row (status and review decision included).
+#[tauri::command]
+pub async fn audit_details(state: State<'_, AppState>, audit_id: Uuid) -> CmdResult<fieldaudit_core::model::Audit> {
+    state.with_store(move |s| Ok(s.audit(audit_id)?)).await
+}
+
+/// As a reviewer: approves or returns a submitted audit; returns the audit.
+#[tauri::command]
+pub async fn review_audit(state: State<'_, AppState>, audit_id: Uuid, decision: fieldaudit_core::review::ReviewDecision, comment: String) -> CmdResult<fieldaudit_core::model::Audit> {
+    state
+        .with_store(move |s| {
+            s.review_audit(audit_id, decision, &comment)?;
+            Ok(s.audit(audit_id)?)
+        })
+        .await
+}

@@ -71,6 +71,8 @@ pub fn run() {
             commands::remove_fee,
             commands::audit_signoffs,
             commands::sign_off_audit,
+            commands::audit_details,
+            commands::review_audit,
             sync_cmds::connect,
             sync_cmds::logout,
             sync_cmds::sync_status,

@@ -536,6 +536,8 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
     app.type_into("[data-testid=signer]", "A. Rahman").await;
     app.click("[data-testid=sign-off]").await;
     app.wait_text("[data-testid=signoff-list]", "Valid, unchanged").await;
+    app.wait_text("[data-testid=review-status]", "Submitted").await;
+    assert!(app.driver.find_all(By::Css("[data-testid=approve]")).await.expect("query").is_empty(), "only reviewers see Approve");
     app.js(
         "const s = document.querySelector(arguments[0]); s.value = 'in_progress'; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
         vec![json!(format!("{card} [data-testid=action-status]"))],

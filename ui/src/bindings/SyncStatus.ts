@@ -21,6 +21,10 @@ organisation: string | null,
  */
 user: string | null, 
 /**
+ * The signed-in user's role (`admin`, `reviewer`, `auditor`, `interviewer`).
+ */
+role: string | null, 
+/**
  * Changes made on this device that the server has not acknowledged.
  */
 pending_changes: number, 

@@ -400,4 +400,14 @@ export const vi: Partial<Record<MessageKey, string>> = {
   "so.changed": "Đã thay đổi sau khi ký",
   "so.invalid": "Chữ ký không hợp lệ",
   "so.key": "Khóa",
+
+  // Review.
+  "rv.title": "Xem xét",
+  "rv.by": "bởi {name}, {when}",
+  "rv.comment": "Những gì đánh giá viên cần sửa (bắt buộc khi trả lại)",
+  "rv.approve": "Phê duyệt như đã ký",
+  "rv.return": "Trả lại cho đánh giá viên",
+  "rv.approved": "Đã phê duyệt cuộc đánh giá.",
+  "rv.returned": "Đã trả cuộc đánh giá lại cho đánh giá viên.",
+  "rv.whoReviews": "Người xem xét của tổ chức bạn phê duyệt cuộc đánh giá sau khi đã ký xác nhận, hoặc trả lại kèm những điểm cần sửa.",
 };

@@ -399,4 +399,14 @@ export const zhHans: Partial<Record<MessageKey, string>> = {
   "so.changed": "签核后已改动",
   "so.invalid": "签名无效",
   "so.key": "密钥",
+
+  // Review.
+  "rv.title": "审阅",
+  "rv.by": "由 {name} 审阅，{when}",
+  "rv.comment": "审核员需要改正的内容（退回审核时必填）",
+  "rv.approve": "按签核内容批准",
+  "rv.return": "退回给审核员",
+  "rv.approved": "审核已批准。",
+  "rv.returned": "审核已退回给审核员。",
+  "rv.whoReviews": "审核签核后，由贵组织的审阅人批准，或写明需改正之处后退回。",
 };

@@ -30,6 +30,8 @@ import type { InterviewReview } from "../bindings/InterviewReview";
 import type { InterviewSummary } from "../bindings/InterviewSummary";
 import type { ReportedFees } from "../bindings/ReportedFees";
 import type { SignoffCheck } from "../bindings/SignoffCheck";
+import type { Audit } from "../bindings/Audit";
+import type { ReviewDecision } from "../bindings/ReviewDecision";
 
 export { Channel };
 export type {
@@ -37,6 +39,7 @@ export type {
   ChecklistChoice, NewAudit, AuditWorkspace, FindingWithActions, ActionUpdate, FeesView, NewFee,
   PhotoData, Severity, SyncStatus, SyncProgress, SyncReport, ConflictView, QuarantinedOp, Resolution,
   InterviewsOverview, InterviewForm, InterviewReview, InterviewSummary, ReportedFees, SignoffCheck,
+  Audit, ReviewDecision,
 };
 
 /** Turns anything a failed command throws into a message and a hint. */
@@ -94,6 +97,8 @@ export const api = {
 
   auditSignoffs: (auditId: string) => call<SignoffCheck[]>("audit_signoffs", { auditId }),
   signOffAudit: (auditId: string, signer: string) => call<SignoffCheck[]>("sign_off_audit", { auditId, signer }),
+  auditDetails: (auditId: string) => call<Audit>("audit_details", { auditId }),
+  reviewAudit: (auditId: string, decision: ReviewDecision, comment: string) => call<Audit>("review_audit", { auditId, decision, comment }),
 
   listFees: (auditId: string) => call<FeesView>("list_fees", { auditId }),
   saveFeeRecord: (auditId: string, recordId: string | null, workerRef: string, fields: Record<string, unknown>) =>

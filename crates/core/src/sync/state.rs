@@ -30,6 +30,8 @@ pub struct SyncStatus {
     pub organisation: Option<String>,
     /// User, when signed in.
     pub user: Option<String>,
+    /// The signed-in user's role (`admin`, `reviewer`, `auditor`, `interviewer`).
+    pub role: Option<String>,
     /// Changes made on this device that the server has not acknowledged.
     pub pending_changes: u64,
     /// When the last sync finished (RFC 3339).
@@ -359,6 +361,7 @@ impl Store {
             server_url: session.as_ref().map(|s| s.server_url.clone()),
             organisation: session.as_ref().map(|s| s.organisation.clone()),
             user: session.as_ref().map(|s| s.user.clone()),
+            role: session.as_ref().map(|s| s.role.clone()),
             pending_changes: self.last_device_seq()?.saturating_sub(self.push_watermark()?),
             last_sync_at: self.sync_state("last_sync_at")?,
             open_conflicts: count("SELECT count(*) FROM conflict WHERE status = 'open' AND coalesce(deleted, 0) = 0")?,
