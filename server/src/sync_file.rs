@@ -91,6 +91,17 @@ pub async fn import_device_file(
         }
         blobs_in.push((a.sha256.clone(), Bytes::from(data)));
     }
+    // The file's decisions count as its user's: a reviewer's approvals carried by
+    // file are accepted like when pushed online, anyone else's refused.
+    let mut policy = policy.clone();
+    policy.may_review = match &registered.username {
+        Some(user) => store
+            .login_candidate(&file.organisation, user)
+            .await?
+            .is_some_and(|c| c.user.role.may_review()),
+        None => false,
+    };
+    let policy = &policy;
     let response = if file.changes.is_empty() {
         PushResponse {
             watermark: registered.watermark,

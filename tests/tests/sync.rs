@@ -760,4 +760,17 @@ fn only_a_reviewer_approves_an_audit() {
     a.sync().unwrap();
     let seen = a.store().audit(audit).unwrap();
     assert_eq!((seen.status.as_deref(), seen.reviewed_by.as_deref()), (Some("approved"), Some("lena")));
+
+    // By sync file (no network at the reviewer's end) the decision counts as its
+    // user's too: the reviewer's comment is accepted, the auditor's refused.
+    r.store().write(|w| w.set(EntityKind::Audit, audit, &[("review_comment", json!("approved on site"))]).map(|_| ())).unwrap();
+    a.store().write(|w| w.set(EntityKind::Audit, audit, &[("review_comment", json!("self-approved"))]).map(|_| ())).unwrap();
+    let file = |d: &Device| {
+        let out = d.dir.path().join("out.fasync");
+        fieldaudit_core::sync::export_sync_file(d.dir.path(), &out).unwrap();
+        std::fs::read(out).unwrap()
+    };
+    assert!(c.import_device_file(&file(&r)).unwrap().rejected.is_empty());
+    let refused = c.import_device_file(&file(&a)).unwrap();
+    assert_eq!(refused.rejected.len(), 1, "{refused:?}");
 }
