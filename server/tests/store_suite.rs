@@ -271,6 +271,7 @@ async fn bad_ops_are_rejected_with_reasons_and_skipped(store: &dyn ServerStore) 
     // A generous skew policy accepts what the default refused.
     let lenient = PushPolicy {
         max_clock_skew: std::time::Duration::from_secs(3 * 3600),
+        ..PushPolicy::default()
     };
     let mut later = ops[3].clone();
     later.device_seq = 7;
