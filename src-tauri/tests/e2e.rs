@@ -376,6 +376,16 @@ impl App {
     async fn screenshot(&self, name: &str) {
         // Show each screen from its top, with no field focused, as a person opening it sees it.
         self.js("document.activeElement?.blur(); document.querySelector('main')?.scrollTo(0, 0); return true;", vec![]).await;
+        self.save_screenshot(name).await;
+    }
+
+    /// A screenshot of the bottom of the current screen (its last cards).
+    async fn screenshot_bottom(&self, name: &str) {
+        self.js("document.activeElement?.blur(); const m = document.querySelector('main'); m?.scrollTo(0, m.scrollHeight); return true;", vec![]).await;
+        self.save_screenshot(name).await;
+    }
+
+    async fn save_screenshot(&self, name: &str) {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let png = self.driver.screenshot_as_png().await.unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
         assert!(png.starts_with(b"\x89PNG"), "screenshot {name} is not a PNG");
@@ -559,6 +569,7 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
     // A fee recorded after sign-off is a change the sign-off no longer covers.
     app.nav("Findings & CAP").await;
     app.wait_text("[data-testid=signoff-list]", "Changed since sign-off").await;
+    app.screenshot_bottom("17-signoff-review").await;
 
     app.nav("Settings").await;
     app.wait_text("main h1", "Settings").await;
