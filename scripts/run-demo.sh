@@ -45,6 +45,7 @@ else
   : >"$setup_log"
   step "create the demo organisation" "$server" --data-dir "$demo/server" org create "$org" --name "Demo Audits Ltd"
   step "add the demo user" "$server" --data-dir "$demo/server" user add --org "$org" "$user" --role auditor --password "$password"
+  step "add the demo reviewer user" "$server" --data-dir "$demo/server" user add --org "$org" lead-reviewer --role reviewer --password "$password"
 
   if [ -d "$fixtures" ] && "$server" facility --help >/dev/null 2>&1; then
     for f in "$fixtures"/*.csv; do
@@ -93,6 +94,12 @@ FieldAudit demo
   user:          $user
   password:      $password
   app data:      $demo/app
+
+  A reviewer account (same password): lead-reviewer. A device belongs to one
+  user, so review from a second app with its own data folder, once an audit is
+  signed off (Findings & CAP):
+    FIELDAUDIT_DATA_DIR=$demo/reviewer-app FIELDAUDIT_SERVER_URL=http://127.0.0.1:$port \
+      FIELDAUDIT_DEMO_ORG=$org FIELDAUDIT_DEMO_USER=lead-reviewer $target/fieldaudit-app
 
   Worker interviews are sealed to the demo reviewer when finalised. To read
   them, open Reviewer mode on an audit's Worker interviews tab with
