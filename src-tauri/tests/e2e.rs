@@ -422,6 +422,27 @@ impl App {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
+    /// First run: names the device and signs in to the proposed server as `user`.
+    async fn connect(&self, device_name: &str, user: &str) {
+        self.type_into("#device-name", device_name).await;
+        self.type_into("#org", ORG).await;
+        self.type_into("#user", user).await;
+        self.type_into("#password", PASSWORD).await;
+        self.click("[data-testid=connect]").await;
+        self.wait_text("main h1", "Facilities").await;
+    }
+
+    /// Imports a facility list and starts a fire-safety audit of its first facility.
+    async fn start_fire_safety_audit(&self) {
+        self.pick_file("[data-testid=csv-input]", "summer-2017-compliance.csv", "text/csv", &fixture("summer-2017-compliance.csv")).await;
+        self.click("[data-testid=apply-import]").await;
+        self.gone("[data-testid=apply-import]").await;
+        self.click("[data-testid=facility-table] tbody tr td button").await;
+        self.click("[data-testid=new-audit]").await;
+        self.click("[data-testid=checklist-fire-safety]").await;
+        self.click("[data-testid=start-audit]").await;
+    }
+
     async fn quit(self) {
         self.driver.quit().await.expect("quit the app");
     }
@@ -699,22 +720,11 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
     app.wait_css("[data-testid=connect-form]").await;
     let url = app.wait_css("#server-url").await.prop("value").await.ok().flatten().unwrap_or_default();
     assert_eq!(url, server.url(), "the first-run screen proposes FIELDAUDIT_SERVER_URL");
-    app.type_into("#device-name", "Laptop A").await;
-    app.type_into("#org", ORG).await;
-    app.type_into("#user", "alice").await;
-    app.type_into("#password", PASSWORD).await;
-    app.click("[data-testid=connect]").await;
-    app.wait_text("main h1", "Facilities").await;
+    app.connect("Laptop A", "alice").await;
     app.wait_text(".statusbar", "Online").await;
 
     // An audit with two sections answered, then synced.
-    app.pick_file("[data-testid=csv-input]", "summer-2017-compliance.csv", "text/csv", &fixture("summer-2017-compliance.csv")).await;
-    app.click("[data-testid=apply-import]").await;
-    app.gone("[data-testid=apply-import]").await;
-    app.click("[data-testid=facility-table] tbody tr td button").await;
-    app.click("[data-testid=new-audit]").await;
-    app.click("[data-testid=checklist-fire-safety]").await;
-    app.click("[data-testid=start-audit]").await;
+    app.start_fire_safety_audit().await;
     app.click("[data-testid=section-fire-safety-floor]").await;
     app.type_into("[data-testid=instance-label]", "Ground floor").await;
     app.click("[data-testid=add-instance]").await;
@@ -844,19 +854,8 @@ async fn an_interviewer_seals_an_interview_that_only_the_reviewer_reads() {
     let app = rig.launch(Some(&server.url())).await;
 
     // Connect (the first sync brings the reviewer key), then an audit.
-    app.type_into("#device-name", "Interview laptop").await;
-    app.type_into("#org", ORG).await;
-    app.type_into("#user", "alice").await;
-    app.type_into("#password", PASSWORD).await;
-    app.click("[data-testid=connect]").await;
-    app.wait_text("main h1", "Facilities").await;
-    app.pick_file("[data-testid=csv-input]", "summer-2017-compliance.csv", "text/csv", &fixture("summer-2017-compliance.csv")).await;
-    app.click("[data-testid=apply-import]").await;
-    app.gone("[data-testid=apply-import]").await;
-    app.click("[data-testid=facility-table] tbody tr td button").await;
-    app.click("[data-testid=new-audit]").await;
-    app.click("[data-testid=checklist-fire-safety]").await;
-    app.click("[data-testid=start-audit]").await;
+    app.connect("Interview laptop", "alice").await;
+    app.start_fire_safety_audit().await;
     app.wait_css("[data-testid=section-fire-safety-floor]").await;
 
     // Interviews: set the passphrase, see the sampling guidance, start one.

@@ -25,6 +25,15 @@ fn cluster(backend: Backend) -> Cluster {
     c
 }
 
+/// Rina's and Tomas's laptops, signed in to the cluster's first server.
+fn rina_and_tomas(c: &Cluster) -> (Device, Device) {
+    let url = c.urls()[0].clone();
+    let (a, b) = (Device::new("Rina's laptop"), Device::new("Tomas's laptop"));
+    a.login(&url, "acme", "rina");
+    b.login(&url, "acme", "tomas");
+    (a, b)
+}
+
 fn start_audit(device: &Device) -> Uuid {
     let mut store = device.store();
     let facility = store
@@ -55,10 +64,7 @@ fn answers(device: &Device, audit: Uuid) -> BTreeMap<(String, String), Value> {
 
 fn two_auditors(first_a: bool) {
     let c = cluster(Backend::Sqlite);
-    let url = c.urls()[0].clone();
-    let (a, b) = (Device::new("Rina's laptop"), Device::new("Tomas's laptop"));
-    a.login(&url, "acme", "rina");
-    b.login(&url, "acme", "tomas");
+    let (a, b) = rina_and_tomas(&c);
     let audit = start_audit(&a);
     a.sync().unwrap();
     b.sync().unwrap();
@@ -284,10 +290,7 @@ fn random_devices_converge_through_two_servers_on_postgres() {
 fn no_echo(backend: fn() -> Option<Backend>) {
     let Some(backend) = backend() else { return };
     let c = cluster(backend);
-    let url = c.urls()[0].clone();
-    let (a, b) = (Device::new("Rina's laptop"), Device::new("Tomas's laptop"));
-    a.login(&url, "acme", "rina");
-    b.login(&url, "acme", "tomas");
+    let (a, b) = rina_and_tomas(&c);
     let audit = start_audit(&a);
     let first = a.sync().unwrap();
     assert!(first.pushed > 10, "{first:?}");
@@ -650,10 +653,7 @@ fn sneakernet_files_give_the_same_result_as_a_network_sync() {
 fn clock_was_ahead(backend: fn() -> Option<Backend>) {
     let Some(backend) = backend() else { return };
     let c = cluster(backend);
-    let url = c.urls()[0].clone();
-    let (a, b) = (Device::new("Rina's laptop"), Device::new("Tomas's laptop"));
-    a.login(&url, "acme", "rina");
-    b.login(&url, "acme", "tomas");
+    let (a, b) = rina_and_tomas(&c);
     let audit = start_audit(&a);
     a.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
     let typed = answers(&a, audit);
@@ -698,10 +698,7 @@ fn a_laptop_whose_clock_was_ahead_gets_its_changes_through_on_postgres() {
 fn a_sign_off_verifies_on_another_device() {
     let Some(backend) = sqlite() else { return };
     let c = cluster(backend);
-    let url = c.urls()[0].clone();
-    let (a, b) = (Device::new("Rina's laptop"), Device::new("Tomas's laptop"));
-    a.login(&url, "acme", "rina");
-    b.login(&url, "acme", "tomas");
+    let (a, b) = rina_and_tomas(&c);
     let audit = start_audit(&a);
     {
         let mut s = a.store();

@@ -32,6 +32,8 @@ pub mod review;
 pub mod signoff;
 pub mod store;
 pub mod sync;
+#[cfg(test)]
+mod test_support;
 pub mod workspace;
 
 pub use error::{CoreError, Result};

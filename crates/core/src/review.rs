@@ -27,8 +27,10 @@ pub enum ReviewDecision {
     Return,
 }
 
-/// Roles that may decide on audits.
-pub const REVIEWING_ROLES: &[&str] = &["reviewer", "admin"];
+/// Whether a session's role (its wire name) may approve or return audits.
+pub fn role_may_review(role: &str) -> bool {
+    fieldaudit_protocol::api::Role::parse(role).is_some_and(fieldaudit_protocol::api::Role::may_review)
+}
 
 impl Store {
     /// Approves or returns a submitted audit as the signed-in reviewer. Returning
@@ -38,7 +40,7 @@ impl Store {
         let session = session::load(self.data_dir())?.ok_or_else(|| {
             CoreError::Invalid("sign in to your organisation's server as a reviewer to approve or return audits".into())
         })?;
-        if !REVIEWING_ROLES.contains(&session.role.as_str()) {
+        if !role_may_review(&session.role) {
             return Err(CoreError::Invalid(format!(
                 "only reviewers and admins approve or return audits; {} is signed in as {}",
                 session.user, session.role
@@ -87,10 +89,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audits::NewAudit;
-    use crate::import::FacilityRecord;
-    use crate::model::ChecklistRef;
-    use chrono::NaiveDate;
 
     fn signed_in(dir: &std::path::Path, role: &str) {
         session::save(
@@ -110,19 +108,7 @@ mod tests {
     fn reviewers_approve_what_was_signed_and_return_with_a_reason() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::create(dir.path(), "laptop").unwrap();
-        let facility = store.add_facility(&FacilityRecord { name: "Hasan Knit".into(), address: "Ashulia".into(), country_code: "BD".into(), ..Default::default() }).unwrap();
-        let audit = store
-            .start_audit(&NewAudit {
-                facility_id: facility,
-                checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
-                audit_type: "initial".into(),
-                notice: "announced".into(),
-                start_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
-                end_date: None,
-                auditors: vec!["Rina".into()],
-            })
-            .unwrap();
-        store.record_answer(audit, "fire-safety", "equipment.alarm_audible", None, json!("no")).unwrap();
+        let audit = crate::test_support::fire_safety_audit(&mut store);
 
         assert!(store.review_audit(audit, ReviewDecision::Approve, "").unwrap_err().to_string().contains("sign in"));
         signed_in(dir.path(), "auditor");

@@ -94,7 +94,7 @@ mod tests {
     fn writes_stamped_in_the_future_are_stamped_again_once_the_clock_is_right() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::create(dir.path(), "laptop").unwrap();
-        let facility = store.add_facility(&FacilityRecord { name: "Hasan Knit".into(), address: "Ashulia".into(), country_code: "BD".into(), ..Default::default() }).unwrap();
+        let facility = crate::test_support::facility(&mut store);
         // As if typed while the date was a year ahead: the stored stamps are in the
         // future, and the reopened store's clock continues from them.
         let year_ahead = Hlc::from_datetime(Utc::now() + chrono::Duration::days(365)).to_string();

@@ -1,0 +1,33 @@
+//! Fixtures shared by the crate's unit tests.
+
+use chrono::NaiveDate;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audits::NewAudit;
+use crate::import::FacilityRecord;
+use crate::model::ChecklistRef;
+use crate::Store;
+
+/// A facility in Bangladesh.
+pub(crate) fn facility(store: &mut Store) -> Uuid {
+    store.add_facility(&FacilityRecord { name: "Hasan Knit".into(), address: "Ashulia".into(), country_code: "BD".into(), ..Default::default() }).unwrap()
+}
+
+/// A fire-safety audit of a new facility, with the alarm answered "no".
+pub(crate) fn fire_safety_audit(store: &mut Store) -> Uuid {
+    let facility = facility(store);
+    let audit = store
+        .start_audit(&NewAudit {
+            facility_id: facility,
+            checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
+            audit_type: "initial".into(),
+            notice: "announced".into(),
+            start_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            end_date: None,
+            auditors: vec!["Rina".into()],
+        })
+        .unwrap();
+    store.record_answer(audit, "fire-safety", "equipment.alarm_audible", None, json!("no")).unwrap();
+    audit
+}
