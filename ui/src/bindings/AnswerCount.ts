@@ -15,4 +15,9 @@ text: string,
 /**
  * Interviews that gave it.
  */
-count: number, };
+count: number, 
+/**
+ * In sampling coverage: the group is present but has fewer interviews than
+ * [`super::sampling::PER_GROUP`]. Always false in a reviewer's tally.
+ */
+thin: boolean, };

@@ -25,6 +25,10 @@ user: string | null,
  */
 role: string | null, 
 /**
+ * Whether that role may approve or return audits.
+ */
+may_review: boolean, 
+/**
  * Changes made on this device that the server has not acknowledged.
  */
 pending_changes: number, 

@@ -191,6 +191,9 @@ pub struct AnswerCount {
     pub text: String,
     /// Interviews that gave it.
     pub count: u32,
+    /// In sampling coverage: the group is present but has fewer interviews than
+    /// [`super::sampling::PER_GROUP`]. Always false in a reviewer's tally.
+    pub thin: bool,
 }
 
 /// What a reviewer sees of an audit's interviews.
@@ -221,7 +224,10 @@ impl Store {
                     let AnswerType::Choice { options, .. } = &item.answer else { return None };
                     let answers = options
                         .iter()
-                        .map(|o| AnswerCount { id: o.id.clone(), text: text(&o.text, lang), count: counts.and_then(|c| c.get(&o.id)).copied().unwrap_or(0) })
+                        .map(|o| {
+                            let count = counts.and_then(|c| c.get(&o.id)).copied().unwrap_or(0);
+                            AnswerCount { id: o.id.clone(), text: text(&o.text, lang), count, thin: count > 0 && count < super::sampling::PER_GROUP }
+                        })
                         .collect();
                     Some(QuestionTally { item_id: (*id).to_owned(), text: text(&item.text, lang), answers })
                 })
@@ -315,9 +321,9 @@ impl Store {
                 let answers = match &item.answer {
                     AnswerType::Choice { options, .. } => options
                         .iter()
-                        .filter_map(|o| counts.get(&o.id).map(|n| AnswerCount { id: o.id.clone(), text: text(&o.text, lang), count: *n }))
+                        .filter_map(|o| counts.get(&o.id).map(|n| AnswerCount { id: o.id.clone(), text: text(&o.text, lang), count: *n, thin: false }))
                         .collect(),
-                    _ => counts.iter().map(|(o, n)| AnswerCount { id: o.clone(), text: display_value(item, &Value::String(o.clone()), lang), count: *n }).collect(),
+                    _ => counts.iter().map(|(o, n)| AnswerCount { id: o.clone(), text: display_value(item, &Value::String(o.clone()), lang), count: *n, thin: false }).collect(),
                 };
                 Some(QuestionTally { item_id: item.id.clone(), text: text(&item.text, lang), answers })
             })

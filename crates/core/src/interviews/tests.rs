@@ -442,6 +442,7 @@ fn the_overview_shows_sampling_only_while_unlocked() {
     assert_eq!(shift.text, "Shift");
     let counts: Vec<(&str, u32)> = shift.answers.iter().map(|a| (a.text.as_str(), a.count)).collect();
     assert_eq!(counts, [("Day", 0), ("Night", 1), ("Rotating", 0)]);
+    assert_eq!(shift.answers.iter().filter(|a| a.thin).map(|a| a.id.as_str()).collect::<Vec<_>>(), ["night"], "one interview: a thin group");
     assert_eq!(after.coverage.len(), sampling::COVERAGE_ITEMS.len());
 }
 

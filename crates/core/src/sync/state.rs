@@ -32,6 +32,8 @@ pub struct SyncStatus {
     pub user: Option<String>,
     /// The signed-in user's role (`admin`, `reviewer`, `auditor`, `interviewer`).
     pub role: Option<String>,
+    /// Whether that role may approve or return audits.
+    pub may_review: bool,
     /// Changes made on this device that the server has not acknowledged.
     pub pending_changes: u64,
     /// When the last sync finished (RFC 3339).
@@ -362,6 +364,7 @@ impl Store {
             organisation: session.as_ref().map(|s| s.organisation.clone()),
             user: session.as_ref().map(|s| s.user.clone()),
             role: session.as_ref().map(|s| s.role.clone()),
+            may_review: session.as_ref().is_some_and(|s| crate::review::role_may_review(&s.role)),
             pending_changes: self.last_device_seq()?.saturating_sub(self.push_watermark()?),
             last_sync_at: self.sync_state("last_sync_at")?,
             open_conflicts: count("SELECT count(*) FROM conflict WHERE status = 'open' AND coalesce(deleted, 0) = 0")?,
