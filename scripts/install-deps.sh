@@ -10,9 +10,11 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 have cc || need_apt+=(build-essential)
 have pkg-config || need_apt+=(pkg-config)
 have python3 || need_apt+=(python3 python3-pip)
+# mold: the linker .cargo/config.toml asks for (much faster links of the test binaries).
 # The desktop app (Tauri on WebKitGTK) and its end-to-end tests (Xvfb, WebKitWebDriver).
 # The OS keyring for interview draft keys (libdbus for the Secret Service client;
 # dbus-run-session and gnome-keyring for its test on a private session bus).
+have mold || need_apt+=(mold)
 for p in libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver libdbus-1-dev dbus gnome-keyring; do
   have_pkg "$p" || need_apt+=("$p")
 done
