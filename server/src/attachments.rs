@@ -67,8 +67,19 @@ pub fn not_found(sha: &str) -> ApiFailure {
     ))
 }
 
+/// A storage failure: 503 `storage_unavailable` when the storage is down or failing
+/// (nothing was stored; the device tries again later), else 500.
 fn storage_error(e: object_store::Error) -> ApiFailure {
-    ApiFailure::internal(format!("attachment storage: {e}"))
+    if crate::storage::is_unavailable(&e) {
+        tracing::error!(error = %e, "attachment storage unavailable");
+        ApiFailure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "the attachment storage does not answer; nothing was stored or read, try again later",
+        )
+    } else {
+        ApiFailure::internal(format!("attachment storage: {e}"))
+    }
 }
 
 /// Stores `body` for the organisation after checking it hashes to `sha`.

@@ -44,6 +44,8 @@ pub struct AppState {
     pub blobs: Blobs,
     /// Limits and policies.
     pub config: Arc<ServerConfig>,
+    /// This process's Prometheus metrics (served on their own listener).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The whole API as an axum router, with compression, limits, tracing and JSON errors.
@@ -68,6 +70,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/templates", get(list_templates))
         .route("/api/v1/templates/{id}/{version}", get(get_template))
+        .route_layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::track,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
@@ -212,6 +218,7 @@ pub async fn healthz(State(s): State<AppState>) -> Result<Json<Health>, ApiFailu
             status: "ok".into(),
             backend: s.store.backend().into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            protocol_version: fieldaudit_protocol::PROTOCOL_VERSION,
         })),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
@@ -244,6 +251,7 @@ pub async fn login(
     auth::login(s.store.as_ref(), req, s.config.token_ttl)
         .await
         .map(Json)
+        .inspect_err(|e| s.metrics.sign_in_failed(e.code))
 }
 
 /// `GET /api/v1/auth/me`: who the token belongs to.
@@ -281,6 +289,7 @@ pub async fn push(
         .store
         .push(d.organisation_id, d.device_id, &req.changes, &policy)
         .await?;
+    s.metrics.pushed(&res);
     tracing::info!(device = %d.device_id, applied = res.applied, rejected = res.rejected.len(), watermark = res.watermark, "push");
     Ok(Json(res))
 }
@@ -315,6 +324,7 @@ pub async fn import_sync_file(
         Some((d.organisation_id, d.device_id)),
     )
     .await?;
+    s.metrics.pushed(&res);
     tracing::info!(device = %d.device_id, applied = res.applied, watermark = res.watermark, "sync file imported");
     Ok(Json(res))
 }
@@ -363,6 +373,7 @@ pub async fn pull(
             (!q.include_own.unwrap_or(false)).then_some(d.device_id),
         )
         .await?;
+    s.metrics.pulled(res.changes.len());
     Ok(Json(res))
 }
 

@@ -312,6 +312,15 @@ impl ServerStore for PostgresStore {
         "postgres"
     }
 
+    fn pool_status(&self) -> crate::metrics::PoolStatus {
+        let s = self.pool.status();
+        crate::metrics::PoolStatus {
+            connections: s.size,
+            available: s.available,
+            waiting: s.waiting,
+        }
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.pool.get().await?.query_one("SELECT 1", &[]).await?;
         Ok(())

@@ -262,6 +262,15 @@ impl ServerStore for SqliteStore {
         "sqlite"
     }
 
+    /// One connection, idle unless a request holds it.
+    fn pool_status(&self) -> crate::metrics::PoolStatus {
+        crate::metrics::PoolStatus {
+            connections: 1,
+            available: usize::from(self.conn.try_lock().is_ok()),
+            waiting: 0,
+        }
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.run(|c| {
             Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
