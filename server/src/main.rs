@@ -367,8 +367,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 )?;
             }
         }
-        Command::Reviewer(ReviewerCommand::Add { org, name, public_key }) => {
-            let k = fieldaudit_server::reviewers::add_reviewer_key(s, &org, &name, &public_key).await?;
+        Command::Reviewer(ReviewerCommand::Add {
+            org,
+            name,
+            public_key,
+        }) => {
+            let k =
+                fieldaudit_server::reviewers::add_reviewer_key(s, &org, &name, &public_key).await?;
             println!("registered reviewer key {} for {} (id {}); devices seal new interviews to it after their next sync", k.public_key, k.reviewer, k.id);
         }
         Command::Reviewer(ReviewerCommand::Remove { org, key }) => {
@@ -377,7 +382,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Reviewer(ReviewerCommand::List { org }) => {
             for k in fieldaudit_server::reviewers::list_reviewer_keys(s, &org).await? {
-                println!("{}  {:<8}  {:<24}  {}", k.id, if k.current { "current" } else { "removed" }, k.reviewer, k.public_key);
+                println!(
+                    "{}  {:<8}  {:<24}  {}",
+                    k.id,
+                    if k.current { "current" } else { "removed" },
+                    k.reviewer,
+                    k.public_key
+                );
             }
         }
         Command::Device(DeviceCommand::Revoke { org, device_id }) => {

@@ -128,6 +128,16 @@ pub fn validate_ops<'a>(
             ));
             continue;
         }
+        if fieldaudit_protocol::registry::is_reference_entity(entity)
+            && !policy.may_review
+            && !from_server_device
+        {
+            rejected.push(reject(
+                RejectCode::Forbidden,
+                format!("the {entity} table is imported by an administrator (fieldaudit rates import / fieldaudit risk import); this device's user may not change it"),
+            ));
+            continue;
+        }
         if entity == EntityKind::Answer && confidential_answers.contains(&change.row_id) {
             rejected.push(reject(
                 RejectCode::Forbidden,
@@ -562,10 +572,25 @@ mod tests {
         ];
         let auditor = PushPolicy::default();
         let (valid, rejected) = validate_ops(&ops, &auditor, false);
-        assert_eq!(valid.iter().map(|v| v.change.device_seq).collect::<Vec<_>>(), [1, 4]);
-        assert_eq!(rejected.iter().map(|r| (r.device_seq, r.code)).collect::<Vec<_>>(), [(2, RejectCode::Forbidden), (3, RejectCode::Forbidden)]);
+        assert_eq!(
+            valid
+                .iter()
+                .map(|v| v.change.device_seq)
+                .collect::<Vec<_>>(),
+            [1, 4]
+        );
+        assert_eq!(
+            rejected
+                .iter()
+                .map(|r| (r.device_seq, r.code))
+                .collect::<Vec<_>>(),
+            [(2, RejectCode::Forbidden), (3, RejectCode::Forbidden)]
+        );
         assert!(rejected[0].message.contains("reviewers"));
-        let reviewer = PushPolicy { may_review: true, ..PushPolicy::default() };
+        let reviewer = PushPolicy {
+            may_review: true,
+            ..PushPolicy::default()
+        };
         assert_eq!(validate_ops(&ops, &reviewer, false).0.len(), 4);
     }
 
@@ -588,9 +613,20 @@ mod tests {
             op(4, other, "value", serde_json::json!("yes")),
         ];
         let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), false);
-        assert_eq!(valid.iter().map(|v| v.change.device_seq).collect::<Vec<_>>(), [3, 4]);
-        assert_eq!(rejected.iter().map(|r| r.device_seq).collect::<Vec<_>>(), [1, 2]);
-        assert!(rejected.iter().all(|r| r.code == RejectCode::Forbidden && r.message.contains("interview")));
+        assert_eq!(
+            valid
+                .iter()
+                .map(|v| v.change.device_seq)
+                .collect::<Vec<_>>(),
+            [3, 4]
+        );
+        assert_eq!(
+            rejected.iter().map(|r| r.device_seq).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert!(rejected
+            .iter()
+            .all(|r| r.code == RejectCode::Forbidden && r.message.contains("interview")));
     }
 
     #[test]
@@ -609,6 +645,32 @@ mod tests {
         assert_eq!(rejected[0].code, RejectCode::Forbidden);
         assert!(rejected[0].message.contains("administrator"));
         let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), true);
+        assert_eq!((valid.len(), rejected.len()), (1, 0));
+    }
+
+    #[test]
+    fn only_reviewers_and_admins_may_write_reference_tables() {
+        let ops = vec![Change {
+            device_seq: 1,
+            hlc: fieldaudit_protocol::Hlc::from_datetime(chrono::Utc::now()),
+            entity: "exchange_rate".into(),
+            row_id: Uuid::now_v7(),
+            field: "rate".into(),
+            value: serde_json::json!("0.0085"),
+        }];
+        let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), false);
+        assert!(valid.is_empty());
+        assert_eq!(rejected[0].code, RejectCode::Forbidden);
+        assert!(
+            rejected[0].message.contains("fieldaudit rates import"),
+            "{}",
+            rejected[0].message
+        );
+        let admin = PushPolicy {
+            may_review: true,
+            ..PushPolicy::default()
+        };
+        let (valid, rejected) = validate_ops(&ops, &admin, false);
         assert_eq!((valid.len(), rejected.len()), (1, 0));
     }
 }
