@@ -16,6 +16,7 @@
 
 mod baseline;
 mod data;
+mod office;
 mod report;
 mod scenarios;
 mod server;
@@ -64,7 +65,10 @@ struct Cli {
     /// Write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Run only these scenarios (numbers 1–9, comma-separated); default all.
+    /// Audits on the office device of scenario 10 (overrides the preset).
+    #[arg(long)]
+    office_audits: Option<usize>,
+    /// Run only these scenarios (numbers 1–10, comma-separated); default all.
     #[arg(long, value_delimiter = ',')]
     only: Vec<u32>,
     #[command(subcommand)]
@@ -108,6 +112,8 @@ pub struct Sizes {
     pub rounds: usize,
     /// Scenario 6: answers written before each sync (4 changes each).
     pub batch_answers: usize,
+    /// Scenario 10: audits on the office device (200 answers, 10 findings each).
+    pub office_audits: usize,
 }
 
 impl Sizes {
@@ -121,6 +127,7 @@ impl Sizes {
                 devices: 8,
                 rounds: 3,
                 batch_answers: 5,
+                office_audits: 50,
             },
             Scale::Full => Sizes {
                 answers: 10_000,
@@ -130,6 +137,7 @@ impl Sizes {
                 devices: 200,
                 rounds: 5,
                 batch_answers: 5,
+                office_audits: 5_000,
             },
         };
         Sizes {
@@ -140,6 +148,7 @@ impl Sizes {
             devices: cli.devices.unwrap_or(base.devices),
             rounds: cli.rounds.unwrap_or(base.rounds),
             batch_answers: base.batch_answers,
+            office_audits: cli.office_audits.unwrap_or(base.office_audits),
         }
     }
 }

@@ -101,7 +101,12 @@ fn yes_no_items(template: &fieldaudit_templates::Template) -> Vec<(&str, &str, &
 impl Store {
     /// Seeds the demo office data as of `today`. The device must be signed in as an
     /// admin (reviews and the reference imports need it) and hold facilities.
-    pub fn seed_demo(&mut self, today: NaiveDate, seed: u64) -> Result<DemoSummary> {
+    pub fn seed_demo(
+        &mut self,
+        today: NaiveDate,
+        seed: u64,
+        max_facilities: usize,
+    ) -> Result<DemoSummary> {
         let session = crate::sync::session::load(self.data_dir())?;
         if session.as_ref().map(|s| s.role.as_str()) != Some("admin") {
             return Err(CoreError::Invalid("the demo seed runs on a device signed in as an admin (fieldaudit login … --user an admin)".into()));
@@ -153,7 +158,7 @@ impl Store {
         let picked: Vec<_> = facilities
             .into_iter()
             .filter(|_| rng.u8(0..100) < 45)
-            .take(170)
+            .take(max_facilities)
             .collect();
         for (n, fac) in picked.iter().enumerate() {
             let country = fac.facility.country_code.clone().unwrap_or_default();
