@@ -71,71 +71,36 @@ fn info(row: &CurrentRow) -> Option<ReviewerKeyInfo> {
     }
     Some(ReviewerKeyInfo {
         id: row.row_id,
-        reviewer: f
-            .get("reviewer")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        public_key: f
-            .get("public_key")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
+        reviewer: f.get("reviewer").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        public_key: f.get("public_key").and_then(Value::as_str).unwrap_or_default().to_owned(),
         current: f.get("revoked").and_then(Value::as_bool) != Some(true),
     })
 }
 
 /// The organisation's reviewer keys (removed ones shown as not current).
-pub async fn list_reviewer_keys(
-    store: &dyn ServerStore,
-    org_slug: &str,
-) -> anyhow::Result<Vec<ReviewerKeyInfo>> {
+pub async fn list_reviewer_keys(store: &dyn ServerStore, org_slug: &str) -> anyhow::Result<Vec<ReviewerKeyInfo>> {
     let org = crate::admin::organisation(store, org_slug).await?;
-    Ok(store
-        .current_rows(org.id, EntityKind::ReviewerKey.as_str())
-        .await?
-        .iter()
-        .filter_map(info)
-        .collect())
+    Ok(store.current_rows(org.id, EntityKind::ReviewerKey.as_str()).await?.iter().filter_map(info).collect())
 }
 
 /// Registers a reviewer's public key: devices seal interviews finalised after
 /// their next sync to it. The key is checked to be an `age` X25519 public key
 /// (`age1…`); a private key given by mistake is refused without being stored.
-pub async fn add_reviewer_key(
-    store: &dyn ServerStore,
-    org_slug: &str,
-    reviewer: &str,
-    public_key: &str,
-) -> anyhow::Result<ReviewerKeyInfo> {
+pub async fn add_reviewer_key(store: &dyn ServerStore, org_slug: &str, reviewer: &str, public_key: &str) -> anyhow::Result<ReviewerKeyInfo> {
     let public_key = public_key.trim();
-    if public_key
-        .to_ascii_uppercase()
-        .starts_with("AGE-SECRET-KEY")
-    {
+    if public_key.to_ascii_uppercase().starts_with("AGE-SECRET-KEY") {
         anyhow::bail!("that is a private key: it must never leave the reviewer's machine. Give the public key (age1…) printed by `fieldaudit reviewer keygen`, and have the reviewer make a new key pair, since this one was exposed");
     }
-    let recipient = fieldaudit_core::interviews::parse_recipient(public_key)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let recipient = fieldaudit_reviewer_key::parse_recipient(public_key)?;
     let public_key = recipient.to_string();
     let reviewer = reviewer.trim();
     if reviewer.is_empty() || reviewer.chars().count() > 100 {
         anyhow::bail!("give the reviewer's name (1 to 100 characters)");
     }
     let org = crate::admin::organisation(store, org_slug).await?;
-    let rows = store
-        .current_rows(org.id, EntityKind::ReviewerKey.as_str())
-        .await?;
-    if let Some(existing) = rows
-        .iter()
-        .filter_map(info)
-        .find(|k| k.public_key == public_key && k.current)
-    {
-        anyhow::bail!(
-            "this key is already registered for {} (id {})",
-            existing.reviewer,
-            existing.id
-        );
+    let rows = store.current_rows(org.id, EntityKind::ReviewerKey.as_str()).await?;
+    if let Some(existing) = rows.iter().filter_map(info).find(|k| k.public_key == public_key && k.current) {
+        anyhow::bail!("this key is already registered for {} (id {})", existing.reviewer, existing.id);
     }
     let newest = rows.iter().map(|r| r.newest).max();
     let id = Uuid::now_v7();
@@ -146,26 +111,15 @@ pub async fn add_reviewer_key(
         (id, "deleted", json!(false)),
     ];
     push_as_server_device(store, org.id, EntityKind::ReviewerKey, newest, ops).await?;
-    Ok(ReviewerKeyInfo {
-        id,
-        reviewer: reviewer.to_owned(),
-        public_key,
-        current: true,
-    })
+    Ok(ReviewerKeyInfo { id, reviewer: reviewer.to_owned(), public_key, current: true })
 }
 
 /// Removes a reviewer key (by row id or by the public key itself): interviews
 /// finalised after the devices' next sync are no longer sealed to it. Interviews
 /// sealed before stay readable with it — re-sealing needs a reviewer's key.
-pub async fn remove_reviewer_key(
-    store: &dyn ServerStore,
-    org_slug: &str,
-    key: &str,
-) -> anyhow::Result<ReviewerKeyInfo> {
+pub async fn remove_reviewer_key(store: &dyn ServerStore, org_slug: &str, key: &str) -> anyhow::Result<ReviewerKeyInfo> {
     let org = crate::admin::organisation(store, org_slug).await?;
-    let rows = store
-        .current_rows(org.id, EntityKind::ReviewerKey.as_str())
-        .await?;
+    let rows = store.current_rows(org.id, EntityKind::ReviewerKey.as_str()).await?;
     let key = key.trim();
     let found = rows
         .iter()
@@ -173,16 +127,6 @@ pub async fn remove_reviewer_key(
         .find(|k| k.current && (k.id.to_string() == key.to_ascii_lowercase() || k.public_key == key))
         .ok_or_else(|| anyhow::anyhow!("no current reviewer key {key:?} in {org_slug}; see `fieldaudit-server reviewer list --org {org_slug}`"))?;
     let newest = rows.iter().map(|r| r.newest).max();
-    push_as_server_device(
-        store,
-        org.id,
-        EntityKind::ReviewerKey,
-        newest,
-        vec![(found.id, "revoked", json!(true))],
-    )
-    .await?;
-    Ok(ReviewerKeyInfo {
-        current: false,
-        ..found
-    })
+    push_as_server_device(store, org.id, EntityKind::ReviewerKey, newest, vec![(found.id, "revoked", json!(true))]).await?;
+    Ok(ReviewerKeyInfo { current: false, ..found })
 }

@@ -128,10 +128,7 @@ pub fn validate_ops<'a>(
             ));
             continue;
         }
-        if fieldaudit_protocol::registry::is_reference_entity(entity)
-            && !policy.may_review
-            && !from_server_device
-        {
+        if fieldaudit_protocol::registry::is_reference_entity(entity) && !policy.may_review && !from_server_device {
             rejected.push(reject(
                 RejectCode::Forbidden,
                 format!("the {entity} table is imported by an administrator (fieldaudit rates import / fieldaudit risk import); this device's user may not change it"),
@@ -572,25 +569,10 @@ mod tests {
         ];
         let auditor = PushPolicy::default();
         let (valid, rejected) = validate_ops(&ops, &auditor, false);
-        assert_eq!(
-            valid
-                .iter()
-                .map(|v| v.change.device_seq)
-                .collect::<Vec<_>>(),
-            [1, 4]
-        );
-        assert_eq!(
-            rejected
-                .iter()
-                .map(|r| (r.device_seq, r.code))
-                .collect::<Vec<_>>(),
-            [(2, RejectCode::Forbidden), (3, RejectCode::Forbidden)]
-        );
+        assert_eq!(valid.iter().map(|v| v.change.device_seq).collect::<Vec<_>>(), [1, 4]);
+        assert_eq!(rejected.iter().map(|r| (r.device_seq, r.code)).collect::<Vec<_>>(), [(2, RejectCode::Forbidden), (3, RejectCode::Forbidden)]);
         assert!(rejected[0].message.contains("reviewers"));
-        let reviewer = PushPolicy {
-            may_review: true,
-            ..PushPolicy::default()
-        };
+        let reviewer = PushPolicy { may_review: true, ..PushPolicy::default() };
         assert_eq!(validate_ops(&ops, &reviewer, false).0.len(), 4);
     }
 
@@ -613,20 +595,9 @@ mod tests {
             op(4, other, "value", serde_json::json!("yes")),
         ];
         let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), false);
-        assert_eq!(
-            valid
-                .iter()
-                .map(|v| v.change.device_seq)
-                .collect::<Vec<_>>(),
-            [3, 4]
-        );
-        assert_eq!(
-            rejected.iter().map(|r| r.device_seq).collect::<Vec<_>>(),
-            [1, 2]
-        );
-        assert!(rejected
-            .iter()
-            .all(|r| r.code == RejectCode::Forbidden && r.message.contains("interview")));
+        assert_eq!(valid.iter().map(|v| v.change.device_seq).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(rejected.iter().map(|r| r.device_seq).collect::<Vec<_>>(), [1, 2]);
+        assert!(rejected.iter().all(|r| r.code == RejectCode::Forbidden && r.message.contains("interview")));
     }
 
     #[test]
@@ -661,15 +632,8 @@ mod tests {
         let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), false);
         assert!(valid.is_empty());
         assert_eq!(rejected[0].code, RejectCode::Forbidden);
-        assert!(
-            rejected[0].message.contains("fieldaudit rates import"),
-            "{}",
-            rejected[0].message
-        );
-        let admin = PushPolicy {
-            may_review: true,
-            ..PushPolicy::default()
-        };
+        assert!(rejected[0].message.contains("fieldaudit rates import"), "{}", rejected[0].message);
+        let admin = PushPolicy { may_review: true, ..PushPolicy::default() };
         let (valid, rejected) = validate_ops(&ops, &admin, false);
         assert_eq!((valid.len(), rejected.len()), (1, 0));
     }

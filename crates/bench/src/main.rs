@@ -119,26 +119,8 @@ pub struct Sizes {
 impl Sizes {
     fn from(cli: &Cli) -> Sizes {
         let base = match cli.scale {
-            Scale::Tiny => Sizes {
-                answers: 200,
-                changes: 2_000,
-                history: 10_000,
-                small_history: 1_000,
-                devices: 8,
-                rounds: 3,
-                batch_answers: 5,
-                office_audits: 50,
-            },
-            Scale::Full => Sizes {
-                answers: 10_000,
-                changes: 100_000,
-                history: 1_000_000,
-                small_history: 10_000,
-                devices: 200,
-                rounds: 5,
-                batch_answers: 5,
-                office_audits: 5_000,
-            },
+            Scale::Tiny => Sizes { answers: 200, changes: 2_000, history: 10_000, small_history: 1_000, devices: 8, rounds: 3, batch_answers: 5, office_audits: 50 },
+            Scale::Full => Sizes { answers: 10_000, changes: 100_000, history: 1_000_000, small_history: 10_000, devices: 200, rounds: 5, batch_answers: 5, office_audits: 5_000 },
         };
         Sizes {
             answers: cli.answers.unwrap_or(base.answers),
@@ -166,22 +148,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let pg = if cli.no_postgres {
-        None
-    } else {
-        cli.database_url.clone()
-    };
+    let pg = if cli.no_postgres { None } else { cli.database_url.clone() };
     let wanted = |n: u32| cli.only.is_empty() || cli.only.contains(&n);
     let mut report = report::Report::new(sizes.clone(), &server_bin);
-    eprintln!(
-        "fieldaudit-bench: sizes {sizes:?}; server {}",
-        server_bin.display()
-    );
-    let ctx = scenarios::Ctx {
-        sizes,
-        server_bin,
-        pg,
-    };
+    eprintln!("fieldaudit-bench: sizes {sizes:?}; server {}", server_bin.display());
+    let ctx = scenarios::Ctx { sizes, server_bin, pg };
     scenarios::run_all(&ctx, &wanted, &mut report);
     report.print();
     if let Some(path) = &cli.json {

@@ -171,10 +171,8 @@ fn main() -> ExitCode {
 
 impl Cli {
     fn data_dir(&self) -> PathBuf {
-        self.data_dir.clone().unwrap_or_else(|| {
-            dirs::data_dir()
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join("fieldaudit")
-        })
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("fieldaudit"))
     }
 }

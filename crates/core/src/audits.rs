@@ -130,27 +130,13 @@ pub struct ActionUpdate {
 }
 
 fn template_of(checklist: &ChecklistRef) -> Result<&'static Template> {
-    fieldaudit_templates::builtin_template(&checklist.template_id, checklist.version).ok_or_else(
-        || {
-            CoreError::not_found(
-                "template",
-                format!("{}@{}", checklist.template_id, checklist.version),
-            )
-        },
-    )
+    fieldaudit_templates::builtin_template(&checklist.template_id, checklist.version)
+        .ok_or_else(|| CoreError::not_found("template", format!("{}@{}", checklist.template_id, checklist.version)))
 }
 
-fn decode_all<T: serde::de::DeserializeOwned>(
-    rows: Vec<serde_json::Map<String, Value>>,
-) -> Result<Vec<T>> {
+fn decode_all<T: serde::de::DeserializeOwned>(rows: Vec<serde_json::Map<String, Value>>) -> Result<Vec<T>> {
     rows.into_iter()
-        .map(|r| {
-            serde_json::from_value(Value::Object(r)).map_err(|e| CoreError::Corrupt {
-                entity: "row".into(),
-                field: "*".into(),
-                reason: e.to_string(),
-            })
-        })
+        .map(|r| serde_json::from_value(Value::Object(r)).map_err(|e| CoreError::Corrupt { entity: "row".into(), field: "*".into(), reason: e.to_string() }))
         .collect()
 }
 
@@ -158,19 +144,14 @@ impl Store {
     /// Starts an audit of a facility with the given checklists.
     pub fn start_audit(&mut self, new: &NewAudit) -> Result<Uuid> {
         if new.checklists.is_empty() {
-            return Err(CoreError::Invalid(
-                "choose at least one checklist for the audit".into(),
-            ));
+            return Err(CoreError::Invalid("choose at least one checklist for the audit".into()));
         }
         for c in &new.checklists {
             template_of(c)?;
         }
         if let Some(end) = new.end_date {
             if end < new.start_date {
-                return Err(CoreError::Invalid(format!(
-                    "the end date {end} is before the start date {}",
-                    new.start_date
-                )));
+                return Err(CoreError::Invalid(format!("the end date {end} is before the start date {}", new.start_date)));
             }
         }
         let id = Uuid::now_v7();
@@ -200,25 +181,14 @@ impl Store {
 
     /// One audit.
     pub fn audit(&self, id: Uuid) -> Result<Audit> {
-        self.get(EntityKind::Audit, id)?
-            .ok_or_else(|| CoreError::not_found("audit", id))
+        self.get(EntityKind::Audit, id)?.ok_or_else(|| CoreError::not_found("audit", id))
     }
 
     /// Audits, newest first, optionally of one facility.
     pub fn audits(&self, facility: Option<Uuid>) -> Result<Vec<Audit>> {
         let rows = match facility {
-            Some(f) => select_rows(
-                self.conn(),
-                EntityKind::Audit,
-                "coalesce(deleted, 0) = 0 AND facility_id = ?1 ORDER BY start_date DESC, id DESC",
-                [f.to_string()],
-            )?,
-            None => select_rows(
-                self.conn(),
-                EntityKind::Audit,
-                "coalesce(deleted, 0) = 0 ORDER BY start_date DESC, id DESC",
-                [],
-            )?,
+            Some(f) => select_rows(self.conn(), EntityKind::Audit, "coalesce(deleted, 0) = 0 AND facility_id = ?1 ORDER BY start_date DESC, id DESC", [f.to_string()])?,
+            None => select_rows(self.conn(), EntityKind::Audit, "coalesce(deleted, 0) = 0 ORDER BY start_date DESC, id DESC", [])?,
         };
         decode_all(rows)
     }
@@ -239,25 +209,14 @@ impl Store {
         })?;
         check_instance_matches(section, instance_id)?;
         if !value.is_null() {
-            item.validate_answer(&value)
-                .map_err(|e| CoreError::Invalid(format!("{item_id}: {e}")))?;
+            item.validate_answer(&value).map_err(|e| CoreError::Invalid(format!("{item_id}: {e}")))?;
         }
         let id = model::answer_id(audit_id, template_id, item_id, instance_id);
         self.write(|w| {
             if let Some(instance) = instance_id {
                 check_instance(w, instance, audit_id, template_id, &section.id)?;
             }
-            w.set(
-                EntityKind::Answer,
-                id,
-                &answer_fields(
-                    audit_id,
-                    template_id,
-                    item_id,
-                    instance_id,
-                    &[("value", value)],
-                ),
-            )?;
+            w.set(EntityKind::Answer, id, &answer_fields(audit_id, template_id, item_id, instance_id, &[("value", value)]))?;
             reconcile_findings(w, &audit, template)?;
             Ok(())
         })?;
@@ -265,37 +224,16 @@ impl Store {
     }
 
     /// Sets (or clears, with an empty string) the note on an item's answer.
-    pub fn set_answer_note(
-        &mut self,
-        audit_id: Uuid,
-        template_id: &str,
-        item_id: &str,
-        instance_id: Option<Uuid>,
-        note: &str,
-    ) -> Result<Uuid> {
+    pub fn set_answer_note(&mut self, audit_id: Uuid, template_id: &str, item_id: &str, instance_id: Option<Uuid>, note: &str) -> Result<Uuid> {
         let (_, template) = self.audit_template(audit_id, template_id)?;
-        let (section, _) = template.item(item_id).ok_or_else(|| {
-            CoreError::Invalid(format!("checklist {template_id} has no item {item_id:?}"))
-        })?;
+        let (section, _) = template
+            .item(item_id)
+            .ok_or_else(|| CoreError::Invalid(format!("checklist {template_id} has no item {item_id:?}")))?;
         check_instance_matches(section, instance_id)?;
         let id = model::answer_id(audit_id, template_id, item_id, instance_id);
-        let note = if note.trim().is_empty() {
-            Value::Null
-        } else {
-            json!(note)
-        };
+        let note = if note.trim().is_empty() { Value::Null } else { json!(note) };
         self.write(|w| {
-            w.set(
-                EntityKind::Answer,
-                id,
-                &answer_fields(
-                    audit_id,
-                    template_id,
-                    item_id,
-                    instance_id,
-                    &[("note", note)],
-                ),
-            )?;
+            w.set(EntityKind::Answer, id, &answer_fields(audit_id, template_id, item_id, instance_id, &[("note", note)]))?;
             Ok(())
         })?;
         Ok(id)
@@ -303,52 +241,25 @@ impl Store {
 
     /// Answers of an audit (not cleared ones).
     pub fn answers(&self, audit_id: Uuid) -> Result<Vec<Answer>> {
-        decode_all(select_rows(
-            self.conn(),
-            EntityKind::Answer,
-            "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY template_id, item_id",
-            [audit_id.to_string()],
-        )?)
+        decode_all(select_rows(self.conn(), EntityKind::Answer, "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY template_id, item_id", [audit_id.to_string()])?)
     }
 
     /// Adds an instance of a repeat group (e.g. another dormitory building).
-    pub fn add_repeat_instance(
-        &mut self,
-        audit_id: Uuid,
-        template_id: &str,
-        section_id: &str,
-        label: &str,
-    ) -> Result<Uuid> {
+    pub fn add_repeat_instance(&mut self, audit_id: Uuid, template_id: &str, section_id: &str, label: &str) -> Result<Uuid> {
         let (audit, template) = self.audit_template(audit_id, template_id)?;
-        let section = template.section(section_id).ok_or_else(|| {
-            CoreError::Invalid(format!(
-                "checklist {template_id} has no section {section_id:?}"
-            ))
-        })?;
-        let spec = section.repeat.as_ref().ok_or_else(|| {
-            CoreError::Invalid(format!(
-                "section {section_id} is not a repeat group; it is filled once per audit"
-            ))
-        })?;
+        let section = template
+            .section(section_id)
+            .ok_or_else(|| CoreError::Invalid(format!("checklist {template_id} has no section {section_id:?}")))?;
+        let spec = section
+            .repeat
+            .as_ref()
+            .ok_or_else(|| CoreError::Invalid(format!("section {section_id} is not a repeat group; it is filled once per audit")))?;
         let existing = self.repeat_instances(audit_id)?;
-        let count = existing
-            .iter()
-            .filter(|i| {
-                i.template_id.as_deref() == Some(template_id)
-                    && i.group_id.as_deref() == Some(section_id)
-            })
-            .count();
+        let count = existing.iter().filter(|i| i.template_id.as_deref() == Some(template_id) && i.group_id.as_deref() == Some(section_id)).count();
         if spec.max.is_some_and(|max| count as u32 >= max) {
-            return Err(CoreError::Invalid(format!(
-                "section {section_id} allows at most {} instances",
-                spec.max.unwrap_or_default()
-            )));
+            return Err(CoreError::Invalid(format!("section {section_id} allows at most {} instances", spec.max.unwrap_or_default())));
         }
-        let label = if label.trim().is_empty() {
-            format!("{} {}", spec.label.en(), count + 1)
-        } else {
-            label.trim().to_owned()
-        };
+        let label = if label.trim().is_empty() { format!("{} {}", spec.label.en(), count + 1) } else { label.trim().to_owned() };
         let id = Uuid::now_v7();
         self.write(|w| {
             w.set(
@@ -370,20 +281,12 @@ impl Store {
 
     /// Removes a repeat instance (a tombstone); its findings close.
     pub fn remove_repeat_instance(&mut self, instance_id: Uuid) -> Result<()> {
-        let inst: RepeatInstance = self
-            .get(EntityKind::RepeatInstance, instance_id)?
-            .ok_or_else(|| CoreError::not_found("repeat instance", instance_id))?;
-        let audit_id = inst
-            .audit_id
-            .ok_or_else(|| CoreError::not_found("audit of repeat instance", instance_id))?;
+        let inst: RepeatInstance = self.get(EntityKind::RepeatInstance, instance_id)?.ok_or_else(|| CoreError::not_found("repeat instance", instance_id))?;
+        let audit_id = inst.audit_id.ok_or_else(|| CoreError::not_found("audit of repeat instance", instance_id))?;
         let template_id = inst.template_id.unwrap_or_default();
         let (audit, template) = self.audit_template(audit_id, &template_id)?;
         self.write(|w| {
-            w.set(
-                EntityKind::RepeatInstance,
-                instance_id,
-                &[("deleted", json!(true))],
-            )?;
+            w.set(EntityKind::RepeatInstance, instance_id, &[("deleted", json!(true))])?;
             reconcile_findings(w, &audit, template)
         })
     }
@@ -394,18 +297,10 @@ impl Store {
     }
 
     /// Raises a finding by hand (not tied to an item).
-    pub fn raise_finding(
-        &mut self,
-        audit_id: Uuid,
-        severity: Severity,
-        title: &str,
-        description: &str,
-    ) -> Result<Uuid> {
+    pub fn raise_finding(&mut self, audit_id: Uuid, severity: Severity, title: &str, description: &str) -> Result<Uuid> {
         let audit = self.audit(audit_id)?;
         if title.trim().is_empty() {
-            return Err(CoreError::Invalid(
-                "a finding needs a title that says what was found".into(),
-            ));
+            return Err(CoreError::Invalid("a finding needs a title that says what was found".into()));
         }
         let id = Uuid::now_v7();
         self.write(|w| {
@@ -429,12 +324,8 @@ impl Store {
 
     /// Findings of an audit, most severe first, each with its corrective actions.
     pub fn findings(&self, audit_id: Uuid) -> Result<Vec<FindingWithActions>> {
-        let findings: Vec<Finding> = decode_all(select_rows(
-            self.conn(),
-            EntityKind::Finding,
-            "audit_id = ?1 AND coalesce(deleted, 0) = 0",
-            [audit_id.to_string()],
-        )?)?;
+        let findings: Vec<Finding> =
+            decode_all(select_rows(self.conn(), EntityKind::Finding, "audit_id = ?1 AND coalesce(deleted, 0) = 0", [audit_id.to_string()])?)?;
         let actions: Vec<CorrectiveAction> = decode_all(select_rows(
             self.conn(),
             EntityKind::CorrectiveAction,
@@ -444,27 +335,13 @@ impl Store {
         let mut out: Vec<FindingWithActions> = findings
             .into_iter()
             .map(|f| {
-                let mine = actions
-                    .iter()
-                    .filter(|a| a.finding_id == Some(f.id))
-                    .cloned()
-                    .collect();
-                FindingWithActions {
-                    finding: f,
-                    actions: mine,
-                }
+                let mine = actions.iter().filter(|a| a.finding_id == Some(f.id)).cloned().collect();
+                FindingWithActions { finding: f, actions: mine }
             })
             .collect();
         let rank = |f: &Finding| {
-            let sev = f
-                .severity
-                .as_deref()
-                .and_then(|s| s.parse::<Severity>().ok());
-            (
-                f.status.as_deref() != Some("open"),
-                std::cmp::Reverse(sev),
-                f.id,
-            )
+            let sev = f.severity.as_deref().and_then(|s| s.parse::<Severity>().ok());
+            (f.status.as_deref() != Some("open"), std::cmp::Reverse(sev), f.id)
         };
         out.sort_by_key(|f| rank(&f.finding));
         Ok(out)
@@ -472,21 +349,10 @@ impl Store {
 
     /// Edits a corrective action.
     pub fn update_action(&mut self, action_id: Uuid, update: &ActionUpdate) -> Result<()> {
-        if self
-            .get::<CorrectiveAction>(EntityKind::CorrectiveAction, action_id)?
-            .is_none()
-        {
+        if self.get::<CorrectiveAction>(EntityKind::CorrectiveAction, action_id)?.is_none() {
             return Err(CoreError::not_found("corrective action", action_id));
         }
-        let text = |v: &Option<String>| {
-            v.as_ref().map(|s| {
-                if s.trim().is_empty() {
-                    Value::Null
-                } else {
-                    json!(s)
-                }
-            })
-        };
+        let text = |v: &Option<String>| v.as_ref().map(|s| if s.trim().is_empty() { Value::Null } else { json!(s) });
         let mut fields: Vec<(&str, Value)> = Vec::new();
         let texts = [
             ("root_cause", &update.root_cause),
@@ -509,30 +375,15 @@ impl Store {
             fields.push(("production_blocking", json!(b)));
         }
         if let Some(status) = update.status.as_deref() {
-            fields.extend(crate::office::cap_closure_fields(
-                self,
-                action_id,
-                status,
-                Utc::now().date_naive(),
-            )?);
+            fields.extend(crate::office::cap_closure_fields(self, action_id, status, Utc::now().date_naive())?);
         }
-        self.write(|w| {
-            w.set(EntityKind::CorrectiveAction, action_id, &fields)
-                .map(|_| ())
-        })
+        self.write(|w| w.set(EntityKind::CorrectiveAction, action_id, &fields).map(|_| ()))
     }
 
     /// Marks an audit submitted for review.
     pub fn submit_audit(&mut self, audit_id: Uuid) -> Result<()> {
         self.audit(audit_id)?;
-        self.write(|w| {
-            w.set(
-                EntityKind::Audit,
-                audit_id,
-                &[("status", json!("submitted"))],
-            )
-            .map(|_| ())
-        })
+        self.write(|w| w.set(EntityKind::Audit, audit_id, &[("status", json!("submitted"))]).map(|_| ()))
     }
 
     /// Progress, conformance and the indicative score of an audit.
@@ -547,14 +398,7 @@ impl Store {
             let view = AnswerView::new(&answers, &checklist.template_id);
             for section in &template.sections {
                 let scopes: Vec<Option<Uuid>> = if section.repeat.is_some() {
-                    instances
-                        .iter()
-                        .filter(|i| {
-                            i.template_id.as_deref() == Some(&checklist.template_id)
-                                && i.group_id.as_deref() == Some(&section.id)
-                        })
-                        .map(|i| Some(i.id))
-                        .collect()
+                    instances.iter().filter(|i| i.template_id.as_deref() == Some(&checklist.template_id) && i.group_id.as_deref() == Some(&section.id)).map(|i| Some(i.id)).collect()
                 } else {
                     vec![None]
                 };
@@ -578,20 +422,12 @@ impl Store {
                             continue;
                         }
                         s.items += 1;
-                        let Some(value) = answer_of(&item.id) else {
-                            continue;
-                        };
+                        let Some(value) = answer_of(&item.id) else { continue };
                         s.answered += 1;
                         let na = value.as_str() == Some(fieldaudit_templates::NOT_APPLICABLE);
-                        if item
-                            .max_severity()
-                            .is_some_and(Severity::is_non_conformance)
-                            && !na
-                        {
+                        if item.max_severity().is_some_and(Severity::is_non_conformance) && !na {
                             s.applicable += 1;
-                            let failed = template
-                                .evaluate_item(&item.id, &answer_of, today)
-                                .is_some_and(Severity::is_non_conformance);
+                            let failed = template.evaluate_item(&item.id, &answer_of, today).is_some_and(Severity::is_non_conformance);
                             if !failed {
                                 s.conforming += 1;
                             }
@@ -602,20 +438,12 @@ impl Store {
             }
         }
         let sum = |f: fn(&SectionScore) -> u32| sections.iter().map(f).sum::<u32>();
-        let (items, answered, applicable, conforming) = (
-            sum(|s| s.items),
-            sum(|s| s.answered),
-            sum(|s| s.applicable),
-            sum(|s| s.conforming),
-        );
+        let (items, answered, applicable, conforming) = (sum(|s| s.items), sum(|s| s.answered), sum(|s| s.applicable), sum(|s| s.conforming));
         let findings = self.findings(audit_id)?;
         let mut open_findings = BTreeMap::new();
         let mut penalty = 0.0;
         let mut production_blocked = false;
-        for f in findings
-            .iter()
-            .filter(|f| f.finding.status.as_deref() == Some("open"))
-        {
+        for f in findings.iter().filter(|f| f.finding.status.as_deref() == Some("open")) {
             let sev = f.finding.severity.clone().unwrap_or_default();
             *open_findings.entry(sev.clone()).or_insert(0) += 1;
             penalty += match sev.as_str() {
@@ -625,54 +453,25 @@ impl Store {
                 _ => 0.0,
             };
             production_blocked |= f.actions.iter().any(|a| {
-                a.production_blocking == Some(true)
-                    && !matches!(a.status.as_deref(), Some("done" | "verified"))
+                a.production_blocking == Some(true) && !matches!(a.status.as_deref(), Some("done" | "verified"))
             });
         }
-        let conformance_percent =
-            (applicable > 0).then(|| 100.0 * conforming as f64 / applicable as f64);
-        let indicative_score =
-            (applicable > 0).then(|| 200.0 * conforming as f64 / applicable as f64 - penalty);
+        let conformance_percent = (applicable > 0).then(|| 100.0 * conforming as f64 / applicable as f64);
+        let indicative_score = (applicable > 0).then(|| 200.0 * conforming as f64 / applicable as f64 - penalty);
         let indicative_band = indicative_score.map(|s| {
-            if s > 180.0 {
-                "green"
-            } else if s >= 160.0 {
-                "yellow"
-            } else {
-                "red"
-            }
-            .to_owned()
+            if s > 180.0 { "green" } else if s >= 160.0 { "yellow" } else { "red" }.to_owned()
         });
-        Ok(AuditScore {
-            sections,
-            items,
-            answered,
-            applicable,
-            conforming,
-            conformance_percent,
-            open_findings,
-            indicative_score,
-            indicative_band,
-            production_blocked,
-        })
+        Ok(AuditScore { sections, items, answered, applicable, conforming, conformance_percent, open_findings, indicative_score, indicative_band, production_blocked })
     }
 
-    fn audit_template(
-        &self,
-        audit_id: Uuid,
-        template_id: &str,
-    ) -> Result<(Audit, &'static Template)> {
+    fn audit_template(&self, audit_id: Uuid, template_id: &str) -> Result<(Audit, &'static Template)> {
         let audit = self.audit(audit_id)?;
         let checklist = audit
             .checklists
             .iter()
             .flatten()
             .find(|c| c.template_id == template_id)
-            .ok_or_else(|| {
-                CoreError::Invalid(format!(
-                    "audit {audit_id} does not include checklist {template_id:?}"
-                ))
-            })?;
+            .ok_or_else(|| CoreError::Invalid(format!("audit {audit_id} does not include checklist {template_id:?}")))?;
         let template = template_of(checklist)?;
         if template.confidential {
             // Interview answers are never stored in the clear: they go through the
@@ -692,15 +491,9 @@ pub(crate) fn reconcile_touched(w: &mut Writer<'_>, touched: &[(&str, Uuid)]) ->
     for (entity, row) in touched {
         let audit_id = match EntityKind::parse(entity) {
             Some(EntityKind::Audit) => Some(*row),
-            Some(
-                kind @ (EntityKind::Answer | EntityKind::RepeatInstance | EntityKind::Finding),
-            ) => w
+            Some(kind @ (EntityKind::Answer | EntityKind::RepeatInstance | EntityKind::Finding)) => w
                 .conn()
-                .query_row(
-                    &format!("SELECT audit_id FROM {kind} WHERE id = ?1"),
-                    [row.to_string()],
-                    |r| r.get::<_, Option<String>>(0),
-                )
+                .query_row(&format!("SELECT audit_id FROM {kind} WHERE id = ?1"), [row.to_string()], |r| r.get::<_, Option<String>>(0))
                 .ok()
                 .flatten()
                 .and_then(|s| Uuid::parse_str(&s).ok()),
@@ -711,18 +504,8 @@ pub(crate) fn reconcile_touched(w: &mut Writer<'_>, touched: &[(&str, Uuid)]) ->
         }
     }
     for audit_id in audits {
-        let Some(audit) = select_rows(
-            w.conn(),
-            EntityKind::Audit,
-            "id = ?1",
-            [audit_id.to_string()],
-        )?
-        .pop() else {
-            continue;
-        };
-        let Ok(audit) = serde_json::from_value::<Audit>(Value::Object(audit)) else {
-            continue;
-        };
+        let Some(audit) = select_rows(w.conn(), EntityKind::Audit, "id = ?1", [audit_id.to_string()])?.pop() else { continue };
+        let Ok(audit) = serde_json::from_value::<Audit>(Value::Object(audit)) else { continue };
         for checklist in audit.checklists.clone().unwrap_or_default() {
             // A checklist this build does not know cannot be evaluated here; the
             // device that knows it derives its findings.
@@ -740,49 +523,20 @@ fn check_instance_matches(section: &Section, instance_id: Option<Uuid>) -> Resul
             "section {} repeats (e.g. per building); say which instance the answer is for",
             section.id
         ))),
-        (false, Some(_)) => Err(CoreError::Invalid(format!(
-            "section {} does not repeat; answer it without an instance",
-            section.id
-        ))),
+        (false, Some(_)) => Err(CoreError::Invalid(format!("section {} does not repeat; answer it without an instance", section.id))),
         _ => Ok(()),
     }
 }
 
-fn check_instance(
-    w: &Writer<'_>,
-    instance: Uuid,
-    audit_id: Uuid,
-    template_id: &str,
-    section_id: &str,
-) -> Result<()> {
-    let row = crate::store::select_rows(
-        w.conn(),
-        EntityKind::RepeatInstance,
-        "id = ?1 AND coalesce(deleted, 0) = 0",
-        [instance.to_string()],
-    )?;
+fn check_instance(w: &Writer<'_>, instance: Uuid, audit_id: Uuid, template_id: &str, section_id: &str) -> Result<()> {
+    let row = crate::store::select_rows(w.conn(), EntityKind::RepeatInstance, "id = ?1 AND coalesce(deleted, 0) = 0", [instance.to_string()])?;
     let ok = row.first().is_some_and(|r| {
-        r["audit_id"] == json!(audit_id.to_string())
-            && r["template_id"] == json!(template_id)
-            && r["group_id"] == json!(section_id)
+        r["audit_id"] == json!(audit_id.to_string()) && r["template_id"] == json!(template_id) && r["group_id"] == json!(section_id)
     });
-    if ok {
-        Ok(())
-    } else {
-        Err(CoreError::not_found(
-            "repeat instance of this section",
-            instance,
-        ))
-    }
+    if ok { Ok(()) } else { Err(CoreError::not_found("repeat instance of this section", instance)) }
 }
 
-fn answer_fields<'a>(
-    audit_id: Uuid,
-    template_id: &str,
-    item_id: &str,
-    instance_id: Option<Uuid>,
-    extra: &[(&'a str, Value)],
-) -> Vec<(&'a str, Value)> {
+fn answer_fields<'a>(audit_id: Uuid, template_id: &str, item_id: &str, instance_id: Option<Uuid>, extra: &[(&'a str, Value)]) -> Vec<(&'a str, Value)> {
     let mut fields = vec![
         ("audit_id", json!(audit_id.to_string())),
         ("template_id", json!(template_id)),
@@ -797,11 +551,7 @@ fn answer_fields<'a>(
 /// The day date rules are judged on: the audit's first day (so a report reads the
 /// same later), or today when it has none.
 fn audit_day(audit: &Audit) -> NaiveDate {
-    audit
-        .start_date
-        .as_deref()
-        .and_then(fieldaudit_templates::parse_date)
-        .unwrap_or_else(|| Utc::now().date_naive())
+    audit.start_date.as_deref().and_then(fieldaudit_templates::parse_date).unwrap_or_else(|| Utc::now().date_naive())
 }
 
 /// Answers of one checklist, by (instance, item).
@@ -814,12 +564,7 @@ impl AnswerView {
         let values = answers
             .iter()
             .filter(|a| a.template_id.as_deref() == Some(template_id))
-            .filter_map(|a| {
-                Some((
-                    (a.instance_id, a.item_id.clone()?),
-                    a.value.clone().filter(|v| !v.is_null())?,
-                ))
-            })
+            .filter_map(|a| Some(((a.instance_id, a.item_id.clone()?), a.value.clone().filter(|v| !v.is_null())?)))
             .collect();
         AnswerView { values }
     }
@@ -828,11 +573,7 @@ impl AnswerView {
     /// the same instance, other items at audit level.
     fn lookup(&self, template: &Template, item_id: &str, scope: Option<Uuid>) -> Option<Value> {
         let (section, _) = template.item(item_id)?;
-        let instance = if section.repeat.is_some() {
-            scope
-        } else {
-            None
-        };
+        let instance = if section.repeat.is_some() { scope } else { None };
         self.values.get(&(instance, item_id.to_owned())).cloned()
     }
 }
@@ -841,35 +582,16 @@ impl AnswerView {
 /// updates the findings of failing visible items, closes the rest.
 fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) -> Result<()> {
     let audit_id = audit.id;
-    let answers: Vec<Answer> = decode_all(select_rows(
-        w.conn(),
-        EntityKind::Answer,
-        "audit_id = ?1 AND template_id = ?2 AND coalesce(deleted, 0) = 0",
-        (audit_id.to_string(), &template.id),
-    )?)?;
-    let instances: Vec<RepeatInstance> = decode_all(select_rows(
-        w.conn(),
-        EntityKind::RepeatInstance,
-        "audit_id = ?1 AND template_id = ?2 AND coalesce(deleted, 0) = 0",
-        (audit_id.to_string(), &template.id),
-    )?)?;
-    let existing: Vec<Finding> = decode_all(select_rows(
-        w.conn(),
-        EntityKind::Finding,
-        "audit_id = ?1 AND template_id = ?2 AND origin = 'item'",
-        (audit_id.to_string(), &template.id),
-    )?)?;
+    let answers: Vec<Answer> = decode_all(select_rows(w.conn(), EntityKind::Answer, "audit_id = ?1 AND template_id = ?2 AND coalesce(deleted, 0) = 0", (audit_id.to_string(), &template.id))?)?;
+    let instances: Vec<RepeatInstance> = decode_all(select_rows(w.conn(), EntityKind::RepeatInstance, "audit_id = ?1 AND template_id = ?2 AND coalesce(deleted, 0) = 0", (audit_id.to_string(), &template.id))?)?;
+    let existing: Vec<Finding> = decode_all(select_rows(w.conn(), EntityKind::Finding, "audit_id = ?1 AND template_id = ?2 AND origin = 'item'", (audit_id.to_string(), &template.id))?)?;
     let view = AnswerView::new(&answers, &template.id);
     let today = audit_day(audit);
 
     let mut failing: Vec<(Option<Uuid>, &str, String, Severity)> = Vec::new();
     for section in &template.sections {
         let scopes: Vec<Option<Uuid>> = if section.repeat.is_some() {
-            instances
-                .iter()
-                .filter(|i| i.group_id.as_deref() == Some(&section.id))
-                .map(|i| Some(i.id))
-                .collect()
+            instances.iter().filter(|i| i.group_id.as_deref() == Some(&section.id)).map(|i| Some(i.id)).collect()
         } else {
             vec![None]
         };
@@ -888,8 +610,7 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
         let id = model::item_finding_id(audit_id, &template.id, item_id, scope);
         open_ids.push(id);
         let before = existing.iter().find(|f| f.id == id);
-        let reopened = before
-            .is_none_or(|f| f.status.as_deref() != Some("open") || model::is_deleted(f.deleted));
+        let reopened = before.is_none_or(|f| f.status.as_deref() != Some("open") || model::is_deleted(f.deleted));
         w.set(
             EntityKind::Finding,
             id,
@@ -909,10 +630,7 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
             ensure_default_action(w, audit, id, severity)?;
         }
     }
-    for f in existing
-        .iter()
-        .filter(|f| !open_ids.contains(&f.id) && f.status.as_deref() == Some("open"))
-    {
+    for f in existing.iter().filter(|f| !open_ids.contains(&f.id) && f.status.as_deref() == Some("open")) {
         w.set(EntityKind::Finding, f.id, &[("status", json!("closed"))])?;
     }
     Ok(())
@@ -920,24 +638,13 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
 
 /// Creates the finding's corrective action, due by its severity's deadline, unless
 /// it already has one.
-fn ensure_default_action(
-    w: &mut Writer<'_>,
-    audit: &Audit,
-    finding_id: Uuid,
-    severity: Severity,
-) -> Result<()> {
-    let Some(days) = default_due_days(severity) else {
-        return Ok(());
-    };
+fn ensure_default_action(w: &mut Writer<'_>, audit: &Audit, finding_id: Uuid, severity: Severity) -> Result<()> {
+    let Some(days) = default_due_days(severity) else { return Ok(()) };
     let action_id = model::default_action_id(finding_id);
     if w.exists(EntityKind::CorrectiveAction, action_id)? {
         return Ok(());
     }
-    let closing = audit
-        .end_date
-        .as_deref()
-        .and_then(fieldaudit_templates::parse_date)
-        .unwrap_or_else(|| audit_day(audit));
+    let closing = audit.end_date.as_deref().and_then(fieldaudit_templates::parse_date).unwrap_or_else(|| audit_day(audit));
     let due = closing.checked_add_days(Days::new(days)).unwrap_or(closing);
     w.set(
         EntityKind::CorrectiveAction,

@@ -8,9 +8,7 @@ use uuid::Uuid;
 
 use crate::audits::{AuditScore, FindingWithActions};
 use crate::fees::FeeTotals;
-use crate::model::{
-    Answer, Attachment, Audit, ChecklistRef, Facility, Fee, FeeRecord, RepeatInstance,
-};
+use crate::model::{Answer, Attachment, Audit, ChecklistRef, Facility, Fee, FeeRecord, RepeatInstance};
 use crate::{Result, Store};
 
 /// Format version of [`AuditExport`]; bumped when its shape changes.
@@ -78,9 +76,7 @@ impl Store {
             .flatten()
             .map(|c| ExportedChecklist {
                 pinned: c.clone(),
-                title: fieldaudit_templates::builtin_template(&c.template_id, c.version)
-                    .map(|t| t.title.en().to_owned())
-                    .unwrap_or_default(),
+                title: fieldaudit_templates::builtin_template(&c.template_id, c.version).map(|t| t.title.en().to_owned()).unwrap_or_default(),
             })
             .collect();
         Ok(AuditExport {
@@ -92,11 +88,7 @@ impl Store {
             repeat_instances: self.repeat_instances(audit_id)?,
             answers: self.answers(audit_id)?,
             findings: self.findings(audit_id)?,
-            fee_records: self
-                .fee_records(audit_id)?
-                .into_iter()
-                .map(|(record, fees)| ExportedFeeRecord { record, fees })
-                .collect(),
+            fee_records: self.fee_records(audit_id)?.into_iter().map(|(record, fees)| ExportedFeeRecord { record, fees }).collect(),
             fee_totals: self.fee_totals(audit_id)?,
             attachments: self.attachments(audit_id, None)?,
             score: self.score(audit_id)?,

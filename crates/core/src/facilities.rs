@@ -3,7 +3,7 @@
 
 use fieldaudit_protocol::EntityKind;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::import::{ExistingFacility, FacilityRecord, ImportPreview};
@@ -36,25 +36,7 @@ pub struct FacilitySummary {
     pub open_actions: u32,
 }
 
-/// The fields of a facility record, in registry shape.
-pub fn record_fields(r: &FacilityRecord) -> Vec<(&'static str, Value)> {
-    let opt_list = |l: &Vec<String>| if l.is_empty() { Value::Null } else { json!(l) };
-    vec![
-        ("name", json!(r.name)),
-        ("address", json!(r.address)),
-        ("country_code", json!(r.country_code)),
-        ("sectors", opt_list(&r.sectors)),
-        ("lat", json!(r.lat)),
-        ("lng", json!(r.lng)),
-        ("workers_min", json!(r.workers_min)),
-        ("workers_max", json!(r.workers_max)),
-        ("os_id", json!(r.os_id)),
-        ("parent_company", json!(r.parent_company)),
-        ("facility_type", json!(r.facility_type)),
-        ("product_types", opt_list(&r.product_types)),
-        ("deleted", json!(false)),
-    ]
-}
+pub use crate::import::record_fields;
 
 impl Store {
     /// Creates a facility by hand.
@@ -63,30 +45,19 @@ impl Store {
             return Err(CoreError::Invalid("a facility needs a name".into()));
         }
         let id = Uuid::now_v7();
-        self.write(|w| {
-            w.set(EntityKind::Facility, id, &record_fields(record))
-                .map(|_| ())
-        })?;
+        self.write(|w| w.set(EntityKind::Facility, id, &record_fields(record)).map(|_| ()))?;
         Ok(id)
     }
 
     /// One facility.
     pub fn facility(&self, id: Uuid) -> Result<Facility> {
-        self.get(EntityKind::Facility, id)?
-            .ok_or_else(|| CoreError::not_found("facility", id))
+        self.get(EntityKind::Facility, id)?.ok_or_else(|| CoreError::not_found("facility", id))
     }
 
     /// Facilities whose name, address, country or OS ID contains `search`
     /// (case-insensitive), by name, with their last audit and open actions.
     pub fn facilities(&self, search: &str) -> Result<Vec<FacilitySummary>> {
-        let pattern = format!(
-            "%{}%",
-            search
-                .trim()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = format!("%{}%", search.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         let rows = select_rows(
             self.conn(),
             EntityKind::Facility,
@@ -103,20 +74,12 @@ impl Store {
         )?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let facility: Facility =
-                serde_json::from_value(Value::Object(row)).map_err(|e| CoreError::Corrupt {
-                    entity: "facility".into(),
-                    field: "*".into(),
-                    reason: e.to_string(),
-                })?;
+            let facility: Facility = serde_json::from_value(Value::Object(row))
+                .map_err(|e| CoreError::Corrupt { entity: "facility".into(), field: "*".into(), reason: e.to_string() })?;
             let id = facility.id.to_string();
             let last: Option<String> = last_audit.query_row([&id], |r| r.get(0))?;
             let open: i64 = open_actions.query_row([&id], |r| r.get(0))?;
-            out.push(FacilitySummary {
-                facility,
-                last_audit: last,
-                open_actions: open as u32,
-            });
+            out.push(FacilitySummary { facility, last_audit: last, open_actions: open as u32 });
         }
         Ok(out)
     }
@@ -152,8 +115,7 @@ impl Store {
     /// Reads a facility list and previews the import against this device's facilities.
     pub fn preview_facility_import(&self, input: impl std::io::Read) -> Result<ImportPreview> {
         let existing = self.existing_for_import()?;
-        crate::import::preview_import(input, &existing)
-            .map_err(|e| CoreError::Invalid(e.to_string()))
+        crate::import::preview_import(input, &existing).map_err(|e| CoreError::Invalid(e.to_string()))
     }
 
     /// Applies a preview in one transaction: every new facility and every merge, or

@@ -14,39 +14,20 @@ use uuid::Uuid;
 const DERIVED_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a4e_93b7_4d0a_8e55_1f0d_c2b3_a9e7);
 
 /// The id of the answer to `item_id` of `template_id` in an audit (and repeat instance).
-pub fn answer_id(
-    audit_id: Uuid,
-    template_id: &str,
-    item_id: &str,
-    instance_id: Option<Uuid>,
-) -> Uuid {
+pub fn answer_id(audit_id: Uuid, template_id: &str, item_id: &str, instance_id: Option<Uuid>) -> Uuid {
     let instance = instance_id.map(|i| i.to_string()).unwrap_or_default();
-    Uuid::new_v5(
-        &DERIVED_NAMESPACE,
-        format!("answer/{audit_id}/{template_id}/{item_id}/{instance}").as_bytes(),
-    )
+    Uuid::new_v5(&DERIVED_NAMESPACE, format!("answer/{audit_id}/{template_id}/{item_id}/{instance}").as_bytes())
 }
 
 /// The id of the finding an item raises in an audit (and repeat instance).
-pub fn item_finding_id(
-    audit_id: Uuid,
-    template_id: &str,
-    item_id: &str,
-    instance_id: Option<Uuid>,
-) -> Uuid {
+pub fn item_finding_id(audit_id: Uuid, template_id: &str, item_id: &str, instance_id: Option<Uuid>) -> Uuid {
     let instance = instance_id.map(|i| i.to_string()).unwrap_or_default();
-    Uuid::new_v5(
-        &DERIVED_NAMESPACE,
-        format!("finding/{audit_id}/{template_id}/{item_id}/{instance}").as_bytes(),
-    )
+    Uuid::new_v5(&DERIVED_NAMESPACE, format!("finding/{audit_id}/{template_id}/{item_id}/{instance}").as_bytes())
 }
 
 /// The id of the corrective action created with a finding.
 pub fn default_action_id(finding_id: Uuid) -> Uuid {
-    Uuid::new_v5(
-        &DERIVED_NAMESPACE,
-        format!("action/{finding_id}").as_bytes(),
-    )
+    Uuid::new_v5(&DERIVED_NAMESPACE, format!("action/{finding_id}").as_bytes())
 }
 
 /// A checklist pinned by an audit: template id and the version it started with.

@@ -17,9 +17,9 @@
 //! ([`Store::verify_signoffs`]). The key says which device signed; trust in that
 //! key (which device it is) comes from the organisation, not from this check.
 
+use chrono::Utc;
 use chacha20poly1305::aead::rand_core::RngCore;
 use chacha20poly1305::aead::OsRng;
-use chrono::Utc;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use fieldaudit_protocol::EntityKind;
 use rusqlite::OptionalExtension;
@@ -72,13 +72,7 @@ pub struct SignoffCheck {
 /// Sorts a JSON array of objects by their `id` (or `finding.id`).
 fn sort_by_id(list: &mut Value) {
     if let Value::Array(items) = list {
-        let key = |v: &Value| {
-            v.get("id")
-                .or_else(|| v.pointer("/finding/id"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let key = |v: &Value| v.get("id").or_else(|| v.pointer("/finding/id")).and_then(Value::as_str).unwrap_or_default().to_owned();
         items.sort_by_key(key);
     }
 }
@@ -96,11 +90,7 @@ fn message(audit_id: Uuid, digest: &[u8]) -> Vec<u8> {
 }
 
 fn corrupt(field: &str, reason: impl Into<String>) -> CoreError {
-    CoreError::Corrupt {
-        entity: "signoff".into(),
-        field: field.into(),
-        reason: reason.into(),
-    }
+    CoreError::Corrupt { entity: "signoff".into(), field: field.into(), reason: reason.into() }
 }
 
 impl Store {
@@ -108,24 +98,10 @@ impl Store {
     /// for what is in it and what is left out).
     pub fn signed_content(&self, audit_id: Uuid) -> Result<Vec<u8>> {
         let export = self.export_audit(audit_id)?;
-        let mut v = serde_json::to_value(&export)
-            .map_err(|e| CoreError::Invalid(format!("cannot encode the audit: {e}")))?;
-        remove(
-            &mut v,
-            &[
-                "format",
-                "exported_at",
-                "device_id",
-                "facility",
-                "fee_totals",
-                "score",
-            ],
-        );
+        let mut v = serde_json::to_value(&export).map_err(|e| CoreError::Invalid(format!("cannot encode the audit: {e}")))?;
+        remove(&mut v, &["format", "exported_at", "device_id", "facility", "fee_totals", "score"]);
         if let Some(audit) = v.get_mut("audit") {
-            remove(
-                audit,
-                &["status", "reviewed_by", "reviewed_at", "review_comment"],
-            );
+            remove(audit, &["status", "reviewed_by", "reviewed_at", "review_comment"]);
         }
         if let Some(Value::Array(findings)) = v.get_mut("findings") {
             for f in findings.iter_mut() {
@@ -134,26 +110,13 @@ impl Store {
         }
         if let Some(Value::Array(records)) = v.get_mut("fee_records") {
             for r in records.iter_mut() {
-                remove(
-                    r,
-                    &[
-                        "reimbursement_status",
-                        "reimbursed_amount",
-                        "reimbursed_currency",
-                    ],
-                );
+                remove(r, &["reimbursement_status", "reimbursed_amount", "reimbursed_currency"]);
                 if let Some(fees) = r.get_mut("fees") {
                     sort_by_id(fees);
                 }
             }
         }
-        for list in [
-            "repeat_instances",
-            "answers",
-            "findings",
-            "fee_records",
-            "attachments",
-        ] {
+        for list in ["repeat_instances", "answers", "findings", "fee_records", "attachments"] {
             if let Some(l) = v.get_mut(list) {
                 sort_by_id(l);
             }
@@ -162,8 +125,7 @@ impl Store {
             map.insert("signed_content_format".into(), json!(SIGNED_CONTENT_FORMAT));
         }
         // serde_json's maps are sorted by key, so this encoding is canonical.
-        serde_json::to_vec(&v)
-            .map_err(|e| CoreError::Invalid(format!("cannot encode the audit: {e}")))
+        serde_json::to_vec(&v).map_err(|e| CoreError::Invalid(format!("cannot encode the audit: {e}")))
     }
 
     /// SHA-256 of [`Store::signed_content`], hex.
@@ -173,24 +135,16 @@ impl Store {
 
     /// This device's signing key, made on first use.
     fn signing_key(&mut self) -> Result<SigningKey> {
-        let stored: Option<Vec<u8>> = self
-            .conn()
-            .query_row("SELECT secret FROM device_signing_key", [], |r| r.get(0))
-            .optional()?;
+        let stored: Option<Vec<u8>> = self.conn().query_row("SELECT secret FROM device_signing_key", [], |r| r.get(0)).optional()?;
         if let Some(bytes) = stored {
-            let secret: [u8; 32] = bytes
-                .try_into()
-                .map_err(|_| corrupt("device_signing_key", "the stored key is not 32 bytes"))?;
+            let secret: [u8; 32] = bytes.try_into().map_err(|_| corrupt("device_signing_key", "the stored key is not 32 bytes"))?;
             return Ok(SigningKey::from_bytes(&secret));
         }
         let mut secret = [0u8; 32];
         OsRng.fill_bytes(&mut secret);
         let key = SigningKey::from_bytes(&secret);
         self.write(|w| {
-            w.conn().execute(
-                "INSERT INTO device_signing_key (singleton, secret) VALUES (1, ?1)",
-                [&secret[..]],
-            )?;
+            w.conn().execute("INSERT INTO device_signing_key (singleton, secret) VALUES (1, ?1)", [&secret[..]])?;
             Ok(())
         })?;
         secret.fill(0);
@@ -202,9 +156,7 @@ impl Store {
     pub fn sign_off_audit(&mut self, audit_id: Uuid, signer: &str) -> Result<SignoffView> {
         let signer = signer.trim();
         if signer.is_empty() || signer.chars().count() > 80 {
-            return Err(CoreError::Invalid(
-                "give the name of the auditor signing off (at most 80 characters)".into(),
-            ));
+            return Err(CoreError::Invalid("give the name of the auditor signing off (at most 80 characters)".into()));
         }
         let digest = Sha256::digest(self.signed_content(audit_id)?);
         let key = self.signing_key()?;
@@ -233,11 +185,7 @@ impl Store {
                     ("deleted", json!(false)),
                 ],
             )?;
-            w.set(
-                EntityKind::Audit,
-                audit_id,
-                &[("status", json!("submitted"))],
-            )?;
+            w.set(EntityKind::Audit, audit_id, &[("status", json!("submitted"))])?;
             Ok(())
         })?;
         Ok(view)
@@ -247,12 +195,7 @@ impl Store {
     /// is now: is the signature valid, and is the content unchanged since?
     pub fn verify_signoffs(&self, audit_id: Uuid) -> Result<Vec<SignoffCheck>> {
         self.audit(audit_id)?;
-        let rows = select_rows(
-            self.conn(),
-            EntityKind::Signoff,
-            "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY signed_at, id",
-            [audit_id.to_string()],
-        )?;
+        let rows = select_rows(self.conn(), EntityKind::Signoff, "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY signed_at, id", [audit_id.to_string()])?;
         if rows.is_empty() {
             // Nothing to check: skip building the canonical form (the Findings
             // screen asks after every edit).
@@ -261,12 +204,7 @@ impl Store {
         let digest_now = self.audit_digest(audit_id)?;
         rows.into_iter()
             .map(|r| {
-                let text = |f: &str| {
-                    r.get(f)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
+                let text = |f: &str| r.get(f).and_then(Value::as_str).unwrap_or_default().to_owned();
                 let id = Uuid::parse_str(&text("id")).map_err(|e| corrupt("id", e.to_string()))?;
                 let signoff = SignoffView {
                     id,
@@ -282,16 +220,11 @@ impl Store {
                     let sig: [u8; 64] = hex::decode(text("signature")).ok()?.try_into().ok()?;
                     let digest = hex::decode(&signoff.digest).ok()?;
                     let key = VerifyingKey::from_bytes(&key).ok()?;
-                    key.verify(&message(audit_id, &digest), &Signature::from_bytes(&sig))
-                        .ok()
+                    key.verify(&message(audit_id, &digest), &Signature::from_bytes(&sig)).ok()
                 })()
                 .is_some();
                 let unchanged = signoff.digest == digest_now;
-                Ok(SignoffCheck {
-                    signoff,
-                    signature_valid,
-                    unchanged,
-                })
+                Ok(SignoffCheck { signoff, signature_valid, unchanged })
             })
             .collect()
     }
@@ -304,15 +237,7 @@ mod tests {
 
     fn audit(store: &mut Store) -> Uuid {
         let audit = crate::test_support::fire_safety_audit(store);
-        store
-            .set_answer_note(
-                audit,
-                "fire-safety",
-                "equipment.alarm_audible",
-                None,
-                "not heard in the warehouse",
-            )
-            .unwrap();
+        store.set_answer_note(audit, "fire-safety", "equipment.alarm_audible", None, "not heard in the warehouse").unwrap();
         audit
     }
 
@@ -321,104 +246,37 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::create(dir.path(), "laptop").unwrap();
         let audit = audit(&mut store);
-        assert!(store
-            .sign_off_audit(audit, "  ")
-            .unwrap_err()
-            .to_string()
-            .contains("name"));
+        assert!(store.sign_off_audit(audit, "  ").unwrap_err().to_string().contains("name"));
         let signed = store.sign_off_audit(audit, "Rina Akter").unwrap();
-        assert_eq!(
-            store.audit(audit).unwrap().status.as_deref(),
-            Some("submitted")
-        );
+        assert_eq!(store.audit(audit).unwrap().status.as_deref(), Some("submitted"));
         let checks = store.verify_signoffs(audit).unwrap();
         assert_eq!(checks.len(), 1);
-        assert!(
-            checks[0].signature_valid && checks[0].unchanged,
-            "{checks:?}"
-        );
+        assert!(checks[0].signature_valid && checks[0].unchanged, "{checks:?}");
         assert_eq!(checks[0].signoff, signed);
 
         // Follow-up after sign-off does not count as a change…
-        let finding = store
-            .findings(audit)
-            .unwrap()
-            .into_iter()
-            .next()
-            .expect("a finding");
+        let finding = store.findings(audit).unwrap().into_iter().next().expect("a finding");
         let action = finding.actions[0].id;
-        store
-            .update_action(
-                action,
-                &ActionUpdate {
-                    status: Some("in_progress".into()),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        store
-            .write(|w| {
-                w.set(EntityKind::Audit, audit, &[("status", json!("approved"))])
-                    .map(|_| ())
-            })
-            .unwrap();
-        assert!(
-            store.verify_signoffs(audit).unwrap()[0].unchanged,
-            "CAP follow-up and review status are not signed"
-        );
+        store.update_action(action, &ActionUpdate { status: Some("in_progress".into()), ..Default::default() }).unwrap();
+        store.write(|w| w.set(EntityKind::Audit, audit, &[("status", json!("approved"))]).map(|_| ())).unwrap();
+        assert!(store.verify_signoffs(audit).unwrap()[0].unchanged, "CAP follow-up and review status are not signed");
 
         // …but a changed answer or note does.
-        store
-            .set_answer_note(
-                audit,
-                "fire-safety",
-                "equipment.alarm_audible",
-                None,
-                "heard everywhere",
-            )
-            .unwrap();
+        store.set_answer_note(audit, "fire-safety", "equipment.alarm_audible", None, "heard everywhere").unwrap();
         let after = store.verify_signoffs(audit).unwrap();
         assert!(after[0].signature_valid && !after[0].unchanged);
 
         // A forged digest or signature is caught.
-        store
-            .set_answer_note(
-                audit,
-                "fire-safety",
-                "equipment.alarm_audible",
-                None,
-                "not heard in the warehouse",
-            )
-            .unwrap();
-        assert!(
-            store.verify_signoffs(audit).unwrap()[0].unchanged,
-            "back as signed"
-        );
+        store.set_answer_note(audit, "fire-safety", "equipment.alarm_audible", None, "not heard in the warehouse").unwrap();
+        assert!(store.verify_signoffs(audit).unwrap()[0].unchanged, "back as signed");
         let digest_now = store.audit_digest(audit).unwrap();
         let mut forged = digest_now.clone().into_bytes();
         forged[0] = if forged[0] == b'a' { b'b' } else { b'a' };
         let forged = String::from_utf8(forged).unwrap();
-        store
-            .write(|w| {
-                w.set(EntityKind::Signoff, signed.id, &[("digest", json!(forged))])
-                    .map(|_| ())
-            })
-            .unwrap();
+        store.write(|w| w.set(EntityKind::Signoff, signed.id, &[("digest", json!(forged))]).map(|_| ())).unwrap();
         let check = &store.verify_signoffs(audit).unwrap()[0];
         assert!(!check.signature_valid, "a digest the key never signed");
-        store
-            .write(|w| {
-                w.set(
-                    EntityKind::Signoff,
-                    signed.id,
-                    &[
-                        ("digest", json!(digest_now)),
-                        ("signature", json!("00".repeat(64))),
-                    ],
-                )
-                .map(|_| ())
-            })
-            .unwrap();
+        store.write(|w| w.set(EntityKind::Signoff, signed.id, &[("digest", json!(digest_now)), ("signature", json!("00".repeat(64)))]).map(|_| ())).unwrap();
         assert!(!store.verify_signoffs(audit).unwrap()[0].signature_valid);
     }
 
@@ -430,17 +288,10 @@ mod tests {
         let first = store.signed_content(audit).unwrap();
         assert_eq!(first, store.signed_content(audit).unwrap(), "deterministic");
         let text = String::from_utf8(first).unwrap();
-        assert!(
-            text.contains("not heard in the warehouse")
-                && !text.contains("\"exported_at\"")
-                && !text.contains("\"score\"")
-        );
+        assert!(text.contains("not heard in the warehouse") && !text.contains("\"exported_at\"") && !text.contains("\"score\""));
         // Reopened (the app restarted): same bytes.
         drop(store);
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(
-            text.as_bytes(),
-            store.signed_content(audit).unwrap().as_slice()
-        );
+        assert_eq!(text.as_bytes(), store.signed_content(audit).unwrap().as_slice());
     }
 }

@@ -20,8 +20,6 @@ pub mod sync_file;
 pub mod wire;
 
 pub use hlc::{Clock, ClockError, Hlc};
-pub use merge::{should_apply, Version};
+pub use merge::{Version, should_apply};
 pub use registry::{EntityKind, FieldSpec, ValueError, ValueType};
-pub use wire::{
-    ApiError, Change, PullResponse, PulledChange, PushRequest, PushResponse, RejectCode, Rejection,
-};
+pub use wire::{ApiError, Change, PullResponse, PulledChange, PushRequest, PushResponse, RejectCode, Rejection};

@@ -115,21 +115,8 @@ pub const SEVERITIES: &[&str] = &["critical", "major", "minor", "observation", "
 pub const ACTION_STATUSES: &[&str] = &["open", "in_progress", "done", "verified", "disputed"];
 /// Recruitment-fee categories (ILO definition of recruitment fees and related costs).
 pub const FEE_CATEGORIES: &[&str] = &[
-    "placement",
-    "visa",
-    "work_permit",
-    "passport",
-    "medical",
-    "insurance",
-    "skills_test",
-    "training",
-    "travel",
-    "lodging",
-    "equipment",
-    "admin",
-    "deposit_bond",
-    "bribe",
-    "other",
+    "placement", "visa", "work_permit", "passport", "medical", "insurance", "skills_test", "training",
+    "travel", "lodging", "equipment", "admin", "deposit_bond", "bribe", "other",
 ];
 
 const FACILITY: &[FieldSpec] = &[
@@ -173,17 +160,7 @@ pub const REVIEW_DECISIONS: &[&str] = &["approved", "returned"];
 pub fn is_review_op(entity: EntityKind, field: &str, value: &Value) -> bool {
     entity == EntityKind::Audit
         && (matches!(field, "reviewed_by" | "reviewed_at" | "review_comment")
-            || (field == "status"
-                && value
-                    .as_str()
-                    .is_some_and(|s| REVIEW_DECISIONS.contains(&s))))
-}
-
-/// Whether an entity is organisation reference data (exchange rates, WGI values)
-/// that admins import and every device reads. The server accepts changes to it
-/// only from reviewers and admins.
-pub fn is_reference_entity(entity: EntityKind) -> bool {
-    matches!(entity, EntityKind::ExchangeRate | EntityKind::WgiValue)
+            || (field == "status" && value.as_str().is_some_and(|s| REVIEW_DECISIONS.contains(&s))))
 }
 
 const REPEAT_INSTANCE: &[FieldSpec] = &[
@@ -237,16 +214,7 @@ const CORRECTIVE_ACTION: &[FieldSpec] = &[
 
 const ATTACHMENT: &[FieldSpec] = &[
     f("audit_id", Ref(EntityKind::Audit)),
-    f(
-        "subject_kind",
-        Enum(&[
-            "audit",
-            "answer",
-            "finding",
-            "corrective_action",
-            "fee_record",
-        ]),
-    ),
+    f("subject_kind", Enum(&["audit", "answer", "finding", "corrective_action", "fee_record"])),
     f("subject_id", Text),
     f("sha256", Sha256),
     f("file_name", Text),
@@ -259,26 +227,17 @@ const ATTACHMENT: &[FieldSpec] = &[
 const FEE_RECORD: &[FieldSpec] = &[
     f("audit_id", Ref(EntityKind::Audit)),
     f("worker_ref", Text),
-    f(
-        "migrant_type",
-        Enum(&["foreign", "internal", "local", "undocumented"]),
-    ),
+    f("migrant_type", Enum(&["foreign", "internal", "local", "undocumented"])),
     f("origin_country", Country),
     f("origin_region", Text),
-    f(
-        "channel",
-        Enum(&["direct", "agency", "broker", "self_applied"]),
-    ),
+    f("channel", Enum(&["direct", "agency", "broker", "self_applied"])),
     f("agency_origin", Text),
     f("agency_destination", Text),
     f("recruited_on", Date),
     f("contract_before_departure", Bool),
     f("contract_language", Text),
     f("contract_substituted", Bool),
-    f(
-        "reimbursement_status",
-        Enum(&["none", "promised", "partial", "full"]),
-    ),
+    f("reimbursement_status", Enum(&["none", "promised", "partial", "full"])),
     f("reimbursed_amount", Decimal),
     f("reimbursed_currency", Currency),
     f("reimbursed_on", Date),
@@ -292,10 +251,7 @@ const FEE: &[FieldSpec] = &[
     f("amount", Decimal),
     f("currency", Currency),
     f("paid_to", Text),
-    f(
-        "paid_when",
-        Enum(&["pre_departure", "on_arrival", "wage_deduction"]),
-    ),
+    f("paid_when", Enum(&["pre_departure", "on_arrival", "wage_deduction"])),
     f("financed_by_loan", Bool),
     f("evidence", Enum(&["receipt", "interview", "none"])),
     f("deleted", Bool),
@@ -349,6 +305,13 @@ const WGI_VALUE: &[FieldSpec] = &[
     f("dataset", Text),
     f("deleted", Bool),
 ];
+
+/// Whether an entity is organisation reference data (exchange rates, WGI values)
+/// that admins import and every device reads. The server accepts changes to it
+/// only from reviewers and admins.
+pub fn is_reference_entity(entity: EntityKind) -> bool {
+    matches!(entity, EntityKind::ExchangeRate | EntityKind::WgiValue)
+}
 
 /// What became of a kept conflict.
 pub const CONFLICT_STATUSES: &[&str] = &["open", "kept", "replaced"];
@@ -442,9 +405,7 @@ impl EntityKind {
     /// The field that makes a row belong to an audit, if the entity is audit-scoped
     /// directly (`audit_id`) or through a parent (`finding_id`, `fee_record_id`).
     pub fn parent_field(self) -> Option<&'static FieldSpec> {
-        self.fields()
-            .iter()
-            .find(|f| matches!(f.ty, ValueType::Ref(_)))
+        self.fields().iter().find(|f| matches!(f.ty, ValueType::Ref(_)))
     }
 }
 
@@ -467,24 +428,12 @@ pub struct ValueError {
 }
 
 /// Checks that `entity.field` exists and that `value` fits it.
-pub fn validate(
-    entity: &str,
-    field: &str,
-    value: &Value,
-) -> Result<(EntityKind, &'static FieldSpec), ValueError> {
-    let err = |reason: String| ValueError {
-        entity: entity.to_owned(),
-        field: field.to_owned(),
-        reason,
-    };
-    let kind =
-        EntityKind::parse(entity).ok_or_else(|| err(format!("unknown entity {entity:?}")))?;
+pub fn validate(entity: &str, field: &str, value: &Value) -> Result<(EntityKind, &'static FieldSpec), ValueError> {
+    let err = |reason: String| ValueError { entity: entity.to_owned(), field: field.to_owned(), reason };
+    let kind = EntityKind::parse(entity).ok_or_else(|| err(format!("unknown entity {entity:?}")))?;
     let spec = kind.field(field).ok_or_else(|| {
         let known: Vec<_> = kind.fields().iter().map(|f| f.name).collect();
-        err(format!(
-            "unknown field {field:?}; {entity} has {}",
-            known.join(", ")
-        ))
+        err(format!("unknown field {field:?}; {entity} has {}", known.join(", ")))
     })?;
     spec.ty.check(value).map_err(err)?;
     Ok((kind, spec))
@@ -502,60 +451,26 @@ impl ValueType {
             Float => value.as_f64().is_some_and(f64::is_finite),
             Bool => value.is_boolean(),
             Json => true,
-            TextList => value
-                .as_array()
-                .is_some_and(|a| a.iter().all(Value::is_string)),
+            TextList => value.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
             Decimal => return check_str(value, "a decimal string such as \"1250.50\"", is_decimal),
-            Date => {
-                return check_str(value, "a date YYYY-MM-DD", |s| {
-                    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() && s.len() == 10
-                })
-            }
-            DateTime => {
-                return check_str(value, "an RFC 3339 date-time", |s| {
-                    chrono::DateTime::parse_from_rfc3339(s).is_ok()
-                })
-            }
+            Date => return check_str(value, "a date YYYY-MM-DD", |s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() && s.len() == 10),
+            DateTime => return check_str(value, "an RFC 3339 date-time", |s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
             Ref(kind) => {
-                return check_str(value, &format!("the UUID of a {kind}"), |s| {
-                    uuid::Uuid::parse_str(s).is_ok()
-                });
+                return check_str(value, &format!("the UUID of a {kind}"), |s| uuid::Uuid::parse_str(s).is_ok());
             }
             Enum(options) => {
-                return check_str(value, &format!("one of {}", options.join(", ")), |s| {
-                    options.contains(&s)
-                });
+                return check_str(value, &format!("one of {}", options.join(", ")), |s| options.contains(&s));
             }
-            Currency => {
-                return check_str(value, "an ISO 4217 code such as \"USD\"", |s| {
-                    is_upper_code(s, 3)
-                })
-            }
-            Country => {
-                return check_str(value, "an ISO 3166 alpha-2 code such as \"BD\"", |s| {
-                    is_upper_code(s, 2)
-                })
-            }
-            Sealed => {
-                return check_str(
-                    value,
-                    "an age-encrypted, ASCII-armored message (-----BEGIN AGE ENCRYPTED FILE-----)",
-                    is_age_armor,
-                )
-            }
+            Currency => return check_str(value, "an ISO 4217 code such as \"USD\"", |s| is_upper_code(s, 3)),
+            Country => return check_str(value, "an ISO 3166 alpha-2 code such as \"BD\"", |s| is_upper_code(s, 2)),
+            Sealed => return check_str(value, "an age-encrypted, ASCII-armored message (-----BEGIN AGE ENCRYPTED FILE-----)", is_age_armor),
             Sha256 => {
                 return check_str(value, "64 lower-case hex digits", |s| {
-                    s.len() == 64
-                        && s.bytes()
-                            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
                 });
             }
         };
-        if ok {
-            Ok(())
-        } else {
-            Err(format!("expected {}, got {value}", self.describe()))
-        }
+        if ok { Ok(()) } else { Err(format!("expected {}, got {value}", self.describe())) }
     }
 
     fn describe(self) -> &'static str {
@@ -581,18 +496,9 @@ fn check_str(value: &Value, expected: &str, ok: impl Fn(&str) -> bool) -> Result
 fn is_age_armor(s: &str) -> bool {
     const BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
     const END: &str = "-----END AGE ENCRYPTED FILE-----";
-    let Some(body) = s
-        .trim()
-        .strip_prefix(BEGIN)
-        .and_then(|b| b.strip_suffix(END))
-    else {
-        return false;
-    };
+    let Some(body) = s.trim().strip_prefix(BEGIN).and_then(|b| b.strip_suffix(END)) else { return false };
     let body = body.trim();
-    !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
+    !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
 }
 
 fn is_upper_code(s: &str, len: usize) -> bool {
@@ -619,11 +525,7 @@ mod tests {
     fn every_entity_round_trips_its_name_and_has_a_tombstone() {
         for kind in EntityKind::ALL {
             assert_eq!(EntityKind::parse(kind.as_str()), Some(kind));
-            assert_eq!(
-                kind.field("deleted").map(|f| f.ty),
-                Some(ValueType::Bool),
-                "{kind}"
-            );
+            assert_eq!(kind.field("deleted").map(|f| f.ty), Some(ValueType::Bool), "{kind}");
         }
     }
 

@@ -90,10 +90,7 @@ pub struct PulledChange {
 impl PulledChange {
     /// The merge version of this change.
     pub fn version(&self) -> Version {
-        Version {
-            hlc: self.change.hlc,
-            device_id: self.device_id,
-        }
+        Version { hlc: self.change.hlc, device_id: self.device_id }
     }
 }
 
