@@ -230,7 +230,7 @@ pub(crate) fn text(t: &Text, lang: &str) -> String {
 pub(crate) fn control_of(item: &fieldaudit_templates::Item, lang: &str) -> Control {
     match &item.answer {
         AnswerType::YesNo => Control::YesNo,
-        AnswerType::Number { min, max, unit } => Control::Number { min: *min, max: *max, unit: unit.clone(), integer: item.integer },
+        AnswerType::Number { min, max, unit } => Control::Number { min: *min, max: *max, unit: unit.as_ref().map(|u| text(u, lang)), integer: item.integer },
         AnswerType::Date => Control::Date,
         AnswerType::Text => Control::Text,
         AnswerType::Choice { options, multiple } => Control::Choice {
@@ -525,10 +525,10 @@ mod tests {
     #[test]
     fn every_builtin_checklist_is_offered_once() {
         let choices = checklist_choices("en");
-        assert_eq!(choices.len(), 7);
+        assert_eq!(choices.len(), 9);
         assert!(choices.iter().any(|c| c.template_id == "fire-safety"));
         let mut ids: Vec<_> = choices.iter().map(|c| &c.template_id).collect();
         ids.dedup();
-        assert_eq!(ids.len(), 7);
+        assert_eq!(ids.len(), 9);
     }
 }

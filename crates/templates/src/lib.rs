@@ -1,5 +1,5 @@
 //! FieldAudit checklist templates: the file format, its validation, answer
-//! checking and scoring rules, and the seven built-in checklists.
+//! checking and scoring rules, and the nine built-in checklists (text in five languages).
 //!
 //! A template is a versioned TOML file (format: `templates/README.md` at the
 //! repository root). [`Template::parse_toml`] turns one into a checked
@@ -143,3 +143,7 @@ mod builtin_tests;
 
 #[cfg(test)]
 mod test_fixture;
+
+#[cfg(test)]
+#[path = "translation_tests.rs"]
+mod translation_tests;
