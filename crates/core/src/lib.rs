@@ -28,6 +28,7 @@ pub mod fees;
 pub mod import;
 pub mod interviews;
 pub mod model;
+pub mod phrases;
 pub mod review;
 pub mod signoff;
 pub mod store;
