@@ -49,33 +49,90 @@ pub enum StoreError {
         /// The newest version this build knows.
         known: i64,
     },
-    /// The database failed (connection, I/O, constraint we did not expect).
-    #[error("database error: {0}")]
-    Backend(String),
+    /// The database failed (connection, I/O, constraint we did not expect). The
+    /// message says what the server was doing; `source` is the driver's error.
+    #[error("database error: {message}")]
+    Backend {
+        /// What failed, for the log.
+        message: String,
+        /// The error underneath (rusqlite, tokio-postgres, the pool, serde_json…).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
+}
+
+impl StoreError {
+    /// A backend failure with no error underneath.
+    pub fn backend(message: impl Into<String>) -> Self {
+        StoreError::Backend {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A backend failure caused by `source`.
+    pub fn backend_from(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Backend {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// Whether this is a driver's unique-constraint violation (SQLite or PostgreSQL).
+    pub fn is_unique_violation(&self) -> bool {
+        let StoreError::Backend {
+            source: Some(source),
+            ..
+        } = self
+        else {
+            return false;
+        };
+        if let Some(e) = source.downcast_ref::<rusqlite::Error>() {
+            return matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation);
+        }
+        source
+            .downcast_ref::<tokio_postgres::Error>()
+            .is_some_and(|e| e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION))
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Backend(e.to_string())
+        StoreError::backend_from("SQLite failed", e)
     }
 }
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StoreError::Backend(e.to_string())
+        StoreError::backend_from("PostgreSQL failed", e)
     }
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        StoreError::Backend(format!("could not get a PostgreSQL connection: {e}"))
+        StoreError::backend_from("could not get a PostgreSQL connection", e)
     }
 }
 
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
-        StoreError::Backend(format!("stored JSON is unreadable: {e}"))
+        StoreError::backend_from("stored JSON is unreadable", e)
     }
+}
+
+/// `error` and every error underneath it, `: `-separated (for the log).
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        next = e.source();
+    }
+    out
 }
 
 /// An HTTP error: status, stable code and a message for a person.
@@ -152,8 +209,8 @@ impl From<StoreError> for ApiFailure {
             StoreError::Push(PushError::InvalidBatch(m)) => {
                 ApiFailure::bad_request("invalid_batch", m)
             }
-            e @ (StoreError::SchemaTooNew { .. } | StoreError::Backend(_)) => {
-                ApiFailure::internal(e)
+            e @ (StoreError::SchemaTooNew { .. } | StoreError::Backend { .. }) => {
+                ApiFailure::internal(error_chain(&e))
             }
         }
     }

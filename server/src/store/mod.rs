@@ -2,7 +2,9 @@
 //! [`SqliteStore`] (embedded, the default) and [`PostgresStore`] (several servers on
 //! one database).
 //!
-//! Both run the same business rules from [`crate::sync`]; only SQL differs.
+//! Both are one [`sql::SqlStore`]: every statement and row decoder is written once
+//! there and runs the business rules of [`crate::sync`]; a backend ([`db::Backend`])
+//! only connects, binds, locks and batches a push's rows its own way.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,7 +18,10 @@ use uuid::Uuid;
 use crate::error::StoreError;
 use crate::sync::PushPolicy;
 
+pub mod db;
+mod dialect;
 pub mod postgres;
+pub mod sql;
 pub mod sqlite;
 
 pub use postgres::PostgresStore;
@@ -137,31 +142,6 @@ pub struct CurrentRow {
     pub fields: serde_json::Map<String, serde_json::Value>,
     /// The newest stamp among its fields.
     pub newest: Hlc,
-}
-
-/// Groups `(row_id, field, value)` rows ordered by row id into [`CurrentRow`]s.
-pub(crate) fn group_rows(
-    rows: impl IntoIterator<Item = (Uuid, String, serde_json::Value, Hlc)>,
-) -> Vec<CurrentRow> {
-    let mut out: Vec<CurrentRow> = Vec::new();
-    for (row_id, field, value, hlc) in rows {
-        match out.last_mut() {
-            Some(last) if last.row_id == row_id => {
-                last.fields.insert(field, value);
-                last.newest = last.newest.max(hlc);
-            }
-            _ => {
-                let mut fields = serde_json::Map::new();
-                fields.insert(field, value);
-                out.push(CurrentRow {
-                    row_id,
-                    fields,
-                    newest: hlc,
-                });
-            }
-        }
-    }
-    out
 }
 
 /// A template as stored on the server.
@@ -293,45 +273,19 @@ pub async fn open(
             let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
             Ok(Arc::new(SqliteStore::open(Path::new(path)).await?))
         }
-        Some(other) => Err(StoreError::Backend(format!(
+        Some(other) => Err(StoreError::backend(format!(
             "unsupported --database-url {other:?}: use postgres://user@host:port/db, or leave it out to use SQLite in --data-dir"
         ))),
         None => {
             std::fs::create_dir_all(data_dir).map_err(|e| {
-                StoreError::Backend(format!("cannot create data directory {}: {e}", data_dir.display()))
+                StoreError::backend_from(
+                    format!("cannot create data directory {}", data_dir.display()),
+                    e,
+                )
             })?;
             Ok(Arc::new(SqliteStore::open(&data_dir.join("server.sqlite3")).await?))
         }
     }
-}
-
-/// Parses a UUID read from the database.
-pub(crate) fn uuid_col(s: &str) -> StoreResult<Uuid> {
-    Uuid::parse_str(s)
-        .map_err(|e| StoreError::Backend(format!("stored id {s:?} is not a UUID: {e}")))
-}
-
-/// Parses a role read from the database.
-pub(crate) fn role_col(s: &str) -> StoreResult<Role> {
-    Role::parse(s).ok_or_else(|| StoreError::Backend(format!("stored role {s:?} is unknown")))
-}
-
-/// Parses an HLC read from the database.
-pub(crate) fn hlc_col(s: &str) -> StoreResult<Hlc> {
-    s.parse()
-        .map_err(|e| StoreError::Backend(format!("stored HLC: {e}")))
-}
-
-/// Parses an RFC 3339 time read from the database.
-pub(crate) fn time_col(s: &str) -> StoreResult<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| StoreError::Backend(format!("stored time {s:?}: {e}")))
-}
-
-/// Now, as stored (RFC 3339, UTC, microseconds).
-pub(crate) fn now_text() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// The id of an organisation's server-side device (stable, derived from the organisation).
