@@ -47,23 +47,79 @@ fn index(lang: &str) -> usize {
 /// The phrase in `lang` (English when the language is not one of the five).
 pub fn phrase(p: Phrase, lang: &str) -> &'static str {
     let all: [&str; 5] = match p {
-        Phrase::Finding => ["Finding {title}", "发现项 {title}", "ফাইন্ডিং {title}", "Phát hiện {title}", "निष्कर्ष {title}"],
-        Phrase::CorrectiveActionFor => ["Corrective action for {title}", "{title} 的纠正措施", "{title} এর সংশোধনমূলক পদক্ষেপ", "Hành động khắc phục cho {title}", "{title} के लिए सुधारात्मक कार्रवाई"],
-        Phrase::CorrectiveAction => ["Corrective action", "纠正措施", "সংশোধনমূলক পদক্ষেপ", "Hành động khắc phục", "सुधारात्मक कार्रवाई"],
-        Phrase::Photo => ["Photo {name}", "照片 {name}", "ছবি {name}", "Ảnh {name}", "फ़ोटो {name}"],
-        Phrase::FeesOfWorker => ["Recruitment fees of worker {worker}", "工人 {worker} 的招聘费用", "শ্রমিক {worker} এর নিয়োগ ফি", "Phí tuyển dụng của công nhân {worker}", "श्रमिक {worker} का भर्ती शुल्क"],
-        Phrase::FeeOfWorker => ["Fee ({category}) of worker {worker}", "工人 {worker} 的费用（{category}）", "শ্রমিক {worker} এর ফি ({category})", "Khoản phí ({category}) của công nhân {worker}", "श्रमिक {worker} का शुल्क ({category})"],
-        Phrase::Facility => ["Facility {name}", "工厂 {name}", "কারখানা {name}", "Nhà máy {name}", "साइट {name}"],
+        Phrase::Finding => [
+            "Finding {title}",
+            "发现项 {title}",
+            "ফাইন্ডিং {title}",
+            "Phát hiện {title}",
+            "निष्कर्ष {title}",
+        ],
+        Phrase::CorrectiveActionFor => [
+            "Corrective action for {title}",
+            "{title} 的纠正措施",
+            "{title} এর সংশোধনমূলক পদক্ষেপ",
+            "Hành động khắc phục cho {title}",
+            "{title} के लिए सुधारात्मक कार्रवाई",
+        ],
+        Phrase::CorrectiveAction => [
+            "Corrective action",
+            "纠正措施",
+            "সংশোধনমূলক পদক্ষেপ",
+            "Hành động khắc phục",
+            "सुधारात्मक कार्रवाई",
+        ],
+        Phrase::Photo => [
+            "Photo {name}",
+            "照片 {name}",
+            "ছবি {name}",
+            "Ảnh {name}",
+            "फ़ोटो {name}",
+        ],
+        Phrase::FeesOfWorker => [
+            "Recruitment fees of worker {worker}",
+            "工人 {worker} 的招聘费用",
+            "শ্রমিক {worker} এর নিয়োগ ফি",
+            "Phí tuyển dụng của công nhân {worker}",
+            "श्रमिक {worker} का भर्ती शुल्क",
+        ],
+        Phrase::FeeOfWorker => [
+            "Fee ({category}) of worker {worker}",
+            "工人 {worker} 的费用（{category}）",
+            "শ্রমিক {worker} এর ফি ({category})",
+            "Khoản phí ({category}) của công nhân {worker}",
+            "श्रमिक {worker} का शुल्क ({category})",
+        ],
+        Phrase::Facility => [
+            "Facility {name}",
+            "工厂 {name}",
+            "কারখানা {name}",
+            "Nhà máy {name}",
+            "साइट {name}",
+        ],
         Phrase::Audit => ["Audit", "审核", "অডিট", "Cuộc đánh giá", "ऑडिट"],
-        Phrase::AuditOf => ["{facility} · audit of {date}", "{facility} · {date} 的审核", "{facility} · {date} তারিখের অডিট", "{facility} · đánh giá ngày {date}", "{facility} · {date} का ऑडिट"],
-        Phrase::FacilityNotHere => ["Facility not on this device", "工厂不在本设备上", "কারখানাটি এই ডিভাইসে নেই", "Nhà máy không có trên thiết bị này", "साइट इस डिवाइस पर नहीं है"],
+        Phrase::AuditOf => [
+            "{facility} · audit of {date}",
+            "{facility} · {date} 的审核",
+            "{facility} · {date} তারিখের অডিট",
+            "{facility} · đánh giá ngày {date}",
+            "{facility} · {date} का ऑडिट",
+        ],
+        Phrase::FacilityNotHere => [
+            "Facility not on this device",
+            "工厂不在本设备上",
+            "কারখানাটি এই ডিভাইসে নেই",
+            "Nhà máy không có trên thiết bị này",
+            "साइट इस डिवाइस पर नहीं है",
+        ],
     };
     all[index(lang)]
 }
 
 /// The phrase in `lang` with its `{name}` placeholders filled.
 pub fn fill(p: Phrase, lang: &str, values: &[(&str, &str)]) -> String {
-    values.iter().fold(phrase(p, lang).to_owned(), |s, (k, v)| s.replace(&format!("{{{k}}}"), v))
+    values.iter().fold(phrase(p, lang).to_owned(), |s, (k, v)| {
+        s.replace(&format!("{{{k}}}"), v)
+    })
 }
 
 /// A synced field's name in words, in `lang`: the common fields people see in
@@ -77,11 +133,41 @@ pub fn field_name(field: &str, lang: &str) -> String {
         "status" => Some(["status", "状态", "অবস্থা", "trạng thái", "स्थिति"]),
         "title" => Some(["title", "标题", "শিরোনাম", "tiêu đề", "शीर्षक"]),
         "description" => Some(["description", "描述", "বিবরণ", "mô tả", "विवरण"]),
-        "root_cause" => Some(["root cause", "根本原因", "মূল কারণ", "nguyên nhân gốc", "मूल कारण"]),
-        "corrective_action" => Some(["corrective action", "纠正措施", "সংশোধনমূলক পদক্ষেপ", "hành động khắc phục", "सुधारात्मक कार्रवाई"]),
-        "preventive_action" => Some(["preventive action", "预防措施", "প্রতিরোধমূলক পদক্ষেপ", "hành động phòng ngừa", "निवारक कार्रवाई"]),
-        "owner" => Some(["owner", "负责人", "দায়িত্বপ্রাপ্ত ব্যক্তি", "người phụ trách", "ज़िम्मेदार व्यक्ति"]),
-        "due_date" => Some(["due date", "截止日期", "নির্ধারিত তারিখ", "hạn hoàn thành", "नियत तारीख़"]),
+        "root_cause" => Some([
+            "root cause",
+            "根本原因",
+            "মূল কারণ",
+            "nguyên nhân gốc",
+            "मूल कारण",
+        ]),
+        "corrective_action" => Some([
+            "corrective action",
+            "纠正措施",
+            "সংশোধনমূলক পদক্ষেপ",
+            "hành động khắc phục",
+            "सुधारात्मक कार्रवाई",
+        ]),
+        "preventive_action" => Some([
+            "preventive action",
+            "预防措施",
+            "প্রতিরোধমূলক পদক্ষেপ",
+            "hành động phòng ngừa",
+            "निवारक कार्रवाई",
+        ]),
+        "owner" => Some([
+            "owner",
+            "负责人",
+            "দায়িত্বপ্রাপ্ত ব্যক্তি",
+            "người phụ trách",
+            "ज़िम्मेदार व्यक्ति",
+        ]),
+        "due_date" => Some([
+            "due date",
+            "截止日期",
+            "নির্ধারিত তারিখ",
+            "hạn hoàn thành",
+            "नियत तारीख़",
+        ]),
         "evidence" => Some(["evidence", "证据", "প্রমাণ", "bằng chứng", "साक्ष्य"]),
         "label" => Some(["label", "名称", "নাম", "tên", "नाम"]),
         "name" => Some(["name", "名称", "নাম", "tên", "नाम"]),
@@ -100,10 +186,20 @@ mod tests {
 
     #[test]
     fn phrases_follow_the_language_and_fall_back_to_english() {
-        assert_eq!(fill(Phrase::Finding, "zh-Hans", &[("title", "“出口上锁”")]), "发现项 “出口上锁”");
+        assert_eq!(
+            fill(Phrase::Finding, "zh-Hans", &[("title", "“出口上锁”")]),
+            "发现项 “出口上锁”"
+        );
         assert_eq!(fill(Phrase::Finding, "bn", &[("title", "x")]), "ফাইন্ডিং x");
         assert_eq!(fill(Phrase::Finding, "fr", &[("title", "x")]), "Finding x");
-        assert_eq!(fill(Phrase::AuditOf, "vi", &[("facility", "A"), ("date", "2026-01-02")]), "A · đánh giá ngày 2026-01-02");
+        assert_eq!(
+            fill(
+                Phrase::AuditOf,
+                "vi",
+                &[("facility", "A"), ("date", "2026-01-02")]
+            ),
+            "A · đánh giá ngày 2026-01-02"
+        );
         assert_eq!(field_name("root_cause", "hi"), "मूल कारण");
         assert_eq!(field_name("worker_ref", "hi"), "worker ref");
     }

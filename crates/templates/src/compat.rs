@@ -12,10 +12,17 @@ use crate::Template;
 /// Problems that stop `next` from being published after `previous`, in words an
 /// author can act on (empty when it may be published). `answered` holds the item
 /// ids that audits still in progress have answered.
-pub fn check_next_version(previous: &Template, next: &Template, answered: &HashSet<String>) -> Vec<String> {
+pub fn check_next_version(
+    previous: &Template,
+    next: &Template,
+    answered: &HashSet<String>,
+) -> Vec<String> {
     let mut problems = Vec::new();
     if next.id != previous.id {
-        problems.push(format!("template id `{}` is not `{}`", next.id, previous.id));
+        problems.push(format!(
+            "template id `{}` is not `{}`",
+            next.id, previous.id
+        ));
         return problems;
     }
     if next.version <= previous.version {
@@ -54,26 +61,39 @@ mod tests {
         Template::parse_toml(&source, "acme.toml").expect("parses")
     }
 
-    const A_YES_NO: &str = "[[sections.items]]\nid = \"s.a\"\ntext.en = \"A?\"\nanswer = \"yes_no\"\n";
-    const A_NUMBER: &str = "[[sections.items]]\nid = \"s.a\"\ntext.en = \"A\"\nanswer = \"number\"\n";
+    const A_YES_NO: &str =
+        "[[sections.items]]\nid = \"s.a\"\ntext.en = \"A?\"\nanswer = \"yes_no\"\n";
+    const A_NUMBER: &str =
+        "[[sections.items]]\nid = \"s.a\"\ntext.en = \"A\"\nanswer = \"number\"\n";
     const B_TEXT: &str = "[[sections.items]]\nid = \"s.b\"\ntext.en = \"B\"\nanswer = \"text\"\n";
 
     #[test]
     fn a_new_version_keeps_answer_types_and_answered_items() {
         let v1 = template(1, &format!("{A_YES_NO}{B_TEXT}"));
         let none = HashSet::new();
-        assert!(check_next_version(&v1, &template(2, &format!("{A_YES_NO}{B_TEXT}")), &none).is_empty());
-        assert!(check_next_version(&v1, &template(2, A_YES_NO), &none).is_empty(), "an unanswered item may go");
+        assert!(
+            check_next_version(&v1, &template(2, &format!("{A_YES_NO}{B_TEXT}")), &none).is_empty()
+        );
+        assert!(
+            check_next_version(&v1, &template(2, A_YES_NO), &none).is_empty(),
+            "an unanswered item may go"
+        );
 
         let answered: HashSet<String> = ["s.b".to_owned()].into();
         let p = check_next_version(&v1, &template(2, A_YES_NO), &answered);
         assert_eq!(p.len(), 1);
-        assert!(p[0].starts_with("item s.b: dropped, but audits in progress have answered it"), "{p:?}");
+        assert!(
+            p[0].starts_with("item s.b: dropped, but audits in progress have answered it"),
+            "{p:?}"
+        );
 
         let p = check_next_version(&v1, &template(2, &format!("{A_NUMBER}{B_TEXT}")), &none);
         assert_eq!(p, ["item s.a: its answer type changes from yes_no to number; answers already recorded would change meaning, so give the changed question a new id"]);
 
         let p = check_next_version(&v1, &template(1, &format!("{A_YES_NO}{B_TEXT}")), &none);
-        assert!(p[0].contains("not newer than the published version 1"), "{p:?}");
+        assert!(
+            p[0].contains("not newer than the published version 1"),
+            "{p:?}"
+        );
     }
 }

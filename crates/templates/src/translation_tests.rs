@@ -13,7 +13,9 @@ fn placeholders(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = s;
     while let Some(open) = rest.find('{') {
-        let Some(len) = rest[open..].find('}') else { break };
+        let Some(len) = rest[open..].find('}') else {
+            break;
+        };
         out.push(&rest[open..open + len + 1]);
         rest = &rest[open + len + 1..];
     }
@@ -43,17 +45,31 @@ fn translation_problems(t: &Template) -> Vec<String> {
             }
             let tr = text.get(lang);
             if placeholders(tr) != placeholders(en) {
-                problems.push(format!("{}: {what} ({lang}): placeholders {:?}, English has {:?}", t.id, placeholders(tr), placeholders(en)));
+                problems.push(format!(
+                    "{}: {what} ({lang}): placeholders {:?}, English has {:?}",
+                    t.id,
+                    placeholders(tr),
+                    placeholders(en)
+                ));
             }
             if numbers(tr) != numbers(en) {
-                problems.push(format!("{}: {what} ({lang}): numbers {:?}, English has {:?}", t.id, numbers(tr), numbers(en)));
+                problems.push(format!(
+                    "{}: {what} ({lang}): numbers {:?}, English has {:?}",
+                    t.id,
+                    numbers(tr),
+                    numbers(en)
+                ));
             }
             for token in KEPT_TOKENS.iter().filter(|k| en.contains(**k)) {
                 if !tr.contains(token) {
                     problems.push(format!("{}: {what} ({lang}): `{token}` is lost", t.id));
                 }
             }
-            if tr == en && en.chars().any(|c| c.is_ascii_alphabetic()) && !KEPT_TOKENS.contains(&en) && lang != &"vi" {
+            if tr == en
+                && en.chars().any(|c| c.is_ascii_alphabetic())
+                && !KEPT_TOKENS.contains(&en)
+                && lang != &"vi"
+            {
                 problems.push(format!("{}: {what} ({lang}): still the English text", t.id));
             }
         }
@@ -66,7 +82,12 @@ fn every_builtin_text_is_in_all_five_languages() {
     assert!(builtin().len() >= 9);
     for t in builtin() {
         for lang in SUPPORTED_LANGUAGES {
-            assert_eq!(t.untranslated(lang), Vec::<String>::new(), "{} lacks {lang} text", t.id);
+            assert_eq!(
+                t.untranslated(lang),
+                Vec::<String>::new(),
+                "{} lacks {lang} text",
+                t.id
+            );
         }
     }
 }
@@ -74,7 +95,12 @@ fn every_builtin_text_is_in_all_five_languages() {
 #[test]
 fn placeholders_numbers_and_units_survive_translation() {
     let problems: Vec<String> = builtin().iter().flat_map(translation_problems).collect();
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -97,8 +123,23 @@ unit = { en = "%", zh-Hans = "%", bn = "%", vi = "%", hi = "%" }
     )
     .expect("probe parses");
     let problems = translation_problems(&t);
-    assert!(problems.iter().any(|p| p == "probe: title (bn): placeholders [], English has [\"{site}\"]"), "{problems:#?}");
-    assert!(problems.iter().any(|p| p.starts_with("probe: item s.area: text (bn): numbers [\"3\"]")), "{problems:#?}");
-    assert!(problems.iter().any(|p| p == "probe: item s.area: text (hi): `m²` is lost"), "{problems:#?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p == "probe: title (bn): placeholders [], English has [\"{site}\"]"),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("probe: item s.area: text (bn): numbers [\"3\"]")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p == "probe: item s.area: text (hi): `m²` is lost"),
+        "{problems:#?}"
+    );
     assert_eq!(problems.len(), 3, "{problems:#?}");
 }

@@ -56,11 +56,13 @@ const QUESTION_TYPES: &str = "yes_no, integer, decimal, calculate, date, text, i
 /// Reads a checklist workbook from a file (`fieldaudit template validate FILE.xlsx`).
 pub fn load_xlsx(path: &std::path::Path) -> Result<Template, TemplateError> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| TemplateError::file(&name, format!("cannot read the file: {e}")))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| TemplateError::file(&name, format!("cannot read the file: {e}")))?;
     if meta.len() > MAX_XLSX_BYTES {
         return Err(too_large(&name, meta.len()));
     }
-    let bytes = std::fs::read(path).map_err(|e| TemplateError::file(&name, format!("cannot read the file: {e}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| TemplateError::file(&name, format!("cannot read the file: {e}")))?;
     read_xlsx(&bytes, &name)
 }
 
@@ -97,9 +99,17 @@ struct At<'a> {
 }
 
 impl At<'_> {
-    fn row(&self, row: &Row, column: Option<&str>, reason: impl std::fmt::Display) -> TemplateError {
+    fn row(
+        &self,
+        row: &Row,
+        column: Option<&str>,
+        reason: impl std::fmt::Display,
+    ) -> TemplateError {
         let column = column.map(|c| format!(", column {c}")).unwrap_or_default();
-        TemplateError::file(self.file, format!("sheet {}, row {}{column}: {reason}", self.sheet, row.number))
+        TemplateError::file(
+            self.file,
+            format!("sheet {}, row {}{column}: {reason}", self.sheet, row.number),
+        )
     }
 }
 
@@ -129,9 +139,15 @@ fn normalise_header(raw: &str) -> Result<String, String> {
         (Some(open), true) => &lang[open + 1..lang.len() - 1],
         _ => lang,
     };
-    match SUPPORTED_LANGUAGES.iter().find(|l| l.eq_ignore_ascii_case(tag.trim())) {
+    match SUPPORTED_LANGUAGES
+        .iter()
+        .find(|l| l.eq_ignore_ascii_case(tag.trim()))
+    {
         Some(l) => Ok(format!("{}::{l}", base.trim().to_ascii_lowercase())),
-        None => Err(format!("column `{raw}` names language `{tag}`; supported: {}", SUPPORTED_LANGUAGES.join(", "))),
+        None => Err(format!(
+            "column `{raw}` names language `{tag}`; supported: {}",
+            SUPPORTED_LANGUAGES.join(", ")
+        )),
     }
 }
 
@@ -143,9 +159,19 @@ fn cell_text(data: &Data) -> Result<String, &'static str> {
         Data::Int(i) => i.to_string(),
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Float(f) => f.to_string(),
-        Data::Bool(b) => if *b { "yes".into() } else { "no".into() },
-        Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => return Err("holds a date; type the value as text"),
-        Data::Error(_) => return Err("holds a spreadsheet error (#REF!, #N/A ...); type the value itself"),
+        Data::Bool(b) => {
+            if *b {
+                "yes".into()
+            } else {
+                "no".into()
+            }
+        }
+        Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => {
+            return Err("holds a date; type the value as text")
+        }
+        Data::Error(_) => {
+            return Err("holds a spreadsheet error (#REF!, #N/A ...); type the value itself")
+        }
     })
 }
 
@@ -157,11 +183,17 @@ fn read_sheet(
     plain: &[&str],
     localised: &[&str],
 ) -> Result<Option<Vec<Row>>, TemplateError> {
-    let Some(name) = book.sheet_names().into_iter().find(|n| n.trim().eq_ignore_ascii_case(sheet)) else {
+    let Some(name) = book
+        .sheet_names()
+        .into_iter()
+        .find(|n| n.trim().eq_ignore_ascii_case(sheet))
+    else {
         return Ok(None);
     };
     let at = |reason: String| TemplateError::file(file, format!("sheet {sheet}, {reason}"));
-    let formulas = book.worksheet_formula(&name).map_err(|e| at(format!("cannot be read: {e}")))?;
+    let formulas = book
+        .worksheet_formula(&name)
+        .map_err(|e| at(format!("cannot be read: {e}")))?;
     if let Some((r, c, f)) = formulas.cells().find(|(_, _, f)| !f.trim().is_empty()) {
         let (r0, c0) = formulas.start().unwrap_or((0, 0));
         return Err(at(format!(
@@ -171,7 +203,9 @@ fn read_sheet(
             f.trim()
         )));
     }
-    let range: Range<Data> = book.worksheet_range(&name).map_err(|e| at(format!("cannot be read: {e}")))?;
+    let range: Range<Data> = book
+        .worksheet_range(&name)
+        .map_err(|e| at(format!("cannot be read: {e}")))?;
     let (r0, c0) = range.start().unwrap_or((0, 0));
     let mut rows = range.rows();
     let Some(header) = rows.next() else {
@@ -181,23 +215,41 @@ fn read_sheet(
     let mut columns: Vec<Option<String>> = Vec::new();
     for (i, h) in header.iter().enumerate() {
         let letter = column_letters(c0 + i as u32);
-        let text = cell_text(h).map_err(|e| at(format!("row {header_row}, column {letter}: the header cell {e}")))?;
+        let text = cell_text(h).map_err(|e| {
+            at(format!(
+                "row {header_row}, column {letter}: the header cell {e}"
+            ))
+        })?;
         if text.is_empty() {
             columns.push(None);
             continue;
         }
-        let key = normalise_header(&text).map_err(|e| at(format!("row {header_row}, column {letter}: {e}")))?;
+        let key = normalise_header(&text)
+            .map_err(|e| at(format!("row {header_row}, column {letter}: {e}")))?;
         let base = key.split("::").next().unwrap_or("");
-        let known = if key.contains("::") { localised.contains(&base) } else { plain.contains(&base) || localised.contains(&base) };
+        let known = if key.contains("::") {
+            localised.contains(&base)
+        } else {
+            plain.contains(&base) || localised.contains(&base)
+        };
         if !known {
             let mut expected: Vec<String> = plain.iter().map(|s| s.to_string()).collect();
             expected.extend(localised.iter().map(|s| format!("{s}::LANG")));
-            return Err(at(format!("row {header_row}, column {letter}: unknown column `{text}` (expected: {})", expected.join(", "))));
+            return Err(at(format!(
+                "row {header_row}, column {letter}: unknown column `{text}` (expected: {})",
+                expected.join(", ")
+            )));
         }
         // `label` without a language is English, as in XLSForm.
-        let key = if localised.contains(&key.as_str()) { format!("{key}::en") } else { key };
+        let key = if localised.contains(&key.as_str()) {
+            format!("{key}::en")
+        } else {
+            key
+        };
         if columns.iter().flatten().any(|k| *k == key) {
-            return Err(at(format!("row {header_row}, column {letter}: column `{text}` appears twice")));
+            return Err(at(format!(
+                "row {header_row}, column {letter}: column `{text}` appears twice"
+            )));
         }
         columns.push(Some(key));
     }
@@ -207,7 +259,8 @@ fn read_sheet(
         let mut cells = HashMap::new();
         for (i, data) in row.iter().enumerate() {
             let letter = column_letters(c0 + i as u32);
-            let text = cell_text(data).map_err(|e| at(format!("row {number}, column {letter}: the cell {e}")))?;
+            let text = cell_text(data)
+                .map_err(|e| at(format!("row {number}, column {letter}: the cell {e}")))?;
             match columns.get(i).cloned().flatten() {
                 Some(key) => {
                     cells.insert(key, Cell { text });
@@ -277,7 +330,9 @@ fn number(at: &At<'_>, row: &Row, col: &str) -> Result<Option<String>, TemplateE
 }
 
 fn severity(at: &At<'_>, row: &Row, col: &str, s: &str) -> Result<Severity, TemplateError> {
-    s.trim().parse::<Severity>().map_err(|e| at.row(row, Some(col), e))
+    s.trim()
+        .parse::<Severity>()
+        .map_err(|e| at.row(row, Some(col), e))
 }
 
 /// `${item}` → `item`.
@@ -288,7 +343,9 @@ fn reference(s: &str) -> Option<&str> {
 
 fn unquote(s: &str) -> Option<&str> {
     let s = s.trim();
-    s.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).or_else(|| s.strip_prefix('"').and_then(|v| v.strip_suffix('"')))
+    s.strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .or_else(|| s.strip_prefix('"').and_then(|v| v.strip_suffix('"')))
 }
 
 /// One `relevant` term: `${x} = 'v'`, `selected(${x}, 'v')`, `${x} > 2`, `${x} < 2`.
@@ -300,9 +357,15 @@ enum Term {
 
 fn term(s: &str) -> Option<Term> {
     let s = s.trim();
-    if let Some(args) = s.strip_prefix("selected(").and_then(|r| r.strip_suffix(')')) {
+    if let Some(args) = s
+        .strip_prefix("selected(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
         let (item, value) = args.split_once(',')?;
-        return Some(Term::Is(reference(item)?.to_owned(), unquote(value)?.to_owned()));
+        return Some(Term::Is(
+            reference(item)?.to_owned(),
+            unquote(value)?.to_owned(),
+        ));
     }
     for (op, make) in [("=", 0), (">", 1), ("<", 2)] {
         if let Some((l, r)) = s.split_once(op) {
@@ -312,7 +375,11 @@ fn term(s: &str) -> Option<Term> {
                 _ => {
                     let n = r.trim();
                     n.parse::<f64>().ok().filter(|n| n.is_finite())?;
-                    Some(if make == 1 { Term::Above(item, n.to_owned()) } else { Term::Below(item, n.to_owned()) })
+                    Some(if make == 1 {
+                        Term::Above(item, n.to_owned())
+                    } else {
+                        Term::Below(item, n.to_owned())
+                    })
                 }
             };
         }
@@ -333,9 +400,17 @@ fn condition(at: &At<'_>, row: &Row) -> Result<Option<String>, TemplateError> {
             format!("cannot read the condition `{expr}`; write ${{item}} = 'value', selected(${{item}}, 'value'), several of those joined by `or` on the same item, or ${{item}} > number / ${{item}} < number"),
         )
     };
-    let terms: Vec<Term> = expr.split(" or ").map(term).collect::<Option<_>>().ok_or_else(unreadable)?;
+    let terms: Vec<Term> = expr
+        .split(" or ")
+        .map(term)
+        .collect::<Option<_>>()
+        .ok_or_else(unreadable)?;
     match terms.as_slice() {
-        [Term::Is(item, v)] => Ok(Some(format!("{{ item = {}, equals = {} }}", quote(item), quote(v)))),
+        [Term::Is(item, v)] => Ok(Some(format!(
+            "{{ item = {}, equals = {} }}",
+            quote(item),
+            quote(v)
+        ))),
         [Term::Above(item, n)] => Ok(Some(format!("{{ item = {}, above = {n} }}", quote(item)))),
         [Term::Below(item, n)] => Ok(Some(format!("{{ item = {}, below = {n} }}", quote(item)))),
         [Term::Is(first, _), ..] => {
@@ -346,7 +421,11 @@ fn condition(at: &At<'_>, row: &Row) -> Result<Option<String>, TemplateError> {
                     _ => return Err(unreadable()),
                 }
             }
-            Ok(Some(format!("{{ item = {}, any_of = [{}] }}", quote(first), values.join(", "))))
+            Ok(Some(format!(
+                "{{ item = {}, any_of = [{}] }}",
+                quote(first),
+                values.join(", ")
+            )))
         }
         _ => Err(unreadable()),
     }
@@ -362,14 +441,22 @@ fn fail_rules(at: &At<'_>, row: &Row) -> Result<Option<String>, TemplateError> {
     }
     let mut rules = Vec::new();
     for part in spec.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let bad = || at.row(row, Some(col), format!("cannot read the rule `{part}`; write `yes: critical`, `no: major`, `below 2: major`, `above 60: critical` or `older_than_days 365: major`, several joined by `;`"));
+        let bad = || {
+            at.row(row, Some(col), format!("cannot read the rule `{part}`; write `yes: critical`, `no: major`, `below 2: major`, `above 60: critical` or `older_than_days 365: major`, several joined by `;`"))
+        };
         let (when, sev) = part.rsplit_once(':').ok_or_else(bad)?;
         let sev = severity(at, row, col, sev)?;
         let mut words = when.split_whitespace();
         let rule = match (words.next(), words.next(), words.next()) {
             (Some(v @ ("yes" | "no")), None, None) => format!("on = {}", quote(v)),
-            (Some(op @ ("above" | "below")), Some(n), None) if n.parse::<f64>().is_ok_and(f64::is_finite) => format!("{op} = {n}"),
-            (Some("older_than_days"), Some(n), None) if n.parse::<u32>().is_ok() => format!("older_than_days = {n}"),
+            (Some(op @ ("above" | "below")), Some(n), None)
+                if n.parse::<f64>().is_ok_and(f64::is_finite) =>
+            {
+                format!("{op} = {n}")
+            }
+            (Some("older_than_days"), Some(n), None) if n.parse::<u32>().is_ok() => {
+                format!("older_than_days = {n}")
+            }
             _ => return Err(bad()),
         };
         rules.push(format!("{{ {rule}, severity = {} }}", quote(sev.as_str())));
@@ -384,11 +471,37 @@ pub fn read_xlsx(bytes: &[u8], file: &str) -> Result<Template, TemplateError> {
     }
     let mut book: Xlsx<Cursor<&[u8]>> = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| TemplateError::file(file, format!("not a readable XLSX workbook ({e}); save it from your spreadsheet program as .xlsx")))?;
-    let settings = read_sheet(&mut book, file, "settings", &SETTINGS_COLUMNS, &SETTINGS_TEXT_COLUMNS)?
-        .ok_or_else(|| TemplateError::file(file, "no `settings` sheet: add one with the columns form_id, version and form_title::en"))?;
-    let survey = read_sheet(&mut book, file, "survey", &SURVEY_COLUMNS, &SURVEY_TEXT_COLUMNS)?
-        .ok_or_else(|| TemplateError::file(file, "no `survey` sheet: add one with a row per question"))?;
-    let choices = read_sheet(&mut book, file, "choices", &CHOICES_COLUMNS, &CHOICES_TEXT_COLUMNS)?.unwrap_or_default();
+    let settings = read_sheet(
+        &mut book,
+        file,
+        "settings",
+        &SETTINGS_COLUMNS,
+        &SETTINGS_TEXT_COLUMNS,
+    )?
+    .ok_or_else(|| {
+        TemplateError::file(
+            file,
+            "no `settings` sheet: add one with the columns form_id, version and form_title::en",
+        )
+    })?;
+    let survey = read_sheet(
+        &mut book,
+        file,
+        "survey",
+        &SURVEY_COLUMNS,
+        &SURVEY_TEXT_COLUMNS,
+    )?
+    .ok_or_else(|| {
+        TemplateError::file(file, "no `survey` sheet: add one with a row per question")
+    })?;
+    let choices = read_sheet(
+        &mut book,
+        file,
+        "choices",
+        &CHOICES_COLUMNS,
+        &CHOICES_TEXT_COLUMNS,
+    )?
+    .unwrap_or_default();
     let (toml, rows) = to_toml(file, &settings, &survey, &choices)?;
     crate::parse::parse(&toml.text, file).map_err(|e| located(e, file, &toml, &rows))
 }
@@ -406,8 +519,14 @@ fn located(e: TemplateError, file: &str, toml: &TomlOut, rows: &Rows) -> Templat
     let mut place: Option<(&'static str, u32)> = None;
     if let Some(rest) = reason.strip_prefix("line ") {
         if let Some((line, after)) = rest.split_once(',') {
-            if let (Ok(line), Some((_, msg))) = (line.trim().parse::<usize>(), after.split_once(": ")) {
-                place = toml.line_rows.get(line.saturating_sub(1)).copied().flatten();
+            if let (Ok(line), Some((_, msg))) =
+                (line.trim().parse::<usize>(), after.split_once(": "))
+            {
+                place = toml
+                    .line_rows
+                    .get(line.saturating_sub(1))
+                    .copied()
+                    .flatten();
                 reason = msg.to_owned();
             }
         }
@@ -420,47 +539,99 @@ fn located(e: TemplateError, file: &str, toml: &TomlOut, rows: &Rows) -> Templat
             place = rows.sections.get(id).copied().or(place);
         }
     }
-    let column = reason.split('`').nth(1).and_then(|key| match key.split('.').next().unwrap_or(key) {
-        "show_if" => Some("relevant"),
-        "fail" => Some("severity_if_failed"),
-        "text" => Some("label"),
-        "help" => Some("hint"),
-        "compute" => Some("calculation"),
-        "options" => Some("type"),
-        k @ ("min" | "max" | "unit" | "allow_na" | "evidence_photo" | "blocks_production") => Some(k),
-        _ => None,
-    });
+    let column =
+        reason
+            .split('`')
+            .nth(1)
+            .and_then(|key| match key.split('.').next().unwrap_or(key) {
+                "show_if" => Some("relevant"),
+                "fail" => Some("severity_if_failed"),
+                "text" => Some("label"),
+                "help" => Some("hint"),
+                "compute" => Some("calculation"),
+                "options" => Some("type"),
+                k @ ("min" | "max" | "unit" | "allow_na" | "evidence_photo"
+                | "blocks_production") => Some(k),
+                _ => None,
+            });
     let column = column.map(|c| format!(", column {c}")).unwrap_or_default();
     match place {
-        Some((sheet, row)) => TemplateError::file(file, format!("sheet {sheet}, row {row}{column}: {reason}")),
+        Some((sheet, row)) => {
+            TemplateError::file(file, format!("sheet {sheet}, row {row}{column}: {reason}"))
+        }
         None => TemplateError::file(file, format!("sheet settings: {reason}")),
     }
 }
 
-fn to_toml(file: &str, settings: &[Row], survey: &[Row], choices: &[Row]) -> Result<(TomlOut, Rows), TemplateError> {
-    let mut out = TomlOut { text: String::new(), line_rows: Vec::new() };
-    let mut rows = Rows { items: HashMap::new(), sections: HashMap::new() };
+fn to_toml(
+    file: &str,
+    settings: &[Row],
+    survey: &[Row],
+    choices: &[Row],
+) -> Result<(TomlOut, Rows), TemplateError> {
+    let mut out = TomlOut {
+        text: String::new(),
+        line_rows: Vec::new(),
+    };
+    let mut rows = Rows {
+        items: HashMap::new(),
+        sections: HashMap::new(),
+    };
 
-    let at = At { file, sheet: "settings" };
+    let at = At {
+        file,
+        sheet: "settings",
+    };
     let s = match settings {
         [one] => one,
-        [] => return Err(TemplateError::file(file, "sheet settings: no row; fill row 2 with form_id, version and form_title::en")),
-        [_, extra, ..] => return Err(at.row(extra, None, "only one settings row is read; remove the others")),
+        [] => {
+            return Err(TemplateError::file(
+                file,
+                "sheet settings: no row; fill row 2 with form_id, version and form_title::en",
+            ))
+        }
+        [_, extra, ..] => {
+            return Err(at.row(
+                extra,
+                None,
+                "only one settings row is read; remove the others",
+            ))
+        }
     };
     let from = Some(("settings", s.number));
     let id = s.get("form_id");
     if id.is_empty() {
-        return Err(at.row(s, Some("form_id"), "empty: give the checklist an id like `acme-code-of-conduct`"));
+        return Err(at.row(
+            s,
+            Some("form_id"),
+            "empty: give the checklist an id like `acme-code-of-conduct`",
+        ));
     }
     out.line(from, format!("id = {}", quote(id)));
     let version = s.get("version");
     match version.parse::<u32>() {
         Ok(v) => out.line(from, format!("version = {v}")),
-        Err(_) => return Err(at.row(s, Some("version"), format!("`{version}` is not a version number (1, 2, ...)"))),
+        Err(_) => {
+            return Err(at.row(
+                s,
+                Some("version"),
+                format!("`{version}` is not a version number (1, 2, ...)"),
+            ))
+        }
     }
-    let title = text_table(s, "form_title").ok_or_else(|| at.row(s, Some("form_title::en"), "empty: the checklist needs a title"))?;
+    let title = text_table(s, "form_title").ok_or_else(|| {
+        at.row(
+            s,
+            Some("form_title::en"),
+            "empty: the checklist needs a title",
+        )
+    })?;
     if s.get("form_title::en").is_empty() {
-        return Err(at.row(s, Some("form_title::en"), "empty: the English title is required (other languages fall back to it)"));
+        return Err(at.row(
+            s,
+            Some("form_title::en"),
+            "empty: the English title is required (other languages fall back to it)",
+        ));
     }
     out.line(from, format!("title = {title}"));
     if let Some(d) = text_table(s, "description") {
@@ -471,43 +642,82 @@ fn to_toml(file: &str, settings: &[Row], survey: &[Row], choices: &[Row]) -> Res
     }
 
     // Choices, by list name, in order.
-    let at_c = At { file, sheet: "choices" };
+    let at_c = At {
+        file,
+        sheet: "choices",
+    };
     let mut lists: HashMap<String, Vec<String>> = HashMap::new();
     let mut seen_choice: HashMap<(String, String), u32> = HashMap::new();
     for r in choices {
         let list = r.get("list_name");
         let name = r.get("name");
         if list.is_empty() {
-            return Err(at_c.row(r, Some("list_name"), "empty: say which list this choice belongs to"));
+            return Err(at_c.row(
+                r,
+                Some("list_name"),
+                "empty: say which list this choice belongs to",
+            ));
         }
         if name.is_empty() {
-            return Err(at_c.row(r, Some("name"), "empty: give the choice a name (stored as the answer)"));
+            return Err(at_c.row(
+                r,
+                Some("name"),
+                "empty: give the choice a name (stored as the answer)",
+            ));
         }
         if let Some(first) = seen_choice.insert((list.to_owned(), name.to_owned()), r.number) {
-            return Err(at_c.row(r, Some("name"), format!("duplicate name `{name}` in list `{list}` (first on row {first})")));
+            return Err(at_c.row(
+                r,
+                Some("name"),
+                format!("duplicate name `{name}` in list `{list}` (first on row {first})"),
+            ));
         }
         if r.get("label::en").is_empty() {
-            return Err(at_c.row(r, Some("label::en"), "empty label: every choice needs an English label"));
+            return Err(at_c.row(
+                r,
+                Some("label::en"),
+                "empty label: every choice needs an English label",
+            ));
         }
-        let mut parts = vec![format!("id = {}", quote(name)), format!("text = {}", text_table(r, "label").unwrap_or_default())];
+        let mut parts = vec![
+            format!("id = {}", quote(name)),
+            format!("text = {}", text_table(r, "label").unwrap_or_default()),
+        ];
         let sev = r.get("severity");
         if !sev.is_empty() {
-            parts.push(format!("severity = {}", quote(severity(&at_c, r, "severity", sev)?.as_str())));
+            parts.push(format!(
+                "severity = {}",
+                quote(severity(&at_c, r, "severity", sev)?.as_str())
+            ));
         }
-        lists.entry(list.to_owned()).or_default().push(format!("{{ {} }}", parts.join(", ")));
+        lists
+            .entry(list.to_owned())
+            .or_default()
+            .push(format!("{{ {} }}", parts.join(", ")));
     }
 
-    let at = At { file, sheet: "survey" };
+    let at = At {
+        file,
+        sheet: "survey",
+    };
     let mut open: Option<(&Row, bool)> = None;
     let mut in_section_items = 0usize;
     let mut names: HashMap<String, u32> = HashMap::new();
     for r in survey {
         let from = Some(("survey", r.number));
-        let kind = r.get("type").split_whitespace().collect::<Vec<_>>().join(" ");
+        let kind = r
+            .get("type")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         let name = r.get("name");
         let needs_name = !matches!(kind.as_str(), "end group" | "end repeat");
         if needs_name && name.is_empty() {
-            return Err(at.row(r, Some("name"), "empty: every question and group needs a name (its stable id)"));
+            return Err(at.row(
+                r,
+                Some("name"),
+                "empty: every question and group needs a name (its stable id)",
+            ));
         }
         if needs_name {
             if let Some(first) = names.insert(name.to_owned(), r.number) {
@@ -521,12 +731,19 @@ fn to_toml(file: &str, settings: &[Row], survey: &[Row], choices: &[Row]) -> Res
                 }
                 let repeat = kind == "begin repeat";
                 if r.get("label::en").is_empty() {
-                    return Err(at.row(r, Some("label::en"), "empty label: every section needs an English title"));
+                    return Err(at.row(
+                        r,
+                        Some("label::en"),
+                        "empty label: every section needs an English title",
+                    ));
                 }
                 rows.sections.insert(name.to_owned(), ("survey", r.number));
                 out.line(from, "[[sections]]".into());
                 out.line(from, format!("id = {}", quote(name)));
-                out.line(from, format!("title = {}", text_table(r, "label").unwrap_or_default()));
+                out.line(
+                    from,
+                    format!("title = {}", text_table(r, "label").unwrap_or_default()),
+                );
                 if let Some(h) = text_table(r, "hint") {
                     out.line(from, format!("help = {h}"));
                 }
@@ -554,8 +771,23 @@ fn to_toml(file: &str, settings: &[Row], survey: &[Row], choices: &[Row]) -> Res
                             return Err(at.row(first, Some("type"), "the group has no questions"));
                         }
                     }
-                    Some((first, _)) => return Err(at.row(r, Some("type"), format!("`{kind}` does not match the `begin` on row {}", first.number))),
-                    None => return Err(at.row(r, Some("type"), format!("`{kind}` without a `begin` before it"))),
+                    Some((first, _)) => {
+                        return Err(at.row(
+                            r,
+                            Some("type"),
+                            format!(
+                                "`{kind}` does not match the `begin` on row {}",
+                                first.number
+                            ),
+                        ))
+                    }
+                    None => {
+                        return Err(at.row(
+                            r,
+                            Some("type"),
+                            format!("`{kind}` without a `begin` before it"),
+                        ))
+                    }
                 }
                 open = None;
             }
@@ -570,22 +802,42 @@ fn to_toml(file: &str, settings: &[Row], survey: &[Row], choices: &[Row]) -> Res
         }
     }
     if let Some((first, _)) = open {
-        return Err(at.row(first, Some("type"), "the group is never closed: add an `end group` row after its last question"));
+        return Err(at.row(
+            first,
+            Some("type"),
+            "the group is never closed: add an `end group` row after its last question",
+        ));
     }
     if rows.sections.is_empty() {
-        return Err(TemplateError::file(file, "sheet survey: no questions; add `begin group`, question rows and `end group`"));
+        return Err(TemplateError::file(
+            file,
+            "sheet survey: no questions; add `begin group`, question rows and `end group`",
+        ));
     }
     Ok((out, rows))
 }
 
-fn item(at: &At<'_>, r: &Row, kind: &str, lists: &HashMap<String, Vec<String>>, out: &mut TomlOut) -> Result<(), TemplateError> {
+fn item(
+    at: &At<'_>,
+    r: &Row,
+    kind: &str,
+    lists: &HashMap<String, Vec<String>>,
+    out: &mut TomlOut,
+) -> Result<(), TemplateError> {
     let from = Some(("survey", r.number));
     if r.get("label::en").is_empty() {
-        return Err(at.row(r, Some("label::en"), "empty label: every question needs its English text"));
+        return Err(at.row(
+            r,
+            Some("label::en"),
+            "empty label: every question needs its English text",
+        ));
     }
     out.line(from, "[[sections.items]]".into());
     out.line(from, format!("id = {}", quote(r.get("name"))));
-    out.line(from, format!("text = {}", text_table(r, "label").unwrap_or_default()));
+    out.line(
+        from,
+        format!("text = {}", text_table(r, "label").unwrap_or_default()),
+    );
     if let Some(h) = text_table(r, "hint") {
         out.line(from, format!("help = {h}"));
     }
@@ -598,17 +850,33 @@ fn item(at: &At<'_>, r: &Row, kind: &str, lists: &HashMap<String, Vec<String>>, 
         ("text", "") => ("text", vec![]),
         ("image", "") => ("photo", vec![]),
         (select @ ("select_one" | "select_multiple"), list) if !list.is_empty() => {
-            let options = lists.get(list).ok_or_else(|| at.row(r, Some("type"), format!("list `{list}` has no rows on the choices sheet")))?;
+            let options = lists.get(list).ok_or_else(|| {
+                at.row(
+                    r,
+                    Some("type"),
+                    format!("list `{list}` has no rows on the choices sheet"),
+                )
+            })?;
             let mut extra = vec![format!("options = [{}]", options.join(", "))];
             if select == "select_multiple" {
                 extra.push("multiple = true".into());
             }
             ("choice", extra)
         }
-        _ => return Err(at.row(r, Some("type"), format!("unknown type `{kind}` (expected one of: {QUESTION_TYPES})"))),
+        _ => {
+            return Err(at.row(
+                r,
+                Some("type"),
+                format!("unknown type `{kind}` (expected one of: {QUESTION_TYPES})"),
+            ))
+        }
     };
     if kind == "calculate" && calculation.is_empty() {
-        return Err(at.row(r, Some("calculation"), "empty: a `calculate` row needs ${a} div ${b}"));
+        return Err(at.row(
+            r,
+            Some("calculation"),
+            "empty: a `calculate` row needs ${a} div ${b}",
+        ));
     }
     out.line(from, format!("answer = {}", quote(answer)));
     for line in extra {
@@ -629,11 +897,21 @@ fn item(at: &At<'_>, r: &Row, kind: &str, lists: &HashMap<String, Vec<String>>, 
         out.line(from, format!("unit = {u}"));
     }
     if !calculation.is_empty() {
-        let parts: Option<(&str, &str)> = calculation.split_once(" div ").or_else(|| calculation.split_once('/')).and_then(|(a, b)| Some((reference(a)?, reference(b)?)));
+        let parts: Option<(&str, &str)> = calculation
+            .split_once(" div ")
+            .or_else(|| calculation.split_once('/'))
+            .and_then(|(a, b)| Some((reference(a)?, reference(b)?)));
         let Some((a, b)) = parts else {
-            return Err(at.row(r, Some("calculation"), format!("cannot read `{calculation}`; write ${{numerator}} div ${{denominator}}")));
+            return Err(at.row(
+                r,
+                Some("calculation"),
+                format!("cannot read `{calculation}`; write ${{numerator}} div ${{denominator}}"),
+            ));
         };
-        out.line(from, format!("compute = {{ divide = {}, by = {} }}", quote(a), quote(b)));
+        out.line(
+            from,
+            format!("compute = {{ divide = {}, by = {} }}", quote(a), quote(b)),
+        );
     }
     if let Some(c) = condition(at, r)? {
         out.line(from, format!("show_if = {c}"));
@@ -667,8 +945,17 @@ fn number_text(n: f64) -> String {
 }
 
 fn condition_text(template: &Template, c: &Condition) -> String {
-    let multiple = matches!(template.item(&c.item).map(|(_, i)| &i.answer), Some(AnswerType::Choice { multiple: true, .. }));
-    let is = |v: &str| if multiple { format!("selected(${{{}}}, '{v}')", c.item) } else { format!("${{{}}} = '{v}'", c.item) };
+    let multiple = matches!(
+        template.item(&c.item).map(|(_, i)| &i.answer),
+        Some(AnswerType::Choice { multiple: true, .. })
+    );
+    let is = |v: &str| {
+        if multiple {
+            format!("selected(${{{}}}, '{v}')", c.item)
+        } else {
+            format!("${{{}}} = '{v}'", c.item)
+        }
+    };
     match &c.test {
         ConditionTest::Equals(v) => is(v),
         ConditionTest::AnyOf(vs) => vs.iter().map(|v| is(v)).collect::<Vec<_>>().join(" or "),
@@ -681,7 +968,11 @@ fn condition_text(template: &Template, c: &Condition) -> String {
 pub fn write_xlsx(template: &Template) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    let sheet_rows = |name: &str, columns: &[String], rows: Vec<HashMap<String, String>>, book: &mut rust_xlsxwriter::Workbook| -> Result<(), rust_xlsxwriter::XlsxError> {
+    let sheet_rows = |name: &str,
+                      columns: &[String],
+                      rows: Vec<HashMap<String, String>>,
+                      book: &mut rust_xlsxwriter::Workbook|
+     -> Result<(), rust_xlsxwriter::XlsxError> {
         let sheet = book.add_worksheet();
         sheet.set_name(name)?;
         for (c, h) in columns.iter().enumerate() {
@@ -703,14 +994,34 @@ pub fn write_xlsx(template: &Template) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
     s.insert("version".to_owned(), template.version.to_string());
     put_text(&mut s, "form_title", Some(&template.title));
     put_text(&mut s, "description", template.description.as_ref());
-    s.insert("confidential".to_owned(), if template.confidential { "yes" } else { "no" }.to_owned());
-    sheet_rows("settings", &header(&["form_id", "version"], &SETTINGS_TEXT_COLUMNS, &["confidential"]), vec![s], &mut book)?;
+    s.insert(
+        "confidential".to_owned(),
+        if template.confidential { "yes" } else { "no" }.to_owned(),
+    );
+    sheet_rows(
+        "settings",
+        &header(
+            &["form_id", "version"],
+            &SETTINGS_TEXT_COLUMNS,
+            &["confidential"],
+        ),
+        vec![s],
+        &mut book,
+    )?;
 
     let mut survey = Vec::new();
     let mut choices = Vec::new();
     for section in &template.sections {
         let mut g = HashMap::new();
-        g.insert("type".to_owned(), if section.repeat.is_some() { "begin repeat" } else { "begin group" }.to_owned());
+        g.insert(
+            "type".to_owned(),
+            if section.repeat.is_some() {
+                "begin repeat"
+            } else {
+                "begin group"
+            }
+            .to_owned(),
+        );
         g.insert("name".to_owned(), section.id.clone());
         put_text(&mut g, "label", Some(&section.title));
         put_text(&mut g, "hint", section.help.as_ref());
@@ -745,7 +1056,15 @@ pub fn write_xlsx(template: &Template) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
                         }
                         choices.push(c);
                     }
-                    format!("{} {}", if *multiple { "select_multiple" } else { "select_one" }, item.id)
+                    format!(
+                        "{} {}",
+                        if *multiple {
+                            "select_multiple"
+                        } else {
+                            "select_one"
+                        },
+                        item.id
+                    )
                 }
             };
             q.insert("type".to_owned(), kind);
@@ -767,8 +1086,15 @@ pub fn write_xlsx(template: &Template) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
             if item.evidence_photo {
                 q.insert("evidence_photo".to_owned(), "yes".to_owned());
             }
-            if let Some(Computed::Ratio { numerator, denominator }) = &item.compute {
-                q.insert("calculation".to_owned(), format!("${{{numerator}}} div ${{{denominator}}}"));
+            if let Some(Computed::Ratio {
+                numerator,
+                denominator,
+            }) = &item.compute
+            {
+                q.insert(
+                    "calculation".to_owned(),
+                    format!("${{{numerator}}} div ${{{denominator}}}"),
+                );
             }
             if let Some(c) = &item.show_if {
                 q.insert("relevant".to_owned(), condition_text(template, c));
@@ -792,18 +1118,42 @@ pub fn write_xlsx(template: &Template) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
             survey.push(q);
         }
         let mut end = HashMap::new();
-        end.insert("type".to_owned(), if section.repeat.is_some() { "end repeat" } else { "end group" }.to_owned());
+        end.insert(
+            "type".to_owned(),
+            if section.repeat.is_some() {
+                "end repeat"
+            } else {
+                "end group"
+            }
+            .to_owned(),
+        );
         survey.push(end);
     }
     let survey_columns = header(
         &["type", "name"],
         &["label", "hint"],
-        &["relevant", "severity_if_failed", "allow_na", "evidence_photo", "min", "max"],
+        &[
+            "relevant",
+            "severity_if_failed",
+            "allow_na",
+            "evidence_photo",
+            "min",
+            "max",
+        ],
     );
     let mut survey_columns = survey_columns;
     survey_columns.extend(header(&[], &["unit"], &["calculation"]));
-    survey_columns.extend(header(&[], &["repeat_label"], &["repeat_min", "repeat_max"]));
+    survey_columns.extend(header(
+        &[],
+        &["repeat_label"],
+        &["repeat_min", "repeat_max"],
+    ));
     sheet_rows("survey", &survey_columns, survey, &mut book)?;
-    sheet_rows("choices", &header(&["list_name", "name"], &CHOICES_TEXT_COLUMNS, &["severity"]), choices, &mut book)?;
+    sheet_rows(
+        "choices",
+        &header(&["list_name", "name"], &CHOICES_TEXT_COLUMNS, &["severity"]),
+        choices,
+        &mut book,
+    )?;
     book.save_to_buffer()
 }

@@ -32,10 +32,25 @@ fn workbook(sheets: &[(&str, Vec<Vec<&str>>)]) -> Vec<u8> {
 }
 
 fn settings() -> (&'static str, Vec<Vec<&'static str>>) {
-    ("settings", vec![vec!["form_id", "version", "form_title::en", "form_title::bn"], vec!["acme-code", "1", "ACME code of conduct", "ACME আচরণবিধি"]])
+    (
+        "settings",
+        vec![
+            vec!["form_id", "version", "form_title::en", "form_title::bn"],
+            vec!["acme-code", "1", "ACME code of conduct", "ACME আচরণবিধি"],
+        ],
+    )
 }
 
-const SURVEY_HEADER: [&str; 8] = ["type", "name", "label::en", "label::vi", "hint::en", "relevant", "severity_if_failed", "unit::en"];
+const SURVEY_HEADER: [&str; 8] = [
+    "type",
+    "name",
+    "label::en",
+    "label::vi",
+    "hint::en",
+    "relevant",
+    "severity_if_failed",
+    "unit::en",
+];
 
 fn survey(rows: &[[&'static str; 8]]) -> (&'static str, Vec<Vec<&'static str>>) {
     let mut all = vec![SURVEY_HEADER.to_vec()];
@@ -57,11 +72,56 @@ fn choices() -> (&'static str, Vec<Vec<&'static str>>) {
 /// A correct organisation checklist, in rows.
 fn good_rows() -> Vec<[&'static str; 8]> {
     vec![
-        ["begin group", "site", "Site", "Nhà máy", "Walk the site.", "", "", ""],
-        ["yes_no", "site.policy", "Is the code of conduct posted?", "Bộ quy tắc có được niêm yết không?", "", "", "no: minor", ""],
-        ["select_one exits", "site.exits", "Are exits clear?", "Lối thoát có thông thoáng không?", "", "", "", ""],
-        ["text", "site.where", "Where is it blocked?", "", "", "${site.exits} = 'blocked'", "", ""],
-        ["integer", "site.hours", "Longest week", "", "", "", "above 60: major", "hours"],
+        [
+            "begin group",
+            "site",
+            "Site",
+            "Nhà máy",
+            "Walk the site.",
+            "",
+            "",
+            "",
+        ],
+        [
+            "yes_no",
+            "site.policy",
+            "Is the code of conduct posted?",
+            "Bộ quy tắc có được niêm yết không?",
+            "",
+            "",
+            "no: minor",
+            "",
+        ],
+        [
+            "select_one exits",
+            "site.exits",
+            "Are exits clear?",
+            "Lối thoát có thông thoáng không?",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "text",
+            "site.where",
+            "Where is it blocked?",
+            "",
+            "",
+            "${site.exits} = 'blocked'",
+            "",
+            "",
+        ],
+        [
+            "integer",
+            "site.hours",
+            "Longest week",
+            "",
+            "",
+            "",
+            "above 60: major",
+            "hours",
+        ],
         ["end group", "", "", "", "", "", "", ""],
     ]
 }
@@ -78,7 +138,8 @@ fn every_builtin_round_trips_through_the_workbook_layout() {
     assert!(builtin().len() >= 9);
     for t in builtin() {
         let bytes = write_xlsx(t).expect("write");
-        let back = read_xlsx(&bytes, &format!("{}.xlsx", t.id)).unwrap_or_else(|e| panic!("{} does not read back: {e}", t.id));
+        let back = read_xlsx(&bytes, &format!("{}.xlsx", t.id))
+            .unwrap_or_else(|e| panic!("{} does not read back: {e}", t.id));
         assert_eq!(&back, t, "{} changed on the way through XLSX", t.id);
     }
 }
@@ -100,11 +161,17 @@ fn an_organisation_workbook_reads_into_a_template() {
         other => panic!("exits is {other:?}"),
     }
     let (_, wher) = t.item("site.where").expect("where");
-    assert_eq!(wher.show_if.as_ref().map(|c| (&c.item[..], &c.test)), Some(("site.exits", &ConditionTest::Equals("blocked".into()))));
+    assert_eq!(
+        wher.show_if.as_ref().map(|c| (&c.item[..], &c.test)),
+        Some(("site.exits", &ConditionTest::Equals("blocked".into())))
+    );
     let (_, hours) = t.item("site.hours").expect("hours");
     assert!(hours.integer);
     assert_eq!(hours.fail[0].severity, Severity::Major);
-    assert_eq!(t.item("site.policy").map(|(_, i)| i.text.get("vi")), Some("Bộ quy tắc có được niêm yết không?"));
+    assert_eq!(
+        t.item("site.policy").map(|(_, i)| i.text.get("vi")),
+        Some("Bộ quy tắc có được niêm yết không?")
+    );
 }
 
 #[test]
@@ -112,7 +179,12 @@ fn duplicate_names_are_refused_with_sheet_row_and_column() {
     let mut rows = good_rows();
     rows[3][1] = "site.policy";
     let e = error_of(&workbook(&[settings(), survey(&rows), choices()]));
-    assert!(e.contains("sheet survey, row 5, column name: duplicate name `site.policy` (first on row 3)"), "{e}");
+    assert!(
+        e.contains(
+            "sheet survey, row 5, column name: duplicate name `site.policy` (first on row 3)"
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -120,7 +192,10 @@ fn unknown_types_are_refused() {
     let mut rows = good_rows();
     rows[1][0] = "yesno";
     let e = error_of(&workbook(&[settings(), survey(&rows), choices()]));
-    assert!(e.contains("sheet survey, row 3, column type: unknown type `yesno`"), "{e}");
+    assert!(
+        e.contains("sheet survey, row 3, column type: unknown type `yesno`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -137,7 +212,10 @@ fn a_severity_the_scale_lacks_is_refused() {
     let mut rows = good_rows();
     rows[1][6] = "no: severe";
     let e = error_of(&workbook(&[settings(), survey(&rows), choices()]));
-    assert!(e.contains("sheet survey, row 3, column severity_if_failed:"), "{e}");
+    assert!(
+        e.contains("sheet survey, row 3, column severity_if_failed:"),
+        "{e}"
+    );
     assert!(e.contains("severe"), "{e}");
     let (name, mut c) = choices();
     c[2][4] = "catastrophic";
@@ -150,7 +228,10 @@ fn formula_cells_are_refused() {
     let mut rows = good_rows();
     rows[1][2] = "=CONCAT(\"Is the code\", \" posted?\")";
     let e = error_of(&workbook(&[settings(), survey(&rows), choices()]));
-    assert!(e.contains("sheet survey, row 3, column C: the cell holds a formula"), "{e}");
+    assert!(
+        e.contains("sheet survey, row 3, column C: the cell holds a formula"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -158,7 +239,10 @@ fn empty_labels_are_refused() {
     let mut rows = good_rows();
     rows[4][2] = "";
     let e = error_of(&workbook(&[settings(), survey(&rows), choices()]));
-    assert!(e.contains("sheet survey, row 6, column label::en: empty label"), "{e}");
+    assert!(
+        e.contains("sheet survey, row 6, column label::en: empty label"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -182,22 +266,37 @@ fn other_spreadsheet_mistakes_say_where_and_what() {
     let (name, mut rows) = survey(&good_rows());
     rows[0][7] = "units";
     let e = error_of(&workbook(&[settings(), (name, rows), choices()]));
-    assert!(e.contains("sheet survey, row 1, column H: unknown column `units`"), "{e}");
+    assert!(
+        e.contains("sheet survey, row 1, column H: unknown column `units`"),
+        "{e}"
+    );
 
     let rows = good_rows();
     let e = error_of(&workbook(&[settings(), survey(&rows[1..]), choices()]));
-    assert!(e.contains("sheet survey, row 2, column type: a question outside any group"), "{e}");
+    assert!(
+        e.contains("sheet survey, row 2, column type: a question outside any group"),
+        "{e}"
+    );
 
     let e = error_of(&workbook(&[settings(), survey(&rows[..5]), choices()]));
-    assert!(e.contains("sheet survey, row 2, column type: the group is never closed"), "{e}");
+    assert!(
+        e.contains("sheet survey, row 2, column type: the group is never closed"),
+        "{e}"
+    );
 
     let e = error_of(&workbook(&[settings(), survey(&rows)]));
-    assert!(e.contains("sheet survey, row 4, column type: list `exits` has no rows"), "{e}");
+    assert!(
+        e.contains("sheet survey, row 4, column type: list `exits` has no rows"),
+        "{e}"
+    );
 
     let mut bad = good_rows();
     bad[3][5] = "${site.exits} == blocked";
     let e = error_of(&workbook(&[settings(), survey(&bad), choices()]));
-    assert!(e.contains("sheet survey, row 5, column relevant: cannot read the condition"), "{e}");
+    assert!(
+        e.contains("sheet survey, row 5, column relevant: cannot read the condition"),
+        "{e}"
+    );
 
     let e = error_of(b"PK not really a workbook");
     assert!(e.contains("not a readable XLSX workbook"), "{e}");
@@ -205,11 +304,17 @@ fn other_spreadsheet_mistakes_say_where_and_what() {
 
 /// A fresh directory for a test's files.
 fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("fieldaudit-xlsform-{}-{}", std::process::id(), fastrand_suffix()));
+    let dir = std::env::temp_dir().join(format!(
+        "fieldaudit-xlsform-{}-{}",
+        std::process::id(),
+        fastrand_suffix()
+    ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
 
 fn fastrand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
 }
