@@ -6,7 +6,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use bytes::Bytes;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
@@ -15,7 +14,27 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::error::ApiFailure;
+/// Why an attachment operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachmentError {
+    /// The id is not a SHA-256 in lower-case hex.
+    #[error("the attachment id must be the SHA-256 of its content as 64 lower-case hex digits")]
+    InvalidSha256,
+    /// The bytes do not hash to the id they were sent under.
+    #[error("the uploaded content has SHA-256 {actual}, not {expected}; the file may have been cut short, upload it again")]
+    HashMismatch {
+        /// The id given.
+        expected: String,
+        /// What the bytes hash to.
+        actual: String,
+    },
+    /// The organisation has no attachment with this SHA-256.
+    #[error("attachment {0} is not stored for your organisation; upload it first")]
+    NotFound(String),
+    /// The object store failed.
+    #[error("attachment storage failed")]
+    Storage(#[source] object_store::Error),
+}
 
 /// Where attachment bytes live.
 pub type Blobs = Arc<dyn ObjectStore>;
@@ -41,7 +60,7 @@ pub struct AttachmentStored {
 }
 
 /// Checks that `sha` is 64 lower-case hex digits.
-pub fn check_sha256(sha: &str) -> Result<(), ApiFailure> {
+pub fn check_sha256(sha: &str) -> Result<(), AttachmentError> {
     if sha.len() == 64
         && sha
             .bytes()
@@ -49,26 +68,12 @@ pub fn check_sha256(sha: &str) -> Result<(), ApiFailure> {
     {
         Ok(())
     } else {
-        Err(ApiFailure::bad_request(
-            "invalid_sha256",
-            "the attachment id must be the SHA-256 of its content as 64 lower-case hex digits",
-        ))
+        Err(AttachmentError::InvalidSha256)
     }
 }
 
 fn object_path(organisation_id: Uuid, sha: &str) -> ObjectPath {
     ObjectPath::from(format!("{organisation_id}/{sha}"))
-}
-
-/// The 404 for an attachment this organisation does not have.
-pub fn not_found(sha: &str) -> ApiFailure {
-    ApiFailure::not_found(format!(
-        "attachment {sha} is not stored for your organisation; upload it first"
-    ))
-}
-
-fn storage_error(e: object_store::Error) -> ApiFailure {
-    ApiFailure::internal(format!("attachment storage: {e}"))
 }
 
 /// Stores `body` for the organisation after checking it hashes to `sha`.
@@ -77,14 +82,13 @@ pub async fn put(
     organisation_id: Uuid,
     sha: &str,
     body: Bytes,
-) -> Result<AttachmentStored, ApiFailure> {
+) -> Result<AttachmentStored, AttachmentError> {
     let actual = hex::encode(Sha256::digest(&body));
     if actual != sha {
-        return Err(ApiFailure::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "hash_mismatch",
-            format!("the uploaded content has SHA-256 {actual}, not {sha}; the file may have been cut short, upload it again"),
-        ));
+        return Err(AttachmentError::HashMismatch {
+            expected: sha.to_owned(),
+            actual,
+        });
     }
     let size_bytes = body.len() as u64;
     if size(blobs, organisation_id, sha).await?.is_some() {
@@ -97,7 +101,7 @@ pub async fn put(
     blobs
         .put(&object_path(organisation_id, sha), PutPayload::from(body))
         .await
-        .map_err(storage_error)?;
+        .map_err(AttachmentError::Storage)?;
     tracing::info!(organisation = %organisation_id, sha256 = sha, size_bytes, "attachment stored");
     Ok(AttachmentStored {
         sha256: sha.to_owned(),
@@ -111,19 +115,23 @@ pub async fn size(
     blobs: &Blobs,
     organisation_id: Uuid,
     sha: &str,
-) -> Result<Option<u64>, ApiFailure> {
+) -> Result<Option<u64>, AttachmentError> {
     match blobs.head(&object_path(organisation_id, sha)).await {
         Ok(meta) => Ok(Some(meta.size)),
         Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(storage_error(e)),
+        Err(e) => Err(AttachmentError::Storage(e)),
     }
 }
 
 /// The bytes of the organisation's attachment `sha`.
-pub async fn get(blobs: &Blobs, organisation_id: Uuid, sha: &str) -> Result<Bytes, ApiFailure> {
+pub async fn get(
+    blobs: &Blobs,
+    organisation_id: Uuid,
+    sha: &str,
+) -> Result<Bytes, AttachmentError> {
     match blobs.get(&object_path(organisation_id, sha)).await {
-        Ok(r) => r.bytes().await.map_err(storage_error),
-        Err(object_store::Error::NotFound { .. }) => Err(not_found(sha)),
-        Err(e) => Err(storage_error(e)),
+        Ok(r) => r.bytes().await.map_err(AttachmentError::Storage),
+        Err(object_store::Error::NotFound { .. }) => Err(AttachmentError::NotFound(sha.to_owned())),
+        Err(e) => Err(AttachmentError::Storage(e)),
     }
 }

@@ -12,7 +12,7 @@ use fieldaudit_protocol::api::{LoginRequest, LoginResponse};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use crate::error::ApiFailure;
+use crate::http::ApiFailure;
 use crate::store::{DeviceAuth, DeviceRegistration, ServerStore};
 
 /// A hash to verify against when the user does not exist.

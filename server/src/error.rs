@@ -1,10 +1,6 @@
-//! Errors of the server: what the store reports ([`StoreError`], [`PushError`]) and
-//! the one HTTP error shape ([`ApiFailure`], rendered as `fieldaudit_protocol::ApiError`).
-
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use fieldaudit_protocol::ApiError;
+//! Errors of the server's domain: what the store reports ([`StoreError`],
+//! [`PushError`]). How they become HTTP responses is decided in the HTTP layer only
+//! ([`crate::http::error`]).
 
 /// A push batch that is refused as a whole (nothing of it is stored).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -133,85 +129,4 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         next = e.source();
     }
     out
-}
-
-/// An HTTP error: status, stable code and a message for a person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiFailure {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// Stable machine-readable code.
-    pub code: &'static str,
-    /// What happened and what to do.
-    pub message: String,
-}
-
-impl ApiFailure {
-    /// A failure with this status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiFailure {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// 400 with `code`.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    /// 401 with `code`.
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, message)
-    }
-
-    /// 404 `not_found`.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
-    }
-
-    /// 500 `internal`; the detail goes to the log, not to the client.
-    pub fn internal(detail: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %detail, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the server failed; the error was logged",
-        )
-    }
-
-    /// The JSON body.
-    pub fn body(&self) -> ApiError {
-        ApiError {
-            code: self.code.to_owned(),
-            message: self.message.clone(),
-        }
-    }
-}
-
-impl IntoResponse for ApiFailure {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
-    }
-}
-
-impl From<StoreError> for ApiFailure {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound(m) => ApiFailure::not_found(m),
-            StoreError::Conflict { code, message } => {
-                ApiFailure::new(StatusCode::CONFLICT, code, message)
-            }
-            StoreError::Push(p @ PushError::SequenceGap { .. }) => {
-                ApiFailure::new(StatusCode::CONFLICT, "sequence_gap", p.to_string())
-            }
-            StoreError::Push(PushError::InvalidBatch(m)) => {
-                ApiFailure::bad_request("invalid_batch", m)
-            }
-            e @ (StoreError::SchemaTooNew { .. } | StoreError::Backend { .. }) => {
-                ApiFailure::internal(error_chain(&e))
-            }
-        }
-    }
 }

@@ -1,11 +1,12 @@
 //! Facility import for an organisation (the `facility import` admin command): a
-//! facility list CSV is previewed with `fieldaudit_core::import::preview_import`
+//! facility list CSV is previewed with `fieldaudit_facility_import::preview_import`
 //! against the organisation's current facilities, and the result is written as
 //! ordinary changes by the organisation's server-side device, so it reaches every
 //! device through pull like any other change.
 
-use fieldaudit_core::facilities::record_fields;
-use fieldaudit_core::import::{preview_import, ExistingFacility, FacilityRecord, ImportPreview};
+use fieldaudit_facility_import::{
+    preview_import, record_fields, ExistingFacility, FacilityRecord, ImportPreview,
+};
 use fieldaudit_protocol::{EntityKind, PushResponse};
 use serde_json::{Map, Value};
 use uuid::Uuid;

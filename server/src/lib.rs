@@ -22,7 +22,8 @@ pub mod templates;
 
 use std::time::Duration;
 
-pub use error::{ApiFailure, PushError, StoreError};
+pub use error::{PushError, StoreError};
+pub use http::ApiFailure;
 pub use http::{router, AppState};
 pub use store::ServerStore;
 

@@ -4,14 +4,18 @@
 
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use fieldaudit_protocol::api::Role;
-use fieldaudit_server::{admin, attachments, http, parse_duration, store, AppState, ServerConfig};
+use fieldaudit_server::store::ServerStore;
+use fieldaudit_server::sync::PushPolicy;
+use fieldaudit_server::{
+    admin, attachments, http, parse_duration, reviewers, store, sync_file, AppState, ServerConfig,
+};
 use uuid::Uuid;
 
 /// FieldAudit sync server.
@@ -234,163 +238,236 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .await
         .context("cannot open the database")?;
     let s = store.as_ref();
+    let data_dir = cli.data_dir.as_path();
     match cli.command {
-        Command::Serve(args) => serve(store, &cli.data_dir, args).await?,
-        Command::Org(OrgCommand::Create { slug, name }) => {
-            let org = admin::create_organisation(s, &slug, &name).await?;
-            println!(
-                "created organisation {} ({}) id {}",
-                org.slug, org.name, org.id
-            );
-        }
+        Command::Serve(args) => serve(store, data_dir, args).await,
+        Command::Org(OrgCommand::Create { slug, name }) => org_create(s, &slug, &name).await,
         Command::User(UserCommand::Add {
             org,
             username,
             role,
             password,
-        }) => {
-            let password = match password {
-                Some(p) => p,
-                None => {
-                    let mut line = String::new();
-                    std::io::stdin()
-                        .lock()
-                        .read_line(&mut line)
-                        .context("cannot read the password from stdin")?;
-                    line.trim_end_matches(['\r', '\n']).to_owned()
-                }
-            };
-            let user = admin::add_user(s, &org, &username, &password, role).await?;
-            println!(
-                "added user {} ({}) to {org}, id {}",
-                user.username, user.role, user.id
-            );
+        }) => user_add(s, &org, &username, role, password).await,
+        Command::Device(DeviceCommand::List { org }) => device_list(s, &org).await,
+        Command::Device(DeviceCommand::Revoke { org, device_id }) => {
+            device_revoke(s, &org, device_id).await
         }
-        Command::Device(DeviceCommand::List { org }) => {
-            let devices = admin::list_devices(s, &org).await?;
-            let mut out = std::io::stdout().lock();
-            writeln!(
-                out,
-                "{:<36}  {:<20}  {:<16}  {:>9}  {:<8}  last seen",
-                "device", "name", "user", "watermark", "status"
-            )?;
-            for d in devices {
-                let status = if d.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
-                writeln!(
-                    out,
-                    "{:<36}  {:<20}  {:<16}  {:>9}  {:<8}  {}",
-                    d.id,
-                    d.name,
-                    d.username.as_deref().unwrap_or("-"),
-                    d.watermark,
-                    status,
-                    d.last_seen_at.as_deref().unwrap_or("never")
-                )?;
-            }
-        }
-        Command::Sync(SyncFileCommand::Import { file }) => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let parsed = fieldaudit_server::sync_file::decode_device_file(&bytes)
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-            let blobs = attachments::local(&cli.data_dir.join("attachments"))
-                .map_err(anyhow::Error::msg)?;
-            let res = fieldaudit_server::sync_file::import_device_file(
-                s,
-                &blobs,
-                &parsed,
-                &fieldaudit_server::sync::PushPolicy::default(),
-                ServerConfig::default().max_attachment_bytes,
-                None,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message))?;
-            println!(
-                "imported {}: {} changes applied, {} refused, device watermark now {}",
-                file.display(),
-                res.applied,
-                res.rejected.len(),
-                res.watermark
-            );
-            for r in res.rejected {
-                println!("  refused change {}: {}", r.device_seq, r.message);
-            }
-        }
+        Command::Sync(SyncFileCommand::Import { file }) => sync_import(s, data_dir, &file).await,
         Command::Sync(SyncFileCommand::Export { org, after, out }) => {
-            let blobs = attachments::local(&cli.data_dir.join("attachments"))
-                .map_err(anyhow::Error::msg)?;
-            let file = fieldaudit_server::sync_file::export_server_file(s, &blobs, &org, after)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-            std::fs::write(&out, file.encode())
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            println!(
-                "wrote {}: {} changes after {after}, {} attachments",
-                out.display(),
-                file.pulled.len(),
-                file.attachments.len()
-            );
+            sync_export(s, data_dir, &org, after, &out).await
         }
         Command::Facility(FacilityCommand::Import { org, file, dry_run }) => {
-            let reader = std::fs::File::open(&file)
-                .with_context(|| format!("cannot open {}", file.display()))?;
-            let outcome = fieldaudit_server::import::import_facilities(
-                s,
-                &org,
-                std::io::BufReader::new(reader),
-                dry_run,
-            )
-            .await?;
-            let sum = &outcome.preview.summary;
-            let mut out = std::io::stdout().lock();
-            for r in &outcome.preview.reject {
-                writeln!(out, "rejected line {}: {}", r.line, r.reason)?;
-            }
-            for w in &outcome.preview.warnings {
-                writeln!(out, "warning line {} ({}): {}", w.line, w.field, w.reason)?;
-            }
-            let verb = if dry_run { "would add" } else { "added" };
-            writeln!(
-                out,
-                "{verb} {} facilities, {} existing matched ({} with new values), {} rows rejected, {} duplicate rows merged, {} warnings",
-                sum.add, sum.merge, sum.merge_with_changes, sum.reject, sum.duplicates_in_file, sum.warnings
-            )?;
-            if let Some(p) = &outcome.pushed {
-                writeln!(
-                    out,
-                    "wrote {} changes as the organisation's server device (watermark {})",
-                    p.applied, p.watermark
-                )?;
-            }
+            facility_import(s, &org, &file, dry_run).await
         }
-        Command::Reviewer(ReviewerCommand::Add { org, name, public_key }) => {
-            let k = fieldaudit_server::reviewers::add_reviewer_key(s, &org, &name, &public_key).await?;
-            println!("registered reviewer key {} for {} (id {}); devices seal new interviews to it after their next sync", k.public_key, k.reviewer, k.id);
-        }
+        Command::Reviewer(ReviewerCommand::Add {
+            org,
+            name,
+            public_key,
+        }) => reviewer_add(s, &org, &name, &public_key).await,
         Command::Reviewer(ReviewerCommand::Remove { org, key }) => {
-            let k = fieldaudit_server::reviewers::remove_reviewer_key(s, &org, &key).await?;
-            println!("removed reviewer key {} of {}; interviews finalised after the devices' next sync are not sealed to it", k.id, k.reviewer);
+            reviewer_remove(s, &org, &key).await
         }
-        Command::Reviewer(ReviewerCommand::List { org }) => {
-            for k in fieldaudit_server::reviewers::list_reviewer_keys(s, &org).await? {
-                println!("{}  {:<8}  {:<24}  {}", k.id, if k.current { "current" } else { "removed" }, k.reviewer, k.public_key);
-            }
+        Command::Reviewer(ReviewerCommand::List { org }) => reviewer_list(s, &org).await,
+    }
+}
+
+/// `org create`.
+async fn org_create(s: &dyn ServerStore, slug: &str, name: &str) -> anyhow::Result<()> {
+    let org = admin::create_organisation(s, slug, name).await?;
+    println!(
+        "created organisation {} ({}) id {}",
+        org.slug, org.name, org.id
+    );
+    Ok(())
+}
+
+/// `user add`: the password from the flag, else one line of stdin.
+async fn user_add(
+    s: &dyn ServerStore,
+    org: &str,
+    username: &str,
+    role: Role,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    let password = match password {
+        Some(p) => p,
+        None => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("cannot read the password from stdin")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
         }
-        Command::Device(DeviceCommand::Revoke { org, device_id }) => {
-            admin::revoke_device(s, &org, device_id).await?;
-            println!("revoked device {device_id}; its token no longer works");
-        }
+    };
+    let user = admin::add_user(s, org, username, &password, role).await?;
+    println!(
+        "added user {} ({}) to {org}, id {}",
+        user.username, user.role, user.id
+    );
+    Ok(())
+}
+
+/// `device list`: a table of the organisation's devices.
+async fn device_list(s: &dyn ServerStore, org: &str) -> anyhow::Result<()> {
+    let devices = admin::list_devices(s, org).await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<36}  {:<20}  {:<16}  {:>9}  {:<8}  last seen",
+        "device", "name", "user", "watermark", "status"
+    )?;
+    for d in devices {
+        let status = if d.revoked_at.is_some() {
+            "revoked"
+        } else {
+            "active"
+        };
+        writeln!(
+            out,
+            "{:<36}  {:<20}  {:<16}  {:>9}  {:<8}  {}",
+            d.id,
+            d.name,
+            d.username.as_deref().unwrap_or("-"),
+            d.watermark,
+            status,
+            d.last_seen_at.as_deref().unwrap_or("never")
+        )?;
+    }
+    Ok(())
+}
+
+/// `device revoke`.
+async fn device_revoke(s: &dyn ServerStore, org: &str, device_id: Uuid) -> anyhow::Result<()> {
+    admin::revoke_device(s, org, device_id).await?;
+    println!("revoked device {device_id}; its token no longer works");
+    Ok(())
+}
+
+/// `sync import`: a device's sync file, applied like a push.
+async fn sync_import(s: &dyn ServerStore, data_dir: &Path, file: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed = sync_file::decode_device_file(&bytes)?;
+    let blobs = attachments::local(&data_dir.join("attachments")).map_err(anyhow::Error::msg)?;
+    let res = sync_file::import_device_file(
+        s,
+        &blobs,
+        &parsed,
+        &PushPolicy::default(),
+        ServerConfig::default().max_attachment_bytes,
+        None,
+    )
+    .await?;
+    println!(
+        "imported {}: {} changes applied, {} refused, device watermark now {}",
+        file.display(),
+        res.applied,
+        res.rejected.len(),
+        res.watermark
+    );
+    for r in res.rejected {
+        println!("  refused change {}: {}", r.device_seq, r.message);
+    }
+    Ok(())
+}
+
+/// `sync export`: the organisation's changes after a cursor, as a file for devices.
+async fn sync_export(
+    s: &dyn ServerStore,
+    data_dir: &Path,
+    org: &str,
+    after: u64,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let blobs = attachments::local(&data_dir.join("attachments")).map_err(anyhow::Error::msg)?;
+    let file = sync_file::export_server_file(s, &blobs, org, after).await?;
+    std::fs::write(out, file.encode())
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!(
+        "wrote {}: {} changes after {after}, {} attachments",
+        out.display(),
+        file.pulled.len(),
+        file.attachments.len()
+    );
+    Ok(())
+}
+
+/// `facility import`: preview (and unless a dry run, write) a facility list.
+async fn facility_import(
+    s: &dyn ServerStore,
+    org: &str,
+    file: &Path,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let outcome = fieldaudit_server::import::import_facilities(
+        s,
+        org,
+        std::io::BufReader::new(reader),
+        dry_run,
+    )
+    .await?;
+    let sum = &outcome.preview.summary;
+    let mut out = std::io::stdout().lock();
+    for r in &outcome.preview.reject {
+        writeln!(out, "rejected line {}: {}", r.line, r.reason)?;
+    }
+    for w in &outcome.preview.warnings {
+        writeln!(out, "warning line {} ({}): {}", w.line, w.field, w.reason)?;
+    }
+    let verb = if dry_run { "would add" } else { "added" };
+    writeln!(
+        out,
+        "{verb} {} facilities, {} existing matched ({} with new values), {} rows rejected, {} duplicate rows merged, {} warnings",
+        sum.add, sum.merge, sum.merge_with_changes, sum.reject, sum.duplicates_in_file, sum.warnings
+    )?;
+    if let Some(p) = &outcome.pushed {
+        writeln!(
+            out,
+            "wrote {} changes as the organisation's server device (watermark {})",
+            p.applied, p.watermark
+        )?;
+    }
+    Ok(())
+}
+
+/// `reviewer add`.
+async fn reviewer_add(
+    s: &dyn ServerStore,
+    org: &str,
+    name: &str,
+    public_key: &str,
+) -> anyhow::Result<()> {
+    let k = reviewers::add_reviewer_key(s, org, name, public_key).await?;
+    println!("registered reviewer key {} for {} (id {}); devices seal new interviews to it after their next sync", k.public_key, k.reviewer, k.id);
+    Ok(())
+}
+
+/// `reviewer remove`.
+async fn reviewer_remove(s: &dyn ServerStore, org: &str, key: &str) -> anyhow::Result<()> {
+    let k = reviewers::remove_reviewer_key(s, org, key).await?;
+    println!("removed reviewer key {} of {}; interviews finalised after the devices' next sync are not sealed to it", k.id, k.reviewer);
+    Ok(())
+}
+
+/// `reviewer list`.
+async fn reviewer_list(s: &dyn ServerStore, org: &str) -> anyhow::Result<()> {
+    for k in reviewers::list_reviewer_keys(s, org).await? {
+        println!(
+            "{}  {:<8}  {:<24}  {}",
+            k.id,
+            if k.current { "current" } else { "removed" },
+            k.reviewer,
+            k.public_key
+        );
     }
     Ok(())
 }
 
 async fn serve(
-    store: Arc<dyn store::ServerStore>,
-    data_dir: &std::path::Path,
+    store: Arc<dyn ServerStore>,
+    data_dir: &Path,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
     let seeded = fieldaudit_server::templates::seed_builtin(store.as_ref())

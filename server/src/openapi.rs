@@ -252,8 +252,10 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "FieldAudit sync server", description = "Accounts, device tokens, push/pull of change logs, attachments and templates. Every error is an ApiError."),
     paths(
-        http::healthz, http::login, http::me, http::push, http::pull, http::import_sync_file, http::list_devices, http::revoke_device,
-        http::put_attachment, http::head_attachment, http::get_attachment, http::list_templates, http::get_template
+        http::meta::healthz, http::auth::login, http::auth::me, http::sync::push, http::sync::pull, http::sync::import_sync_file,
+        http::devices::list_devices, http::devices::revoke_device, http::attachments::put_attachment,
+        http::attachments::head_attachment, http::attachments::get_attachment, http::templates::list_templates,
+        http::templates::get_template
     ),
     components(schemas(ApiError, Change, PushRequest, RejectCode, Rejection, PushResponse, PulledChange, PullResponse,
         Role, LoginRequest, LoginResponse, WhoAmI, DeviceInfo, AttachmentStored, TemplateSummary, Health)),

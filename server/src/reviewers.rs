@@ -91,7 +91,7 @@ pub async fn add_reviewer_key(store: &dyn ServerStore, org_slug: &str, reviewer:
     if public_key.to_ascii_uppercase().starts_with("AGE-SECRET-KEY") {
         anyhow::bail!("that is a private key: it must never leave the reviewer's machine. Give the public key (age1…) printed by `fieldaudit reviewer keygen`, and have the reviewer make a new key pair, since this one was exposed");
     }
-    let recipient = fieldaudit_core::interviews::parse_recipient(public_key).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let recipient = fieldaudit_reviewer_key::parse_recipient(public_key)?;
     let public_key = recipient.to_string();
     let reviewer = reviewer.trim();
     if reviewer.is_empty() || reviewer.chars().count() > 100 {

@@ -3,28 +3,56 @@
 //! changes after a cursor are exported as a file devices import like a pull.
 //! The file format lives in `fieldaudit_protocol::sync_file`.
 
-use axum::http::StatusCode;
 use bytes::Bytes;
 use chrono::Utc;
 use fieldaudit_protocol::sync_file::{FileAttachment, SyncFile, SyncFileKind, SYNC_FILE_FORMAT};
 use fieldaudit_protocol::PushResponse;
 use uuid::Uuid;
 
-use crate::attachments::{self, Blobs};
+use crate::attachments::{self, AttachmentError, Blobs};
+use crate::error::StoreError;
 use crate::store::ServerStore;
 use crate::sync::PushPolicy;
-use crate::ApiFailure;
 
-fn bad_file(message: impl Into<String>) -> ApiFailure {
-    ApiFailure::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_sync_file",
-        message,
-    )
+/// Why a sync file was not imported or exported (nothing was stored).
+#[derive(Debug, thiserror::Error)]
+pub enum SyncFileError {
+    /// The file is not a device sync file this server can apply; says what to do.
+    #[error("{0}")]
+    Invalid(String),
+    /// A device sent another device's file.
+    #[error("a device can only import its own sync files")]
+    NotOwnFile,
+    /// The file's device was revoked.
+    #[error("device {0} was revoked; its changes are not accepted")]
+    DeviceRevoked(Uuid),
+    /// An attachment in the file is larger than the server accepts.
+    #[error("attachment {sha256} is {size} bytes; this server accepts at most {limit}")]
+    AttachmentTooLarge {
+        /// The attachment.
+        sha256: String,
+        /// Its size.
+        size: usize,
+        /// The server's limit.
+        limit: usize,
+    },
+    /// Export for an organisation the server does not have.
+    #[error("no organisation {0:?}")]
+    UnknownOrganisation(String),
+    /// An attachment in the file is bad or could not be stored.
+    #[error(transparent)]
+    Attachment(#[from] AttachmentError),
+    /// The store failed or refused the changes.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn bad_file(message: impl Into<String>) -> SyncFileError {
+    SyncFileError::Invalid(message.into())
 }
 
 /// Reads a device file's bytes (zstd JSON).
-pub fn decode_device_file(bytes: &[u8]) -> Result<SyncFile, ApiFailure> {
+pub fn decode_device_file(bytes: &[u8]) -> Result<SyncFile, SyncFileError> {
     SyncFile::decode(bytes, SyncFileKind::DeviceChanges).map_err(|e| bad_file(e.to_string()))
 }
 
@@ -37,7 +65,7 @@ pub async fn import_device_file(
     policy: &PushPolicy,
     max_attachment_bytes: usize,
     caller: Option<(Uuid, Uuid)>,
-) -> Result<PushResponse, ApiFailure> {
+) -> Result<PushResponse, SyncFileError> {
     let org = store
         .organisation_by_slug(&file.organisation)
         .await?
@@ -52,11 +80,7 @@ pub async fn import_device_file(
     })?;
     if let Some((caller_org, caller_device)) = caller {
         if caller_org != org.id || caller_device != device {
-            return Err(ApiFailure::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "a device can only import its own sync files",
-            ));
+            return Err(SyncFileError::NotOwnFile);
         }
     }
     let known = store.list_devices(org.id).await?;
@@ -67,11 +91,7 @@ pub async fn import_device_file(
         ))
     })?;
     if registered.revoked_at.is_some() {
-        return Err(ApiFailure::new(
-            StatusCode::FORBIDDEN,
-            "token_revoked",
-            format!("device {device} was revoked; its changes are not accepted"),
-        ));
+        return Err(SyncFileError::DeviceRevoked(device));
     }
     // Check every attachment before storing anything.
     let mut blobs_in = Vec::new();
@@ -79,15 +99,11 @@ pub async fn import_device_file(
         attachments::check_sha256(&a.sha256)?;
         let data = a.bytes().map_err(|e| bad_file(e.to_string()))?;
         if data.len() > max_attachment_bytes {
-            return Err(ApiFailure::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!(
-                    "attachment {} is {} bytes; this server accepts at most {max_attachment_bytes}",
-                    a.sha256,
-                    data.len()
-                ),
-            ));
+            return Err(SyncFileError::AttachmentTooLarge {
+                sha256: a.sha256.clone(),
+                size: data.len(),
+                limit: max_attachment_bytes,
+            });
         }
         blobs_in.push((a.sha256.clone(), Bytes::from(data)));
     }
@@ -124,11 +140,11 @@ pub async fn export_server_file(
     blobs: &Blobs,
     org_slug: &str,
     after: u64,
-) -> Result<SyncFile, ApiFailure> {
+) -> Result<SyncFile, SyncFileError> {
     let org = store
         .organisation_by_slug(org_slug)
         .await?
-        .ok_or_else(|| ApiFailure::not_found(format!("no organisation {org_slug:?}")))?;
+        .ok_or_else(|| SyncFileError::UnknownOrganisation(org_slug.to_owned()))?;
     let mut pulled = Vec::new();
     let mut cursor = after;
     loop {

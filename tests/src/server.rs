@@ -100,9 +100,9 @@ impl Cluster {
         self.rt.block_on(async move {
             let store = Self::open_store(url, dir.clone()).await;
             let blobs = attachments::local(&dir.join("attachments"))?;
-            let file = fieldaudit_server::sync_file::decode_device_file(&bytes).map_err(|e| e.message)?;
+            let file = fieldaudit_server::sync_file::decode_device_file(&bytes).map_err(|e| e.to_string())?;
             let policy = fieldaudit_server::sync::PushPolicy::default();
-            fieldaudit_server::sync_file::import_device_file(store.as_ref(), &blobs, &file, &policy, 1 << 30, None).await.map_err(|e| e.message)
+            fieldaudit_server::sync_file::import_device_file(store.as_ref(), &blobs, &file, &policy, 1 << 30, None).await.map_err(|e| e.to_string())
         })
     }
 

@@ -3,7 +3,7 @@
 
 use fieldaudit_protocol::EntityKind;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::import::{ExistingFacility, FacilityRecord, ImportPreview};
@@ -36,25 +36,7 @@ pub struct FacilitySummary {
     pub open_actions: u32,
 }
 
-/// The fields of a facility record, in registry shape.
-pub fn record_fields(r: &FacilityRecord) -> Vec<(&'static str, Value)> {
-    let opt_list = |l: &Vec<String>| if l.is_empty() { Value::Null } else { json!(l) };
-    vec![
-        ("name", json!(r.name)),
-        ("address", json!(r.address)),
-        ("country_code", json!(r.country_code)),
-        ("sectors", opt_list(&r.sectors)),
-        ("lat", json!(r.lat)),
-        ("lng", json!(r.lng)),
-        ("workers_min", json!(r.workers_min)),
-        ("workers_max", json!(r.workers_max)),
-        ("os_id", json!(r.os_id)),
-        ("parent_company", json!(r.parent_company)),
-        ("facility_type", json!(r.facility_type)),
-        ("product_types", opt_list(&r.product_types)),
-        ("deleted", json!(false)),
-    ]
-}
+pub use crate::import::record_fields;
 
 impl Store {
     /// Creates a facility by hand.

@@ -25,7 +25,8 @@ pub mod error;
 pub mod export;
 pub mod facilities;
 pub mod fees;
-pub mod import;
+/// Facility list import (the `fieldaudit-facility-import` crate, shared with the server).
+pub use fieldaudit_facility_import as import;
 pub mod interviews;
 pub mod model;
 pub mod phrases;

@@ -106,12 +106,7 @@ impl DraftKey {
 
 /// Parses a reviewer public key (`age1…`), saying what is wrong if it is not one.
 pub fn parse_recipient(public_key: &str) -> Result<age::x25519::Recipient> {
-    age::x25519::Recipient::from_str(public_key.trim()).map_err(|e| {
-        CoreError::Invalid(format!(
-            "{:?} is not a reviewer public key ({e}); it starts with age1 and is printed by `fieldaudit reviewer keygen`",
-            public_key.trim()
-        ))
-    })
+    fieldaudit_reviewer_key::parse_recipient(public_key).map_err(|e| CoreError::Invalid(e.to_string()))
 }
 
 /// Encrypts `plaintext` to every recipient, ASCII-armored. The plaintext is padded

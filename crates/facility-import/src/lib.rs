@@ -1,6 +1,8 @@
 //! Facility list import: reading brand supplier lists and Open Supply Hub CSVs into a
-//! preview of what would be added, merged and rejected. Nothing here writes to the
-//! database; the store applies a preview in one transaction (all or nothing).
+//! preview of what would be added, merged and rejected. Nothing here writes to a
+//! database: the device's store (`fieldaudit-core`) applies a preview in one
+//! transaction (all or nothing), and the server's `facility import` pushes it as the
+//! organisation's own changes. Both write a record's fields as [`record_fields`] says.
 //!
 //! # What happens to a file
 //!
@@ -852,6 +854,28 @@ pub fn preview_import(
         header_line: header.line,
         summary,
     })
+}
+
+/// The fields of a facility record, in registry shape (entity `facility`), with
+/// `deleted` false. Empty lists are written as null.
+pub fn record_fields(r: &FacilityRecord) -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::{json, Value};
+    let opt_list = |l: &Vec<String>| if l.is_empty() { Value::Null } else { json!(l) };
+    vec![
+        ("name", json!(r.name)),
+        ("address", json!(r.address)),
+        ("country_code", json!(r.country_code)),
+        ("sectors", opt_list(&r.sectors)),
+        ("lat", json!(r.lat)),
+        ("lng", json!(r.lng)),
+        ("workers_min", json!(r.workers_min)),
+        ("workers_max", json!(r.workers_max)),
+        ("os_id", json!(r.os_id)),
+        ("parent_company", json!(r.parent_company)),
+        ("facility_type", json!(r.facility_type)),
+        ("product_types", opt_list(&r.product_types)),
+        ("deleted", json!(false)),
+    ]
 }
 
 #[cfg(test)]

@@ -1,0 +1,40 @@
+//! Handlers of sign-in and "who am I" (the rules are in [`crate::auth`]).
+
+use axum::extract::State;
+use axum::Json;
+use fieldaudit_protocol::api::{LoginRequest, LoginResponse, WhoAmI};
+
+use super::extract::{ApiJson, AuthDevice};
+use super::{ApiFailure, AppState};
+use crate::{auth, openapi};
+
+/// `POST /api/v1/auth/login`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = openapi::LoginRequest,
+    responses((status = 200, description = "Signed in; keep the token", body = openapi::LoginResponse),
+              (status = 400, description = "Malformed body", body = openapi::ApiError),
+              (status = 401, description = "Wrong organisation, user name or password (`invalid_credentials`)", body = openapi::ApiError),
+              (status = 409, description = "The device id belongs to another user or organisation (`device_conflict`)", body = openapi::ApiError),
+              (status = 413, description = "Body too large", body = openapi::ApiError),
+              (status = 415, description = "Not JSON", body = openapi::ApiError)))]
+pub async fn login(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiFailure> {
+    auth::login(s.store.as_ref(), req, s.config.token_ttl)
+        .await
+        .map(Json)
+}
+
+/// `GET /api/v1/auth/me`: who the token belongs to.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The token's device, user and watermark", body = openapi::WhoAmI),
+              (status = 401, description = "Missing, invalid, expired or revoked token", body = openapi::ApiError)))]
+pub async fn me(AuthDevice(d): AuthDevice) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        device_id: d.device_id,
+        user_id: d.user_id,
+        role: d.role,
+        organisation: d.organisation_slug,
+        watermark: d.watermark,
+    })
+}
