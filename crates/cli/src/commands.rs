@@ -215,7 +215,24 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Facility(cmd) => facility(&dir, cmd),
         Command::Template(cmd) => template(cmd),
         Command::Audit(cmd) => audit(&dir, cmd),
-        Command::Demo { fixtures } => demo(&dir, fixtures),
+        Command::Demo { office: true, .. } => crate::office_commands::seed_office(&dir),
+        Command::Demo { fixtures, .. } => demo(&dir, fixtures),
+        Command::Cap(cmd) => crate::office_commands::cap(&dir, cmd),
+        Command::Plan { country, sort, desc, out, format } => crate::office_commands::plan(&dir, country, &sort, desc, out, &format),
+        Command::Dashboard { from, to, country, currency, format } => {
+            let filter = fieldaudit_core::office::OfficeFilter { from, to, country: country.map(|c| c.to_ascii_uppercase()), facility_id: None };
+            crate::office_commands::dashboard(&dir, filter, &currency, &format)
+        }
+        Command::Queue { list, format } => {
+            let list = match list.as_str() {
+                "returned" => fieldaudit_core::office::review_queue::QueueList::Returned,
+                "approved" => fieldaudit_core::office::review_queue::QueueList::Approved,
+                _ => fieldaudit_core::office::review_queue::QueueList::Waiting,
+            };
+            crate::office_commands::queue(&dir, list, &format)
+        }
+        Command::Rates(cmd) => crate::office_commands::rates(&dir, cmd),
+        Command::Risk(cmd) => crate::office_commands::risk(&dir, cmd),
         Command::Interview(cmd) => crate::interview_commands::interview(&dir, cmd),
         Command::Reviewer(cmd) => crate::interview_commands::reviewer(&dir, cmd),
         Command::Login { server, org, user, password_stdin } => crate::sync_commands::login(&dir, &server, &org, &user, password_stdin),

@@ -400,6 +400,9 @@ impl Store {
         if let Some(b) = update.production_blocking {
             fields.push(("production_blocking", json!(b)));
         }
+        if let Some(status) = update.status.as_deref() {
+            fields.extend(crate::office::cap_closure_fields(self, action_id, status, Utc::now().date_naive())?);
+        }
         self.write(|w| w.set(EntityKind::CorrectiveAction, action_id, &fields).map(|_| ()))
     }
 
