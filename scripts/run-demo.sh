@@ -8,7 +8,11 @@
 #      banner prints) made with `fieldaudit reviewer keygen`, its public key
 #      registered with `fieldaudit-server reviewer add`, so worker interviews can be
 #      finalised (sealed to it) and read back in Reviewer mode;
-#   4. the desktop app, with its own temporary data folder, proposing that server,
+#   4. the office's demo data (a few hundred audits over the fixture facilities with
+#      findings, CAPs in every state, fee records, a rate table and the sample WGI
+#      file), made with `fieldaudit demo --office` on a device signed in as the demo
+#      admin and synced to the server, so the reviewer's app pulls a full office;
+#   5. the desktop app, with its own temporary data folder, proposing that server,
 #      organisation and user on its first-run screen.
 # The server is stopped (by its process id) when the app exits.
 # FIELDAUDIT_DEMO_DIR keeps the data in a folder of your choice instead (an empty
@@ -46,6 +50,7 @@ else
   step "create the demo organisation" "$server" --data-dir "$demo/server" org create "$org" --name "Demo Audits Ltd"
   step "add the demo user" "$server" --data-dir "$demo/server" user add --org "$org" "$user" --role auditor --password "$password"
   step "add the demo reviewer user" "$server" --data-dir "$demo/server" user add --org "$org" lead-reviewer --role reviewer --password "$password"
+  step "add the demo admin user" "$server" --data-dir "$demo/server" user add --org "$org" demo-admin --role admin --password "$password"
 
   if [ -d "$fixtures" ] && "$server" facility --help >/dev/null 2>&1; then
     for f in "$fixtures"/*.csv; do
@@ -86,6 +91,24 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+# The office's demo data: seeded once through the store and sync APIs on a device
+# signed in as the demo admin (it pulls the facilities first, then pushes).
+if [ ! -e "$demo/.demo-office-ready" ]; then
+  echo "Seeding the demo office (a few hundred audits; about a minute)…"
+  seed="$demo/office-seed"
+  step "set up the office seed device" "$cli" --data-dir "$seed" init --device-name "Demo office seed"
+  printf '%s\n' "$password" | step "sign the seed device in as demo-admin" "$cli" --data-dir "$seed" login --server "http://127.0.0.1:$port" --org "$org" --user demo-admin --password-stdin
+  step "pull the facilities to the seed device" "$cli" --data-dir "$seed" sync
+  if [ -d "$fixtures" ] && [ "$("$cli" --data-dir "$seed" facility list 2>/dev/null | wc -l)" -le 1 ]; then
+    for f in "$fixtures"/*.csv; do
+      step "import $f into the seed device" "$cli" --data-dir "$seed" facility import "$f"
+    done
+  fi
+  step "seed the demo office" "$cli" --data-dir "$seed" demo --office
+  step "send the demo office to the server" "$cli" --data-dir "$seed" sync
+  touch "$demo/.demo-office-ready"
+fi
+
 cat <<INFO
 
 FieldAudit demo
@@ -100,6 +123,12 @@ FieldAudit demo
   signed off (Findings & CAP):
     FIELDAUDIT_DATA_DIR=$demo/reviewer-app FIELDAUDIT_SERVER_URL=http://127.0.0.1:$port \
       FIELDAUDIT_DEMO_ORG=$org FIELDAUDIT_DEMO_USER=lead-reviewer $target/fieldaudit-app
+
+  The office (review queue, CAP tracker, dashboard with charts and map, audit
+  plan) is the reviewer's app: open it with the command above and sign in as
+  lead-reviewer; its first sync pulls the demo office (a few hundred audits).
+  The same figures on the command line:
+    $cli --data-dir $demo/office-seed dashboard | plan | cap list --overdue --country CN
 
   Worker interviews are sealed to the demo reviewer when finalised. To read
   them, open Reviewer mode on an audit's Worker interviews tab with

@@ -128,6 +128,13 @@ pub fn validate_ops<'a>(
             ));
             continue;
         }
+        if fieldaudit_protocol::registry::is_reference_entity(entity) && !policy.may_review && !from_server_device {
+            rejected.push(reject(
+                RejectCode::Forbidden,
+                format!("the {entity} table is imported by an administrator (fieldaudit rates import / fieldaudit risk import); this device's user may not change it"),
+            ));
+            continue;
+        }
         if entity == EntityKind::Answer && confidential_answers.contains(&change.row_id) {
             rejected.push(reject(
                 RejectCode::Forbidden,
@@ -609,6 +616,25 @@ mod tests {
         assert_eq!(rejected[0].code, RejectCode::Forbidden);
         assert!(rejected[0].message.contains("administrator"));
         let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), true);
+        assert_eq!((valid.len(), rejected.len()), (1, 0));
+    }
+
+    #[test]
+    fn only_reviewers_and_admins_may_write_reference_tables() {
+        let ops = vec![Change {
+            device_seq: 1,
+            hlc: fieldaudit_protocol::Hlc::from_datetime(chrono::Utc::now()),
+            entity: "exchange_rate".into(),
+            row_id: Uuid::now_v7(),
+            field: "rate".into(),
+            value: serde_json::json!("0.0085"),
+        }];
+        let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), false);
+        assert!(valid.is_empty());
+        assert_eq!(rejected[0].code, RejectCode::Forbidden);
+        assert!(rejected[0].message.contains("fieldaudit rates import"), "{}", rejected[0].message);
+        let admin = PushPolicy { may_review: true, ..PushPolicy::default() };
+        let (valid, rejected) = validate_ops(&ops, &admin, false);
         assert_eq!((valid.len(), rejected.len()), (1, 0));
     }
 }

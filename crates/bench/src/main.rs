@@ -16,6 +16,7 @@
 
 mod baseline;
 mod data;
+mod office;
 mod report;
 mod scenarios;
 mod server;
@@ -64,7 +65,10 @@ struct Cli {
     /// Write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Run only these scenarios (numbers 1–9, comma-separated); default all.
+    /// Audits on the office device of scenario 10 (overrides the preset).
+    #[arg(long)]
+    office_audits: Option<usize>,
+    /// Run only these scenarios (numbers 1–10, comma-separated); default all.
     #[arg(long, value_delimiter = ',')]
     only: Vec<u32>,
     #[command(subcommand)]
@@ -108,13 +112,15 @@ pub struct Sizes {
     pub rounds: usize,
     /// Scenario 6: answers written before each sync (4 changes each).
     pub batch_answers: usize,
+    /// Scenario 10: audits on the office device (200 answers, 10 findings each).
+    pub office_audits: usize,
 }
 
 impl Sizes {
     fn from(cli: &Cli) -> Sizes {
         let base = match cli.scale {
-            Scale::Tiny => Sizes { answers: 200, changes: 2_000, history: 10_000, small_history: 1_000, devices: 8, rounds: 3, batch_answers: 5 },
-            Scale::Full => Sizes { answers: 10_000, changes: 100_000, history: 1_000_000, small_history: 10_000, devices: 200, rounds: 5, batch_answers: 5 },
+            Scale::Tiny => Sizes { answers: 200, changes: 2_000, history: 10_000, small_history: 1_000, devices: 8, rounds: 3, batch_answers: 5, office_audits: 50 },
+            Scale::Full => Sizes { answers: 10_000, changes: 100_000, history: 1_000_000, small_history: 10_000, devices: 200, rounds: 5, batch_answers: 5, office_audits: 5_000 },
         };
         Sizes {
             answers: cli.answers.unwrap_or(base.answers),
@@ -124,6 +130,7 @@ impl Sizes {
             devices: cli.devices.unwrap_or(base.devices),
             rounds: cli.rounds.unwrap_or(base.rounds),
             batch_answers: base.batch_answers,
+            office_audits: cli.office_audits.unwrap_or(base.office_audits),
         }
     }
 }

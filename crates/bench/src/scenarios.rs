@@ -74,6 +74,13 @@ pub fn run_all(ctx: &Ctx, wanted: &dyn Fn(u32) -> bool, report: &mut Report) {
             None => eprintln!("scenario 7 skipped: no --database-url / FIELDAUDIT_TEST_DATABASE_URL"),
         }
     }
+    if wanted(10) {
+        eprintln!("scenario 10: office panels, {} audits", ctx.sizes.office_audits);
+        let make = |metric: &str, ms: f64| row("10 office panels", metric, ms, "ms").target("< 200 ms", ms < 200.0);
+        if let Err(e) = crate::office::office_panels(ctx.sizes.office_audits, report, &make) {
+            report.fail("10 office panels", &e);
+        }
+    }
 }
 
 fn row(scenario: &str, metric: &str, value: f64, unit: &str) -> Row {

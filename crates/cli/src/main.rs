@@ -6,6 +6,7 @@
 
 mod commands;
 mod interview_commands;
+mod office_commands;
 mod output;
 mod sync_commands;
 
@@ -21,6 +22,10 @@ pub struct Cli {
     /// Data directory holding this device's database and attachments.
     #[arg(long, global = true, env = "FIELDAUDIT_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Language of checklist text and labels in the output: en, zh-Hans, bn, vi or hi
+    /// (a text missing in that language shows in English).
+    #[arg(long, global = true, env = "FIELDAUDIT_LANG", default_value = "en", value_parser = fieldaudit_templates::SUPPORTED_LANGUAGES)]
+    lang: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -98,11 +103,68 @@ enum Command {
         /// Folder with facility-list CSVs to import (default: ../shared/fixtures/facility-lists if present).
         #[arg(long)]
         fixtures: Option<PathBuf>,
+        /// Instead: the office's demo data (a few hundred audits with findings, CAPs,
+        /// fees, rates and the sample WGI file) over the facilities this device
+        /// holds; needs an admin session (fieldaudit login … --user ADMIN).
+        #[arg(long, conflicts_with = "fixtures")]
+        office: bool,
     },
+    /// The CAP tracker across facilities (the office).
+    #[command(subcommand)]
+    Cap(office_commands::CapCommand),
+    /// The risk-based audit plan: priority, suggested next audit and why.
+    Plan {
+        /// Only facilities in this country (ISO alpha-2).
+        #[arg(long)]
+        country: Option<String>,
+        /// Sort by priority, facility, country, country_risk, last_audit or next_audit.
+        #[arg(long, default_value = "priority")]
+        sort: String,
+        /// Sort descending.
+        #[arg(long)]
+        desc: bool,
+        /// Write the plan to this file (.csv or .xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        format: office_commands::Format,
+    },
+    /// The programme dashboard's figures (assessments, findings, CAPs, fees).
+    Dashboard {
+        /// Audits that started on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Audits that started on or before this day (YYYY-MM-DD).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Facilities in this country (ISO alpha-2).
+        #[arg(long)]
+        country: Option<String>,
+        /// The reporting currency fees are converted to.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        #[command(flatten)]
+        format: office_commands::Format,
+    },
+    /// The review queue: waiting (oldest first), returned or approved audits.
+    Queue {
+        /// Which list.
+        #[arg(long, value_parser = ["waiting", "returned", "approved"], default_value = "waiting")]
+        list: String,
+        #[command(flatten)]
+        format: office_commands::Format,
+    },
+    /// The exchange-rate table (admin: import a CSV of date,from,to,rate; it syncs).
+    #[command(subcommand)]
+    Rates(office_commands::ImportCommand),
+    /// Country risk from the World Bank WGI data file (admin: import; it syncs).
+    #[command(subcommand)]
+    Risk(office_commands::ImportCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::set_lang(&cli.lang);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -9,6 +9,9 @@
 //! - [`attachments`]: photo and document bytes stored once by SHA-256.
 //! - [`facilities`]: facility list, and applying an [`import`] preview all-or-nothing.
 //! - [`export`]: an audit as one JSON document.
+//! - [`office`]: the office for reviewers and admins: review queue, CAP tracker,
+//!   dashboard panels, fee remediation in a reporting currency, country risk from
+//!   WGI data and the risk-based audit plan.
 //! - [`review`]: a reviewer approving (what was signed) or returning a submitted audit.
 //! - [`signoff`]: signing an audit off (ed25519 over its canonical form) and checking
 //!   a sign-off against the audit as it is now.
@@ -29,6 +32,8 @@ pub mod fees;
 pub use fieldaudit_facility_import as import;
 pub mod interviews;
 pub mod model;
+pub mod office;
+pub mod phrases;
 pub mod review;
 pub mod signoff;
 pub mod store;

@@ -5,7 +5,8 @@
 //! - [`registry`]: which entities and fields sync, and the type of each value;
 //! - [`merge`]: the one merge rule (last writer wins per field, by `(hlc, device_id)`);
 //! - [`wire`]: the JSON bodies of push and pull, and the API error shape;
-//! - [`api`]: the JSON bodies of login, identity, templates and health.
+//! - [`api`]: the JSON bodies of login, identity, templates and health;
+//! - [`reference`]: the org-wide reference tables (exchange rates, WGI indicators).
 //!
 //! Both the client store and the server apply changes through these types, so a
 //! rule changed here changes on both sides at once.
@@ -13,6 +14,7 @@
 pub mod api;
 pub mod hlc;
 pub mod merge;
+pub mod reference;
 pub mod registry;
 pub mod sync_file;
 pub mod wire;

@@ -43,6 +43,12 @@ pub enum EntityKind {
     /// current (not revoked, not deleted) key of the organisation. Written only by
     /// the server's admin commands; private keys never leave the reviewer's machine.
     ReviewerKey,
+    /// One dated exchange rate of the organisation's rate table (admin-imported,
+    /// org scope): converts recruitment fees to a reporting currency.
+    ExchangeRate,
+    /// One country's latest value of one World Bank governance indicator (WGI;
+    /// admin-imported, org scope): the input of country risk.
+    WgiValue,
 }
 
 /// What values a field accepts (besides `null`).
@@ -201,6 +207,9 @@ const CORRECTIVE_ACTION: &[FieldSpec] = &[
     f("status", Enum(ACTION_STATUSES)),
     f("production_blocking", Bool),
     f("deleted", Bool),
+    // Added in client schema 6 (the office): the day the item reached done or
+    // verified, for CAP performance (days to close). Cleared when it reopens.
+    f("closed_on", Date),
 ];
 
 const ATTACHMENT: &[FieldSpec] = &[
@@ -276,6 +285,34 @@ const SIGNOFF: &[FieldSpec] = &[
     f("deleted", Bool),
 ];
 
+const EXCHANGE_RATE: &[FieldSpec] = &[
+    f("rate_date", Date),
+    f("from_currency", Currency),
+    f("to_currency", Currency),
+    // Units of `to_currency` for one unit of `from_currency`.
+    f("rate", Decimal),
+    f("source", Text),
+    f("deleted", Bool),
+];
+
+const WGI_VALUE: &[FieldSpec] = &[
+    f("country_code", Country),
+    f("indicator", Enum(crate::reference::WgiIndicator::NAMES)),
+    f("year", Int),
+    f("estimate", Decimal),
+    f("percentile_rank", Decimal),
+    // What the values came from: the imported file's name, or the shipped sample.
+    f("dataset", Text),
+    f("deleted", Bool),
+];
+
+/// Whether an entity is organisation reference data (exchange rates, WGI values)
+/// that admins import and every device reads. The server accepts changes to it
+/// only from reviewers and admins.
+pub fn is_reference_entity(entity: EntityKind) -> bool {
+    matches!(entity, EntityKind::ExchangeRate | EntityKind::WgiValue)
+}
+
 /// What became of a kept conflict.
 pub const CONFLICT_STATUSES: &[&str] = &["open", "kept", "replaced"];
 
@@ -295,7 +332,7 @@ const CONFLICT: &[FieldSpec] = &[
 
 impl EntityKind {
     /// Every entity, in an order where referenced entities come first.
-    pub const ALL: [EntityKind; 13] = [
+    pub const ALL: [EntityKind; 15] = [
         EntityKind::Facility,
         EntityKind::Audit,
         EntityKind::RepeatInstance,
@@ -309,6 +346,8 @@ impl EntityKind {
         EntityKind::Conflict,
         EntityKind::Signoff,
         EntityKind::ReviewerKey,
+        EntityKind::ExchangeRate,
+        EntityKind::WgiValue,
     ];
 
     /// The wire name, also the client table name.
@@ -327,6 +366,8 @@ impl EntityKind {
             EntityKind::Conflict => "conflict",
             EntityKind::Signoff => "signoff",
             EntityKind::ReviewerKey => "reviewer_key",
+            EntityKind::ExchangeRate => "exchange_rate",
+            EntityKind::WgiValue => "wgi_value",
         }
     }
 
@@ -351,6 +392,8 @@ impl EntityKind {
             EntityKind::Conflict => CONFLICT,
             EntityKind::Signoff => SIGNOFF,
             EntityKind::ReviewerKey => REVIEWER_KEY,
+            EntityKind::ExchangeRate => EXCHANGE_RATE,
+            EntityKind::WgiValue => WGI_VALUE,
         }
     }
 

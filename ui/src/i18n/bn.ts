@@ -410,4 +410,7 @@ export const bn: Partial<Record<MessageKey, string>> = {
   "rv.approved": "অডিট অনুমোদিত হয়েছে।",
   "rv.returned": "অডিট অডিটরদের কাছে ফেরত পাঠানো হয়েছে।",
   "rv.whoReviews": "সাইন-অফের পরে আপনার প্রতিষ্ঠানের একজন পর্যালোচক অডিট অনুমোদন করেন, অথবা কী ঠিক করতে হবে তা লিখে ফেরত পাঠান।",
+  // h18: interview questions in the interview's language (issue 18)
+  "iv.readAloud": "পড়ে শোনান",
+  "iv.readAloudHelp": "প্রতিটি প্রশ্ন সাক্ষাৎকারের ভাষাতেও দেখানো হয়, শ্রমিককে পড়ে শোনানোর জন্য।",
 };

@@ -410,4 +410,7 @@ export const hi: Partial<Record<MessageKey, string>> = {
   "rv.approved": "ऑडिट स्वीकृत हुआ।",
   "rv.returned": "ऑडिट ऑडिटरों को लौटा दिया गया।",
   "rv.whoReviews": "साइन-ऑफ़ के बाद आपके संगठन का समीक्षक ऑडिट को स्वीकृत करता है, या जो ठीक करना है उसके साथ लौटा देता है।",
+  // h18: interview questions in the interview's language (issue 18)
+  "iv.readAloud": "पढ़कर सुनाएँ",
+  "iv.readAloudHelp": "हर प्रश्न साक्षात्कार की भाषा में भी दिखाया जाता है, श्रमिक को पढ़कर सुनाने के लिए।",
 };

@@ -410,4 +410,7 @@ export const vi: Partial<Record<MessageKey, string>> = {
   "rv.approved": "Đã phê duyệt cuộc đánh giá.",
   "rv.returned": "Đã trả cuộc đánh giá lại cho đánh giá viên.",
   "rv.whoReviews": "Người xem xét của tổ chức bạn phê duyệt cuộc đánh giá sau khi đã ký xác nhận, hoặc trả lại kèm những điểm cần sửa.",
+  // h18: interview questions in the interview's language (issue 18)
+  "iv.readAloud": "Đọc to",
+  "iv.readAloudHelp": "Mỗi câu hỏi cũng được hiển thị bằng ngôn ngữ phỏng vấn, để đọc cho công nhân nghe.",
 };

@@ -409,4 +409,7 @@ export const zhHans: Partial<Record<MessageKey, string>> = {
   "rv.approved": "审核已批准。",
   "rv.returned": "审核已退回给审核员。",
   "rv.whoReviews": "审核签核后，由贵组织的审阅人批准，或写明需改正之处后退回。",
+  // h18: interview questions in the interview's language (issue 18)
+  "iv.readAloud": "朗读",
+  "iv.readAloudHelp": "每个问题也以访谈语言显示，供向工人朗读。",
 };
