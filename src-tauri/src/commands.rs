@@ -152,7 +152,8 @@ pub async fn list_facilities(state: State<'_, AppState>, search: String) -> CmdR
 /// A facility's page.
 #[tauri::command]
 pub async fn facility_page(state: State<'_, AppState>, facility_id: Uuid) -> CmdResult<FacilityPage> {
-    state.with_store(move |s| Ok(s.facility_page(facility_id)?)).await
+    let lang = state.preferences().language;
+    state.with_store(move |s| Ok(s.facility_page(facility_id, &lang)?)).await
 }
 
 /// Previews importing a facility list (CSV text read in the webview). The preview
@@ -295,7 +296,8 @@ pub async fn remove_attachment(state: State<'_, AppState>, attachment_id: Uuid) 
 /// Findings of an audit with their corrective actions, most severe first.
 #[tauri::command]
 pub async fn list_findings(state: State<'_, AppState>, audit_id: Uuid) -> CmdResult<Vec<FindingWithActions>> {
-    state.with_store(move |s| Ok(s.findings(audit_id)?)).await
+    let lang = state.preferences().language;
+    state.with_store(move |s| Ok(s.findings_in(audit_id, &lang)?)).await
 }
 
 /// Edits a corrective action.

@@ -982,3 +982,71 @@ async fn the_installed_package_opens_to_its_first_screen() {
     app.wait_text("[data-testid=app-version]", env!("CARGO_PKG_VERSION")).await;
     app.wait_text("[data-testid=server-version]", "not reached yet").await;
 }
+
+/// Sets the UI language on the Settings screen (reached by its label `settings`).
+async fn set_language(app: &App, settings: &str, lang: &str) {
+    app.nav(settings).await;
+    app.wait_css("#lang").await;
+    app.js("const s = document.querySelector('#lang'); s.value = arguments[0]; s.dispatchEvent(new Event('change', { bubbles: true }));", vec![json!(lang)]).await;
+    let start = Instant::now();
+    while app.js("return document.documentElement.lang;", vec![]).await != json!(lang) {
+        assert!(start.elapsed() < WAIT, "the UI did not switch to {lang}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_answered_in_bengali_raises_a_finding_that_reads_in_chinese_elsewhere() {
+    let Some(tools) = tools_or_skip() else { return };
+    let Some(server_bin) = Server::binary() else {
+        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "fieldaudit-server binary missing beside the tests under CI");
+        eprintln!("SKIPPED language end-to-end test: build fieldaudit-server first (cargo build -p fieldaudit-server)");
+        return;
+    };
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut server = Server::new(server_bin);
+    server.start();
+    let rig = Rig::new(tools);
+    let app = rig.launch(Some(&server.url())).await;
+    app.wait_css("[data-testid=connect-form]").await;
+    app.connect("Laptop A", "alice").await;
+    app.start_fire_safety_audit().await;
+
+    // The auditor switches the UI to Bengali: the checklist's questions follow.
+    set_language(&app, "Settings", "bn").await;
+    app.nav("চেকলিস্ট").await;
+    app.click("[data-testid=section-fire-safety-floor]").await;
+    app.type_into("[data-testid=instance-label]", "Ground floor").await;
+    app.click("[data-testid=add-instance]").await;
+    app.wait_text("[data-testid='item-floor.exit_locked']", "শ্রমিকরা তলায় থাকার সময় কোনো বহির্গমন পথ কি তালাবদ্ধ").await;
+    app.choose("floor.exit_locked-yes").await;
+    app.wait_css("[data-testid='floor.exit_locked-failing']").await;
+    app.screenshot("30-question-in-bengali").await;
+    app.nav("সিঙ্ক").await;
+    app.click("[data-testid=sync-now]").await;
+    app.wait_text("[data-testid=pending-count]", "0").await;
+
+    // The colleague's laptop receives the finding: it stores the item, and reads in
+    // whatever language that laptop uses.
+    let b = OtherDevice::new(&server);
+    b.sync();
+    {
+        let store = b.store();
+        let audit = store.audits(None).expect("audits on B")[0].id;
+        let findings = store.findings_in(audit, "zh-Hans").expect("findings on B");
+        let f = findings.iter().find(|f| f.finding.item_id.as_deref() == Some("floor.exit_locked")).expect("the finding reached B");
+        assert_eq!(f.finding.title.as_deref(), Some("工人在岗时，是否有任何安全出口被上锁、用链条锁住或以其他方式无法从内部打开？"));
+        assert_eq!(f.finding.severity.as_deref(), Some("critical"));
+        let en = store.findings_in(audit, "en").expect("findings on B");
+        assert!(en.iter().any(|f| f.finding.title.as_deref().is_some_and(|t| t.starts_with("Is any exit locked"))));
+    }
+
+    // And on this laptop, switched to Chinese, the finding reads in Chinese too.
+    set_language(&app, "সেটিংস", "zh-Hans").await;
+    app.nav("发现项与CAP").await;
+    app.wait_text("[data-testid='finding-floor.exit_locked']", "工人在岗时，是否有任何安全出口被上锁").await;
+    app.axe_check("findings in Chinese").await;
+    app.screenshot("31-finding-in-chinese").await;
+    set_language(&app, "设置", "en").await;
+    app.quit().await;
+}

@@ -61,11 +61,21 @@ pub enum TemplateCommand {
         /// Template id, optionally with @version.
         template: String,
     },
-    /// Check template files and report every mistake with file, item and reason.
+    /// Check template files and report every mistake with file, item and reason
+    /// (for a workbook: sheet, row and column).
     Validate {
-        /// TOML files.
+        /// TOML templates or XLSForm-style workbooks (`.xlsx`).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Write a checklist as an XLSForm-style workbook (survey, choices and settings
+    /// sheets): the starting point for an organisation's own checklist.
+    Export {
+        /// Template id, optionally with @version.
+        template: String,
+        /// The workbook to write (`.xlsx`); written whole or not at all.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -327,20 +337,21 @@ fn template(cmd: TemplateCommand) -> Result<()> {
         TemplateCommand::List => {
             let rows: Vec<Vec<String>> = fieldaudit_templates::builtin()
                 .iter()
-                .map(|t| vec![t.id.clone(), t.version.to_string(), t.title.en().to_owned(), t.items().count().to_string()])
+                .map(|t| vec![t.id.clone(), t.version.to_string(), t.title.get(output::lang()).to_owned(), t.items().count().to_string()])
                 .collect();
             output::table(&["ID", "VERSION", "TITLE", "ITEMS"], &rows);
             Ok(())
         }
         TemplateCommand::Show { template } => {
             let t = find_template(&template)?;
-            crate::out!("{}@{}: {}", t.id, t.version, t.title.en());
+            let lang = output::lang();
+            crate::out!("{}@{}: {}", t.id, t.version, t.title.get(lang));
             for s in &t.sections {
                 let repeat = if s.repeat.is_some() { " (repeats)" } else { "" };
-                crate::out!("\n[{}] {}{}", s.id, s.title.en(), repeat);
+                crate::out!("\n[{}] {}{}", s.id, s.title.get(lang), repeat);
                 for i in &s.items {
                     let sev = i.max_severity().map(|s| format!(" [{}]", s.as_str())).unwrap_or_default();
-                    crate::out!("  {:<36} {:<8} {}{}", i.id, i.answer.name(), i.text.en(), sev);
+                    crate::out!("  {:<36} {:<8} {}{}", i.id, i.answer.name(), i.text.get(lang), sev);
                 }
             }
             Ok(())
@@ -359,6 +370,16 @@ fn template(cmd: TemplateCommand) -> Result<()> {
             if failed > 0 {
                 bail!("{failed} of {} template files have mistakes (listed above)", files.len());
             }
+            Ok(())
+        }
+        TemplateCommand::Export { template, out } => {
+            let t = find_template(&template)?;
+            let bytes = fieldaudit_templates::xlsform::write_xlsx(t).context("cannot build the workbook")?;
+            // Write beside the target, then rename: never a half-written workbook.
+            let tmp = out.with_extension("xlsx.partial");
+            std::fs::write(&tmp, &bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
+            crate::out!("{}: {}@{} as a workbook ({} items)", out.display(), t.id, t.version, t.items().count());
             Ok(())
         }
     }
@@ -433,7 +454,7 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
         }
         AuditCommand::Findings { audit, json } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
-            let findings = store.findings(audit)?;
+            let findings = store.findings_in(audit, output::lang())?;
             if json {
                 return output::json(&findings);
             }

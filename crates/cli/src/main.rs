@@ -22,6 +22,10 @@ pub struct Cli {
     /// Data directory holding this device's database and attachments.
     #[arg(long, global = true, env = "FIELDAUDIT_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Language of checklist text and labels in the output: en, zh-Hans, bn, vi or hi
+    /// (a text missing in that language shows in English).
+    #[arg(long, global = true, env = "FIELDAUDIT_LANG", default_value = "en", value_parser = fieldaudit_templates::SUPPORTED_LANGUAGES)]
+    lang: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -160,6 +164,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::set_lang(&cli.lang);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

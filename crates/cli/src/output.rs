@@ -1,6 +1,20 @@
 //! Printing: aligned plain-text tables for people, JSON for scripts.
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
+
+static LANG: OnceLock<String> = OnceLock::new();
+
+/// Sets the output language (`--lang`), once, at start-up.
+pub fn set_lang(lang: &str) {
+    let _ = LANG.set(lang.to_owned());
+}
+
+/// The output language for checklist text and labels (`en` unless `--lang` says).
+pub fn lang() -> &'static str {
+    LANG.get().map_or("en", String::as_str)
+}
 
 /// Prints `value` as pretty JSON.
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {

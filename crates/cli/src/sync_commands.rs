@@ -95,7 +95,7 @@ pub fn conflicts(dir: &Path, resolve: Option<String>, choose: Option<String>, al
         out!("resolved; it syncs with your next sync");
         return Ok(());
     }
-    let list = store.conflicts(all)?;
+    let list = store.conflicts_in(all, crate::output::lang())?;
     if list.is_empty() {
         out!("no conflicts to review");
         return Ok(());

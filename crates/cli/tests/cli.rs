@@ -120,3 +120,38 @@ fn template_validate_reports_file_item_and_reason() {
     let builtin = format!("{}/../../templates/fire-safety.toml", env!("CARGO_MANIFEST_DIR"));
     assert!(ok(tmp.path(), &["template", "validate", &builtin]).contains("ok (fire-safety@1"));
 }
+
+#[test]
+fn checklists_in_the_users_language_and_as_workbooks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Checklist text in the chosen language, English where a text lacks one.
+    let bn = ok(dir, &["--lang", "bn", "template", "show", "fire-safety"]);
+    assert!(bn.contains("অগ্নি নিরাপত্তা ও বহির্গমন পথ") && bn.contains("floor.exit_locked"), "{bn}");
+    let list = ok(dir, &["--lang", "zh-Hans", "template", "list"]);
+    assert!(list.contains("消防安全与安全出口") && list.contains("环境") && list.contains("商业道德"), "{list}");
+    assert!(fails(dir, &["--lang", "fr", "template", "list"]).contains("zh-Hans"));
+
+    // A built-in exported as a workbook validates as the same checklist; a damaged
+    // workbook is refused and names what is wrong.
+    let book = dir.join("fire.xlsx");
+    assert!(ok(dir, &["template", "export", "fire-safety", "--out", book.to_str().unwrap()]).contains("fire-safety@1"));
+    assert!(ok(dir, &["template", "validate", book.to_str().unwrap()]).contains("ok (fire-safety@1"));
+    assert!(!dir.join("fire.xlsx.partial").exists());
+    let bad = dir.join("bad.xlsx");
+    std::fs::write(&bad, b"not a workbook").unwrap();
+    let err = fails(dir, &["template", "validate", bad.to_str().unwrap()]);
+    assert!(err.contains("bad.xlsx") && err.contains("not a readable XLSX workbook"), "{err}");
+
+    // Findings read in the chosen language.
+    ok(dir, &["init", "--device-name", "Laptop 1"]);
+    ok(dir, &["facility", "import", &fixture("summer-2019-compliance.csv")]);
+    let facility = json(dir, &["facility", "list", "--json", "--search", "qiang xing"])[0]["id"].as_str().unwrap().to_owned();
+    let audit = ok(dir, &["audit", "start", "--facility", &facility, "--checklist", "fire-safety", "--type", "periodic", "--notice", "announced"]).trim().to_owned();
+    let floor = ok(dir, &["audit", "add-instance", &audit, "--checklist", "fire-safety", "--section", "floor", "--label", "Ground"]).trim().to_owned();
+    ok(dir, &["audit", "answer", &audit, "floor.exit_locked", "yes", "--checklist", "fire-safety", "--instance", &floor]);
+    let vi = json(dir, &["--lang", "vi", "audit", "findings", &audit, "--json"]);
+    assert!(vi[0]["title"].as_str().unwrap().starts_with("Khi công nhân đang làm việc trên tầng"), "{vi}");
+    let en = json(dir, &["audit", "findings", &audit, "--json"]);
+    assert!(en[0]["title"].as_str().unwrap().starts_with("Is any exit locked"), "{en}");
+}

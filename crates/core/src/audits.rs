@@ -322,8 +322,33 @@ impl Store {
         Ok(id)
     }
 
-    /// Findings of an audit, most severe first, each with its corrective actions.
+    /// Findings of an audit, most severe first, each with its corrective actions,
+    /// item findings titled in English ([`Store::findings_in`] for another language).
     pub fn findings(&self, audit_id: Uuid) -> Result<Vec<FindingWithActions>> {
+        self.findings_in(audit_id, "en")
+    }
+
+    /// The title of a finding in `lang`: for a finding a checklist item raised, the
+    /// item's question in the audit's pinned template version (falling back per
+    /// string to English); for a finding raised by hand, the title its author wrote.
+    pub fn finding_title(&self, finding: &Finding, lang: &str) -> Option<String> {
+        let from_item = || -> Option<String> {
+            let audit = self.audit(finding.audit_id?).ok()?;
+            let template_id = finding.template_id.as_deref()?;
+            let checklist = audit.checklists?.into_iter().find(|c| c.template_id == template_id)?;
+            let template = template_of(&checklist).ok()?;
+            let (_, item) = template.item(finding.item_id.as_deref()?)?;
+            Some(item.text.get(lang).to_owned())
+        };
+        match finding.origin.as_deref() {
+            Some("item") => from_item().or_else(|| finding.title.clone()),
+            _ => finding.title.clone(),
+        }
+    }
+
+    /// Findings of an audit, most severe first, each with its corrective actions;
+    /// `finding.title` is the title in `lang` ([`Store::finding_title`]).
+    pub fn findings_in(&self, audit_id: Uuid, lang: &str) -> Result<Vec<FindingWithActions>> {
         let findings: Vec<Finding> =
             decode_all(select_rows(self.conn(), EntityKind::Finding, "audit_id = ?1 AND coalesce(deleted, 0) = 0", [audit_id.to_string()])?)?;
         let actions: Vec<CorrectiveAction> = decode_all(select_rows(
@@ -336,7 +361,8 @@ impl Store {
             .into_iter()
             .map(|f| {
                 let mine = actions.iter().filter(|a| a.finding_id == Some(f.id)).cloned().collect();
-                FindingWithActions { finding: f, actions: mine }
+                let title = self.finding_title(&f, lang);
+                FindingWithActions { finding: Finding { title, ..f }, actions: mine }
             })
             .collect();
         let rank = |f: &Finding| {
@@ -588,7 +614,7 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
     let view = AnswerView::new(&answers, &template.id);
     let today = audit_day(audit);
 
-    let mut failing: Vec<(Option<Uuid>, &str, String, Severity)> = Vec::new();
+    let mut failing: Vec<(Option<Uuid>, &str, Severity)> = Vec::new();
     for section in &template.sections {
         let scopes: Vec<Option<Uuid>> = if section.repeat.is_some() {
             instances.iter().filter(|i| i.group_id.as_deref() == Some(&section.id)).map(|i| Some(i.id)).collect()
@@ -599,14 +625,18 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
             let answer_of = |id: &str| view.lookup(template, id, scope);
             for item in &section.items {
                 if let Some(sev) = template.evaluate_item(&item.id, &answer_of, today) {
-                    failing.push((scope, &item.id, item.text.en().to_owned(), sev));
+                    failing.push((scope, &item.id, sev));
                 }
             }
         }
     }
 
     let mut open_ids = Vec::with_capacity(failing.len());
-    for (scope, item_id, title, severity) in failing {
+    // An item finding stores the item it refers to, never a copy of its text: every
+    // screen, report and CLI shows the item's text in the reader's language
+    // (`Store::finding_title`), so a finding raised in Bengali reads in Chinese on a
+    // colleague's laptop.
+    for (scope, item_id, severity) in failing {
         let id = model::item_finding_id(audit_id, &template.id, item_id, scope);
         open_ids.push(id);
         let before = existing.iter().find(|f| f.id == id);
@@ -621,7 +651,6 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
                 ("instance_id", json!(scope.map(|s| s.to_string()))),
                 ("origin", json!("item")),
                 ("severity", json!(severity.as_str())),
-                ("title", json!(title)),
                 ("status", json!("open")),
                 ("deleted", json!(false)),
             ],

@@ -33,6 +33,7 @@ pub use fieldaudit_facility_import as import;
 pub mod interviews;
 pub mod model;
 pub mod office;
+pub mod phrases;
 pub mod review;
 pub mod signoff;
 pub mod store;

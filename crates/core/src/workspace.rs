@@ -230,7 +230,7 @@ pub(crate) fn text(t: &Text, lang: &str) -> String {
 pub(crate) fn control_of(item: &fieldaudit_templates::Item, lang: &str) -> Control {
     match &item.answer {
         AnswerType::YesNo => Control::YesNo,
-        AnswerType::Number { min, max, unit } => Control::Number { min: *min, max: *max, unit: unit.clone(), integer: item.integer },
+        AnswerType::Number { min, max, unit } => Control::Number { min: *min, max: *max, unit: unit.as_ref().map(|u| text(u, lang)), integer: item.integer },
         AnswerType::Date => Control::Date,
         AnswerType::Text => Control::Text,
         AnswerType::Choice { options, multiple } => Control::Choice {
@@ -419,13 +419,14 @@ pub struct OpenAction {
 }
 
 impl Store {
-    /// A facility's page: its audits and open corrective actions, most severe first.
-    pub fn facility_page(&self, facility_id: Uuid) -> Result<FacilityPage> {
+    /// A facility's page: its audits and open corrective actions, most severe first,
+    /// findings titled in `lang`.
+    pub fn facility_page(&self, facility_id: Uuid, lang: &str) -> Result<FacilityPage> {
         let facility = self.facility(facility_id)?;
         let audits = self.audits(Some(facility_id))?;
         let mut open_actions = Vec::new();
         for audit in &audits {
-            for f in self.findings(audit.id)? {
+            for f in self.findings_in(audit.id, lang)? {
                 if f.finding.status.as_deref() != Some("open") {
                     continue;
                 }
@@ -511,24 +512,46 @@ mod tests {
     fn a_facility_page_lists_its_audits_and_open_actions() {
         let (_d, mut store, audit) = setup();
         let facility = store.audit(audit).expect("audit").facility_id.expect("facility");
-        assert!(store.facility_page(facility).expect("page").open_actions.is_empty());
+        assert!(store.facility_page(facility, "en").expect("page").open_actions.is_empty());
         let ground = store.add_repeat_instance(audit, "fire-safety", "floor", "Ground").expect("floor");
         store.record_answer(audit, "fire-safety", "floor.exit_locked", Some(ground), json!("yes")).expect("answer");
-        let page = store.facility_page(facility).expect("page");
+        let page = store.facility_page(facility, "en").expect("page");
         assert_eq!(page.audits.len(), 1);
         assert_eq!(page.open_actions.len(), 1);
         assert_eq!(page.open_actions[0].finding.severity.as_deref(), Some("critical"));
         store.record_answer(audit, "fire-safety", "floor.exit_locked", Some(ground), json!("no")).expect("answer");
-        assert!(store.facility_page(facility).expect("page").open_actions.is_empty(), "finding closed");
+        assert!(store.facility_page(facility, "en").expect("page").open_actions.is_empty(), "finding closed");
+    }
+
+    #[test]
+    fn findings_store_the_item_and_read_in_the_readers_language() {
+        let (_d, mut store, audit) = setup();
+        let facility = store.audit(audit).expect("audit").facility_id.expect("facility");
+        let ground = store.add_repeat_instance(audit, "fire-safety", "floor", "Ground").expect("floor");
+        store.record_answer(audit, "fire-safety", "floor.exit_locked", Some(ground), json!("yes")).expect("answer");
+        let id = store.findings(audit).expect("findings")[0].finding.id;
+        let stored: crate::model::Finding = store.get(fieldaudit_protocol::EntityKind::Finding, id).expect("read").expect("row");
+        assert_eq!(stored.title, None, "the finding stores its item, not a copy of the English text");
+        assert_eq!(stored.item_id.as_deref(), Some("floor.exit_locked"));
+        let title = |lang: &str| store.findings_in(audit, lang).expect("findings")[0].finding.title.clone();
+        assert_eq!(title("en").as_deref(), Some("Is any exit locked, chained or otherwise impossible to open from the inside while workers are on the floor?"));
+        assert_eq!(title("zh-Hans").as_deref(), Some("工人在岗时，是否有任何安全出口被上锁、用链条锁住或以其他方式无法从内部打开？"));
+        assert_eq!(title("bn").as_deref(), Some("শ্রমিকরা তলায় থাকার সময় কোনো বহির্গমন পথ কি তালাবদ্ধ, শিকল দিয়ে আটকানো বা অন্য কোনোভাবে ভেতর থেকে খোলা অসম্ভব?"));
+        assert_eq!(title("fr"), title("en"), "a language the checklist lacks falls back to English");
+        let page = store.facility_page(facility, "vi").expect("page");
+        assert!(page.open_actions[0].finding.title.as_deref().is_some_and(|t| t.starts_with("Khi công nhân")), "{:?}", page.open_actions[0].finding.title);
+        // A finding raised by hand keeps the title its author wrote, in any language.
+        store.raise_finding(audit, Severity::Minor, "Chemical store unlocked", "").expect("manual finding");
+        assert!(store.findings_in(audit, "hi").expect("findings").iter().any(|f| f.finding.title.as_deref() == Some("Chemical store unlocked")));
     }
 
     #[test]
     fn every_builtin_checklist_is_offered_once() {
         let choices = checklist_choices("en");
-        assert_eq!(choices.len(), 7);
+        assert_eq!(choices.len(), 9);
         assert!(choices.iter().any(|c| c.template_id == "fire-safety"));
         let mut ids: Vec<_> = choices.iter().map(|c| &c.template_id).collect();
         ids.dedup();
-        assert_eq!(ids.len(), 7);
+        assert_eq!(ids.len(), 9);
     }
 }

@@ -74,7 +74,7 @@ impl Item {
                 let Some(n) = value.as_f64().filter(|_| value.is_number()) else {
                     return Err(format!("expected a number{na}, got {got}"));
                 };
-                let unit = unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+                let unit = unit.as_ref().map(|u| format!(" {}", u.en())).unwrap_or_default();
                 if self.integer && n.fract() != 0.0 {
                     return Err(format!("expected a whole number{na}, got {got}"));
                 }

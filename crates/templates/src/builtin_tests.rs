@@ -1,4 +1,4 @@
-//! Tests of the seven built-in checklists: they parse, their ids are unique, they
+//! Tests of the nine built-in checklists: they parse, their ids are unique, they
 //! carry the DOMAIN.md rules that matter most, and the worker interview cannot
 //! hold a worker's identity.
 
@@ -12,9 +12,11 @@ use crate::{
     Template,
 };
 
-const EXPECTED: [&str; 7] = [
+const EXPECTED: [&str; 9] = [
+    "business-ethics",
     "dormitories",
     "emergency-preparedness",
+    "environment",
     "fire-safety",
     "machine-safety",
     "recruitment",

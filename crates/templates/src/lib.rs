@@ -1,5 +1,5 @@
 //! FieldAudit checklist templates: the file format, its validation, answer
-//! checking and scoring rules, and the seven built-in checklists.
+//! checking and scoring rules, and the nine built-in checklists (text in five languages).
 //!
 //! A template is a versioned TOML file (format: `templates/README.md` at the
 //! repository root). [`Template::parse_toml`] turns one into a checked
@@ -9,16 +9,20 @@
 //!
 //! - [`model`] — templates, sections, items, answer types, rules, conditions;
 //! - [`answer`] — [`Item::validate_answer`] and [`Item::evaluate`];
+//! - [`compat`] — whether a new published version may follow the previous one;
 //! - [`text`] — localised text;
+//! - [`xlsform`] — checklists as XLSForm-style workbooks (read and written);
 //! - [`severity`] — the severity scale;
 //! - [`error`] — [`TemplateError`].
 
 pub mod answer;
+pub mod compat;
 pub mod error;
 pub mod model;
 mod parse;
 pub mod severity;
 pub mod text;
+pub mod xlsform;
 
 use std::io::Read;
 use std::path::Path;
@@ -49,8 +53,13 @@ impl Template {
     }
 }
 
-/// Reads and checks a template file (for `fieldaudit template validate FILE`).
+/// Reads and checks a template file (for `fieldaudit template validate FILE`): a
+/// TOML template, or an XLSForm-style workbook when the name ends in `.xlsx`
+/// ([`xlsform`]).
 pub fn load_file(path: &Path) -> Result<Template, TemplateError> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
+        return xlsform::load_xlsx(path);
+    }
     let name = path.display().to_string();
     let cannot_read =
         |e: std::io::Error| TemplateError::file(&name, format!("cannot read the file: {e}"));
@@ -143,3 +152,11 @@ mod builtin_tests;
 
 #[cfg(test)]
 mod test_fixture;
+
+#[cfg(test)]
+#[path = "translation_tests.rs"]
+mod translation_tests;
+
+#[cfg(test)]
+#[path = "xlsform_tests.rs"]
+mod xlsform_tests;

@@ -95,7 +95,7 @@ pub enum AnswerType {
         /// Largest accepted value.
         max: Option<f64>,
         /// Unit shown next to the field ("m²", "hours", "%").
-        unit: Option<String>,
+        unit: Option<Text>,
     },
     /// A calendar date, `"YYYY-MM-DD"`.
     Date,
@@ -263,36 +263,52 @@ impl Template {
         self.sections.iter().find(|s| s.id == section_id)
     }
 
+    /// Every text of the template with where it is, in display order, e.g.
+    /// `("item floor.exit_locked: help", &Text)`: titles, descriptions, section
+    /// help, repeat labels, questions, help, options and units.
+    pub fn texts(&self) -> Vec<(String, &Text)> {
+        let mut all = vec![("title".to_owned(), &self.title)];
+        if let Some(d) = &self.description {
+            all.push(("description".into(), d));
+        }
+        for s in &self.sections {
+            all.push((format!("section {}: title", s.id), &s.title));
+            if let Some(h) = &s.help {
+                all.push((format!("section {}: help", s.id), h));
+            }
+            if let Some(r) = &s.repeat {
+                all.push((format!("section {}: repeat label", s.id), &r.label));
+            }
+            for i in &s.items {
+                all.push((format!("item {}: text", i.id), &i.text));
+                if let Some(h) = &i.help {
+                    all.push((format!("item {}: help", i.id), h));
+                }
+                match &i.answer {
+                    AnswerType::Choice { options, .. } => {
+                        for o in options {
+                            all.push((format!("item {}: option {}", i.id, o.id), &o.text));
+                        }
+                    }
+                    AnswerType::Number { unit: Some(u), .. } => {
+                        all.push((format!("item {}: unit", i.id), u));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        all
+    }
+
     /// Where the template has no text in `lang` (it falls back to English there),
     /// e.g. `["title", "section floor: title", "item floor.exit_locked: help"]`:
     /// a translator's to-do list. Empty for `en`.
     pub fn untranslated(&self, lang: &str) -> Vec<String> {
-        let mut missing = Vec::new();
-        let mut check = |what: String, text: Option<&Text>| {
-            if text.is_some_and(|t| !t.has(lang)) {
-                missing.push(what);
-            }
-        };
-        check("title".into(), Some(&self.title));
-        check("description".into(), self.description.as_ref());
-        for s in &self.sections {
-            check(format!("section {}: title", s.id), Some(&s.title));
-            check(format!("section {}: help", s.id), s.help.as_ref());
-            check(
-                format!("section {}: repeat label", s.id),
-                s.repeat.as_ref().map(|r| &r.label),
-            );
-            for i in &s.items {
-                check(format!("item {}: text", i.id), Some(&i.text));
-                check(format!("item {}: help", i.id), i.help.as_ref());
-                if let AnswerType::Choice { options, .. } = &i.answer {
-                    for o in options {
-                        check(format!("item {}: option {}", i.id, o.id), Some(&o.text));
-                    }
-                }
-            }
-        }
-        missing
+        self.texts()
+            .into_iter()
+            .filter(|(_, t)| !t.has(lang))
+            .map(|(what, _)| what)
+            .collect()
     }
 
     /// Every item, in display order, with its section.

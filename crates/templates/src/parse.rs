@@ -63,13 +63,22 @@ struct RawItem {
     evidence_photo: bool,
     min: Option<f64>,
     max: Option<f64>,
-    unit: Option<String>,
+    unit: Option<RawUnit>,
     integer: Option<bool>,
     options: Option<Vec<RawOption>>,
     multiple: Option<bool>,
     #[serde(default)]
     fail: Vec<RawFailRule>,
     compute: Option<RawCompute>,
+}
+
+/// A unit: a plain string (English only, the original form) or localised text
+/// (`unit.en = "workers"`, `unit.bn = "..."`).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum RawUnit {
+    Plain(String),
+    Localised(RawText),
 }
 
 #[derive(serde::Deserialize)]
@@ -424,13 +433,18 @@ fn build_item(raw: RawItem, confidential: bool) -> Result<Item, String> {
                     return Err(format!("`min` ({lo}) is greater than `max` ({hi})"));
                 }
             }
-            if raw.unit.as_deref().is_some_and(|u| u.trim().is_empty()) {
-                return Err("`unit` is empty".into());
-            }
+            let unit = match raw.unit {
+                None => None,
+                Some(RawUnit::Plain(u)) if u.trim().is_empty() => {
+                    return Err("`unit` is empty".into())
+                }
+                Some(RawUnit::Plain(u)) => Some(Text::new(u)),
+                Some(RawUnit::Localised(t)) => Some(text(t, "unit")?),
+            };
             AnswerType::Number {
                 min: raw.min,
                 max: raw.max,
-                unit: raw.unit,
+                unit,
             }
         }
         "date" => AnswerType::Date,

@@ -43,4 +43,10 @@ missing: Array<string>,
 /**
  * The reviewers the interview will be sealed to (names), as synced.
  */
-reviewers: Array<string>, };
+reviewers: Array<string>, 
+/**
+ * The language tag of the interview's language when it differs from the
+ * screen's and the checklist has text in it (questions then carry
+ * `spoken_text`); e.g. `bn` for an interview in Bengali on an English screen.
+ */
+spoken_language: string | null, };

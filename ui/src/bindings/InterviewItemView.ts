@@ -28,4 +28,9 @@ value: unknown,
 /**
  * The answer as text in the screen's language (option labels), for reading.
  */
-display: string | null, };
+display: string | null, 
+/**
+ * The question in the interview's language, to read aloud to the worker, when
+ * that differs from the screen's language (falls back per string to English).
+ */
+spoken_text: string | null, };

@@ -412,6 +412,9 @@ export const en = {
   // Relative times (the numbers and dates come from the browser's Intl data):
   "time.never": "never",
   "time.justNow": "just now",
+  // h18: interview questions in the interview's language (issue 18)
+  "iv.readAloud": "Read aloud",
+  "iv.readAloudHelp": "Each question is also shown in the interview's language, to read to the worker.",
 } as const;
 
 export type MessageKey = keyof typeof en;

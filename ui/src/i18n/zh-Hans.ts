@@ -414,4 +414,7 @@ export const zhHans: Partial<Record<MessageKey, string>> = {
   "ver.protocol": "协议 {n}",
   "ver.notYet": "尚未连接",
   "ver.updateApp": "服务器使用的同步协议（版本 {server}）比本应用（版本 {app}）新。请更新这台电脑上的 FieldAudit：在此之前，部分更改可能无法同步。您的工作仍保存在本设备上。",
+  // h18: interview questions in the interview's language (issue 18)
+  "iv.readAloud": "朗读",
+  "iv.readAloudHelp": "每个问题也以访谈语言显示，供向工人朗读。",
 };

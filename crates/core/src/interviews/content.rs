@@ -257,6 +257,20 @@ impl InterviewContent {
         self.answers.get("setup.language").and_then(Value::as_str)
     }
 
+    /// The language tag checklist text has for the interview's language
+    /// (`bengali` → `bn`), when the checklist carries it; `None` for languages it
+    /// does not (Thai, another language, ...) or before the question is answered.
+    pub fn language_tag(&self) -> Option<&'static str> {
+        match self.language()? {
+            "chinese" => Some("zh-Hans"),
+            "bengali" => Some("bn"),
+            "vietnamese" => Some("vi"),
+            "hindi" => Some("hi"),
+            "english" => Some("en"),
+            _ => None,
+        }
+    }
+
     /// How many workers took part (1, or the group size).
     pub fn workers(&self) -> u32 {
         match self.format() {

@@ -43,6 +43,10 @@ pub struct InterviewForm {
     pub missing: Vec<String>,
     /// The reviewers the interview will be sealed to (names), as synced.
     pub reviewers: Vec<String>,
+    /// The language tag of the interview's language when it differs from the
+    /// screen's and the checklist has text in it (questions then carry
+    /// `spoken_text`); e.g. `bn` for an interview in Bengali on an English screen.
+    pub spoken_language: Option<String>,
 }
 
 /// A visible section of the interview checklist.
@@ -76,6 +80,9 @@ pub struct InterviewItemView {
     pub value: Option<Value>,
     /// The answer as text in the screen's language (option labels), for reading.
     pub display: Option<String>,
+    /// The question in the interview's language, to read aloud to the worker, when
+    /// that differs from the screen's language (falls back per string to English).
+    pub spoken_text: Option<String>,
 }
 
 /// An audit's interviews screen: what any device may show, plus the sampling
@@ -127,6 +134,7 @@ pub fn interview_sections(template: &Template, content: &InterviewContent, lang:
                         help: i.help.as_ref().map(|h| text(h, lang)),
                         control: control_of(i, lang),
                         display: value.as_ref().map(|v| display_value(i, v, lang)),
+                        spoken_text: spoken_language(content, lang).map(|spoken| text(&i.text, spoken)),
                         value,
                     }
                 })
@@ -134,6 +142,11 @@ pub fn interview_sections(template: &Template, content: &InterviewContent, lang:
         })
         .filter(|s| !s.items.is_empty())
         .collect()
+}
+
+/// The interview's language tag when it is not the screen's `lang`.
+fn spoken_language(content: &InterviewContent, lang: &str) -> Option<&'static str> {
+    content.language_tag().filter(|tag| !tag.eq_ignore_ascii_case(lang) && !lang.to_ascii_lowercase().starts_with(&tag.to_ascii_lowercase()))
 }
 
 /// An answer as words: option labels for choices, "Yes"/"No" for yes/no items.
@@ -266,6 +279,7 @@ impl Store {
             sections,
             missing,
             reviewers: self.reviewer_keys()?.into_iter().map(|k| k.reviewer).collect(),
+            spoken_language: spoken_language(content, lang).map(str::to_owned),
         })
     }
 

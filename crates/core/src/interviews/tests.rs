@@ -376,6 +376,33 @@ fn the_form_edits_one_answer_at_a_time_and_shows_only_what_applies() {
 }
 
 #[test]
+fn questions_show_in_the_interview_language_next_to_the_screen_language() {
+    let (_dir, mut store, audit) = setup();
+    let key = store.unlock_interviews("interviewer passphrase").unwrap();
+    let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+    let form = store.interview_form(&key, id, "en").unwrap();
+    assert_eq!(form.spoken_language, None, "no interview language yet");
+    assert!(form.sections.iter().flat_map(|s| &s.items).all(|i| i.spoken_text.is_none()));
+
+    store.set_interview_answer(&key, id, "setup.language", json!("bengali")).unwrap();
+    let form = store.interview_form(&key, id, "en").unwrap();
+    assert_eq!(form.spoken_language.as_deref(), Some("bn"));
+    let q = form.sections.iter().flat_map(|s| &s.items).find(|i| i.id == "setup.format").unwrap();
+    assert_eq!(q.text, "Individual or group interview?");
+    assert_eq!(q.spoken_text.as_deref(), Some("একক না দলগত সাক্ষাৎকার?"));
+
+    // On a Vietnamese screen the question reads in Vietnamese, with Bengali beside it.
+    let form = store.interview_form(&key, id, "vi").unwrap();
+    let q = form.sections.iter().flat_map(|s| &s.items).find(|i| i.id == "setup.format").unwrap();
+    assert_eq!((q.text.as_str(), q.spoken_text.as_deref()), ("Phỏng vấn cá nhân hay nhóm?", Some("একক না দলগত সাক্ষাৎকার?")));
+
+    // Same language as the screen, or a language the checklist lacks: nothing beside.
+    assert_eq!(store.interview_form(&key, id, "bn").unwrap().spoken_language, None);
+    store.set_interview_answer(&key, id, "setup.language", json!("thai")).unwrap();
+    assert_eq!(store.interview_form(&key, id, "en").unwrap().spoken_language, None);
+}
+
+#[test]
 fn the_reviewer_view_labels_answers_and_matches_the_aggregate() {
     let (_dir, mut store, audit) = setup();
     let reviewer = age::x25519::Identity::generate();

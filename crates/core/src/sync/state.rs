@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::phrases::{field_name, fill, phrase, Phrase};
 use crate::store::{select_rows, Writer};
 use crate::{CoreError, Result, Store};
 
@@ -98,11 +99,11 @@ pub struct ConflictView {
 }
 
 /// How a conflicting field is named for people: the answer's value is its "answer".
-fn field_words(entity: EntityKind, field: &str) -> String {
+fn field_words(entity: EntityKind, field: &str, lang: &str) -> String {
     match (entity, field) {
-        (EntityKind::Answer, "value") => "answer".into(),
-        (_, "deleted") => "removed".into(),
-        _ => field.replace('_', " "),
+        (EntityKind::Answer, "value") => field_name("answer", lang),
+        (_, "deleted") => field_name("removed", lang),
+        _ => field_name(field, lang),
     }
 }
 
@@ -144,14 +145,14 @@ impl Store {
                 None => (None, None),
             },
             EntityKind::Finding => match self.get::<Finding>(entity, row).ok().flatten() {
-                Some(f) => (Some(format!("Finding {}", quoted(f.title))), f.audit_id),
+                Some(f) => (Some(fill(Phrase::Finding, lang, &[("title", &quoted(self.finding_title(&f, lang)))])), f.audit_id),
                 None => (None, None),
             },
             EntityKind::CorrectiveAction => {
                 let finding: Option<Finding> = self.get::<CorrectiveAction>(entity, row).ok().flatten().and_then(|a| a.finding_id).and_then(|f| self.get(EntityKind::Finding, f).ok().flatten());
                 match finding {
-                    Some(f) => (Some(format!("Corrective action for {}", quoted(f.title))), f.audit_id),
-                    None => (get(entity).map(|_| "Corrective action".to_owned()), None),
+                    Some(f) => (Some(fill(Phrase::CorrectiveActionFor, lang, &[("title", &quoted(self.finding_title(&f, lang)))])), f.audit_id),
+                    None => (get(entity).map(|_| phrase(Phrase::CorrectiveAction, lang).to_owned()), None),
                 }
             }
             EntityKind::RepeatInstance => match self.get::<RepeatInstance>(entity, row).ok().flatten() {
@@ -162,33 +163,33 @@ impl Store {
                 None => (None, None),
             },
             EntityKind::Attachment => match self.get::<Attachment>(entity, row).ok().flatten() {
-                Some(a) => (Some(format!("Photo {}", quoted(a.file_name))), a.audit_id),
+                Some(a) => (Some(fill(Phrase::Photo, lang, &[("name", &quoted(a.file_name))])), a.audit_id),
                 None => (None, None),
             },
             EntityKind::FeeRecord => match self.get::<FeeRecord>(entity, row).ok().flatten() {
-                Some(r) => (Some(format!("Recruitment fees of worker {}", r.worker_ref.unwrap_or_default())), r.audit_id),
+                Some(r) => (Some(fill(Phrase::FeesOfWorker, lang, &[("worker", &r.worker_ref.unwrap_or_default())])), r.audit_id),
                 None => (None, None),
             },
             EntityKind::Fee => {
                 let fee: Option<Fee> = self.get(entity, row).ok().flatten();
                 let record: Option<FeeRecord> = fee.as_ref().and_then(|f| f.fee_record_id).and_then(|r| self.get(EntityKind::FeeRecord, r).ok().flatten());
                 match (fee, record) {
-                    (Some(f), Some(r)) => (Some(format!("Fee ({}) of worker {}", f.category.unwrap_or_default(), r.worker_ref.unwrap_or_default())), r.audit_id),
+                    (Some(f), Some(r)) => (Some(fill(Phrase::FeeOfWorker, lang, &[("category", &f.category.unwrap_or_default()), ("worker", &r.worker_ref.unwrap_or_default())])), r.audit_id),
                     _ => (None, None),
                 }
             }
-            EntityKind::Facility => (self.facility(row).ok().map(|f| format!("Facility {}", quoted(f.name))), None),
-            EntityKind::Audit => (get(entity).map(|_| "Audit".to_owned()), Some(row)),
+            EntityKind::Facility => (self.facility(row).ok().map(|f| fill(Phrase::Facility, lang, &[("name", &quoted(f.name))])), None),
+            EntityKind::Audit => (get(entity).map(|_| phrase(Phrase::Audit, lang).to_owned()), Some(row)),
             _ => (None, None),
         };
         let audit = audit_id.and_then(|a| self.audit(a).ok()).map(|a| {
-            let facility = a.facility_id.and_then(|f| self.facility(f).ok()).and_then(|f| f.name).unwrap_or_else(|| "Facility not on this device".into());
+            let facility = a.facility_id.and_then(|f| self.facility(f).ok()).and_then(|f| f.name).unwrap_or_else(|| phrase(Phrase::FacilityNotHere, lang).into());
             match a.start_date {
-                Some(d) => format!("{facility} · audit of {d}"),
+                Some(d) => fill(Phrase::AuditOf, lang, &[("facility", &facility), ("date", &d.to_string())]),
                 None => facility,
             }
         });
-        (what.map(|w| format!("{w} — {}", field_words(entity, field))), audit)
+        (what.map(|w| format!("{w} — {}", field_words(entity, field, lang))), audit)
     }
 }
 
