@@ -420,7 +420,10 @@ impl App {
     }
 
     async fn nav(&self, label: &str) {
-        let xpath = format!("//nav//button[normalize-space(.)={label:?}]");
+        // Not `{label:?}`: Debug escapes combining marks (the Bengali virama in
+        // "চেকলিস্ট" becomes `\u{9cd}`), and the XPath would then match nothing.
+        assert!(!label.contains('"'), "nav label {label:?} has a double quote");
+        let xpath = format!("//nav//button[normalize-space(.)=\"{label}\"]");
         self.driver.find(By::XPath(&xpath)).await.unwrap_or_else(|e| panic!("nav {label}: {e}")).click().await.expect("nav click");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
