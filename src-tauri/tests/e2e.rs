@@ -236,6 +236,19 @@ impl App {
         }
     }
 
+    /// Waits until exactly `want` elements match `css` (a list re-renders after the data
+    /// behind it is written, not at the same instant) and returns how many there are.
+    async fn wait_count(&self, css: &str, want: usize) -> usize {
+        let start = Instant::now();
+        loop {
+            let got = self.driver.find_all(By::Css(css)).await.map(|v| v.len()).unwrap_or(0);
+            if got == want || start.elapsed() > WAIT {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Clicks an element, retrying while it is being re-rendered or scrolled into view.
     async fn click(&self, css: &str) {
         let start = Instant::now();
@@ -510,7 +523,7 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
     app.screenshot("02-import-preview").await;
     app.click("[data-testid=apply-import]").await;
     app.gone("[data-testid=imp-added]").await;
-    let rows = app.driver.find_all(By::Css("[data-testid=facility-table] tbody tr")).await.expect("rows").len();
+    let rows = app.wait_count("[data-testid=facility-table] tbody tr", added).await;
     assert_eq!(rows, added, "every added facility is listed");
     app.axe_check("facilities").await;
     app.screenshot("03-facilities").await;
