@@ -19,6 +19,12 @@ have mold || need_apt+=(mold)
 for p in libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver libdbus-1-dev dbus gnome-keyring; do
   have_pkg "$p" || need_apt+=("$p")
 done
+# Reports: Noto fonts for Latin/Vietnamese, Chinese, Bengali and Devanagari (found
+# by the typesetter in the system font folders) and poppler-utils (pdftotext,
+# pdffonts, pdftoppm) for the report tests; python3-openpyxl reads the XLSX export back.
+for p in fonts-noto-core fonts-noto-cjk poppler-utils python3-openpyxl; do
+  have_pkg "$p" || need_apt+=("$p")
+done
 sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 apt_install() { DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@"; }
 updated=false

@@ -14,6 +14,9 @@ fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::commands::AppInfo::export_all(&cfg)?;
     crate::commands::FeesView::export_all(&cfg)?;
     crate::commands::PhotoData::export_all(&cfg)?;
+    crate::report_cmds::ReportPreview::export_all(&cfg)?;
+    crate::report_cmds::ReportProgress::export_all(&cfg)?;
+    crate::report_cmds::SavedFile::export_all(&cfg)?;
     crate::error::UiError::export_all(&cfg)?;
     crate::state::Preferences::export_all(&cfg)?;
     fieldaudit_core::facilities::FacilitySummary::export_all(&cfg)?;
@@ -36,6 +39,8 @@ fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     fieldaudit_core::interviews::InterviewsOverview::export_all(&cfg)?;
     fieldaudit_core::signoff::SignoffCheck::export_all(&cfg)?;
     fieldaudit_core::review::ReviewDecision::export_all(&cfg)?;
+    fieldaudit_core::report::ReportKind::export_all(&cfg)?;
+    fieldaudit_core::tables::ExportFormat::export_all(&cfg)?;
     fieldaudit_core::interviews::InterviewForm::export_all(&cfg)?;
     fieldaudit_core::interviews::InterviewReview::export_all(&cfg)?;
     Ok(())

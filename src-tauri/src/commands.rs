@@ -266,7 +266,8 @@ pub async fn add_photo(state: State<'_, AppState>, audit_id: Uuid, answer_id: Uu
     state.with_store(move |s| Ok(s.add_attachment(audit_id, "answer", answer_id, &file_name, &media_type, &bytes)?)).await
 }
 
-/// The photos of an audit as `data:` URLs for thumbnails.
+/// The photos of an audit as `data:` URLs of their thumbnails (made once per
+/// photo and cached; see `fieldaudit_report::thumbnails`), never the full photo.
 #[tauri::command]
 pub async fn photo_data(state: State<'_, AppState>, audit_id: Uuid, attachment_ids: Vec<Uuid>) -> CmdResult<Vec<PhotoData>> {
     state
@@ -277,10 +278,11 @@ pub async fn photo_data(state: State<'_, AppState>, audit_id: Uuid, attachment_i
                 if !media.starts_with("image/") {
                     continue;
                 }
-                // A photo synced from another device may not have its bytes here yet.
-                let Ok(bytes) = std::fs::read(s.attachment_path(sha)) else { continue };
-                let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-                out.push(PhotoData { attachment_id: a.id, data_url: format!("data:{media};base64,{data}") });
+                // A photo synced from another device may not have its bytes here
+                // yet; one that cannot be decoded is listed without a picture.
+                let Ok(Some(thumb)) = fieldaudit_report::thumbnails::thumbnail(s, sha) else { continue };
+                let data = base64::engine::general_purpose::STANDARD.encode(thumb);
+                out.push(PhotoData { attachment_id: a.id, data_url: format!("data:image/jpeg;base64,{data}") });
             }
             Ok(out)
         })

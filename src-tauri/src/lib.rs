@@ -4,6 +4,7 @@
 //! - [`sync_cmds`]: sign-in, sync with progress over a Channel, conflicts, quarantine.
 //! - [`interview_cmds`]: confidential interviews (encrypted drafts, finalise to seal)
 //!   and reviewer mode.
+//! - [`report_cmds`]: the Report screen (page preview, save PDF) and exports.
 //! - [`state`]: the data directory (Tauri's app data dir, or `FIELDAUDIT_DATA_DIR`),
 //!   the open store and the UI preferences.
 //! - [`error`]: failures as a message and a hint for the person.
@@ -17,6 +18,7 @@ mod bindings;
 pub mod commands;
 pub mod error;
 pub mod interview_cmds;
+pub mod report_cmds;
 pub mod state;
 pub mod sync_cmds;
 
@@ -37,6 +39,8 @@ pub fn data_dir(app: &tauri::App) -> Result<PathBuf, String> {
 /// Starts the app.
 pub fn run() {
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let dir = data_dir(app)?;
             app.manage(AppState::new(dir));
@@ -73,6 +77,11 @@ pub fn run() {
             commands::sign_off_audit,
             commands::audit_details,
             commands::review_audit,
+            report_cmds::report_preview,
+            report_cmds::save_report,
+            report_cmds::export_data,
+            report_cmds::export_facilities,
+            report_cmds::save_dir_override,
             sync_cmds::connect,
             sync_cmds::logout,
             sync_cmds::sync_status,

@@ -167,6 +167,9 @@ impl Rig {
             .env("XDG_DATA_HOME", self.home.path().join(".local/share"))
             .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
             .env("NO_AT_BRIDGE", "1")
+            // Saved reports and exports go here instead of through the native save
+            // dialog, which WebDriver cannot drive.
+            .env("FIELDAUDIT_SAVE_DIR", self.home.path().join("saved"))
             // No OS keyring: interview drafts take the passphrase path on every machine
             // (the keyring path is tested in crates/core/tests/interview_keyring.rs).
             .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/fieldaudit-e2e-bus")
@@ -610,6 +613,33 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
     app.nav("Findings & CAP").await;
     app.wait_text("[data-testid=signoff-list]", "Changed since sign-off").await;
     app.screenshot_bottom("17-signoff-review").await;
+
+    // The Report screen: rendered pages, then Save PDF writes a real PDF.
+    app.nav("Report").await;
+    app.wait_css("[data-testid=report-preview] img").await;
+    app.wait_text("[data-testid=report-pages]", "pages").await;
+    app.axe_check("report").await;
+    app.screenshot("18-report-preview").await;
+    let saved_dir = rig.home.path().join("saved");
+    std::fs::create_dir_all(&saved_dir).expect("saved folder");
+    app.click("[data-testid=save-pdf]").await;
+    app.wait_css("[data-testid=open-pdf]").await;
+    let pdf = std::fs::read_dir(&saved_dir).expect("saved folder").flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "pdf")).expect("a saved PDF");
+    let bytes = std::fs::read(&pdf).expect("read the PDF");
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+    let info = std::process::Command::new("pdfinfo").arg(&pdf).output().expect("pdfinfo (poppler-utils)");
+    let pages: u32 = String::from_utf8_lossy(&info.stdout).lines().find_map(|l| l.strip_prefix("Pages:").and_then(|n| n.trim().parse().ok())).unwrap_or(0);
+    assert!(pages >= 1, "the saved PDF has no pages");
+    let text = std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext");
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Padlock on exit door 3"), "the report lacks the finding's note");
+    // The saved report's first page as an image, for the README (pdftoppm, like a reader would see it).
+    let page = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&pdf)
+        .arg(app.screenshots.join("report-site-1"))
+        .status()
+        .expect("pdftoppm (poppler-utils)");
+    assert!(page.success(), "pdftoppm failed on the saved report");
 
     app.nav("Settings").await;
     app.wait_text("main h1", "Settings").await;

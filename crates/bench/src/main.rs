@@ -18,6 +18,7 @@ mod baseline;
 mod data;
 mod office;
 mod report;
+mod report_pdf;
 mod scenarios;
 mod server;
 
@@ -68,7 +69,7 @@ struct Cli {
     /// Audits on the office device of scenario 10 (overrides the preset).
     #[arg(long)]
     office_audits: Option<usize>,
-    /// Run only these scenarios (numbers 1–10, comma-separated); default all.
+    /// Run only these scenarios (numbers 1–11, comma-separated); default all.
     #[arg(long, value_delimiter = ',')]
     only: Vec<u32>,
     #[command(subcommand)]
@@ -141,15 +142,20 @@ fn main() -> ExitCode {
         return scenarios::device_sync_child(dir);
     }
     let sizes = Sizes::from(&cli);
-    let server_bin = match server::find_server_bin(cli.server_bin.clone()) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::FAILURE;
+    let wanted = |n: u32| cli.only.is_empty() || cli.only.contains(&n);
+    // Scenarios 10 (office panels) and 11 (reports) run on a device alone; the others need the server.
+    let server_bin = if (1..=9).any(wanted) {
+        match server::find_server_bin(cli.server_bin.clone()) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::FAILURE;
+            }
         }
+    } else {
+        PathBuf::from("(not needed)")
     };
     let pg = if cli.no_postgres { None } else { cli.database_url.clone() };
-    let wanted = |n: u32| cli.only.is_empty() || cli.only.contains(&n);
     let mut report = report::Report::new(sizes.clone(), &server_bin);
     eprintln!("fieldaudit-bench: sizes {sizes:?}; server {}", server_bin.display());
     let ctx = scenarios::Ctx { sizes, server_bin, pg };

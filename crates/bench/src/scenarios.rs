@@ -81,6 +81,12 @@ pub fn run_all(ctx: &Ctx, wanted: &dyn Fn(u32) -> bool, report: &mut Report) {
             report.fail("10 office panels", &e);
         }
     }
+    if wanted(11) {
+        eprintln!("scenario 11: typesetting a 300-item audit with 50 photos");
+        if let Err(e) = crate::report_pdf::report_render(report) {
+            report.fail("11 report", &e);
+        }
+    }
 }
 
 fn row(scenario: &str, metric: &str, value: f64, unit: &str) -> Row {

@@ -38,6 +38,13 @@ pub enum FacilityCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write the facility registry as CSV in the Open Supply Hub list layout
+    /// (importing it back yields the same facilities).
+    Export {
+        /// The CSV file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Add one facility by hand.
     Add {
         /// Name.
@@ -190,6 +197,25 @@ pub enum AuditCommand {
         /// Audit id.
         audit: String,
     },
+    /// Write the audit's report as PDF: `site` (left with the facility; never
+    /// interview content) or `full` (for the brand; every answer, and interview
+    /// results in aggregate when --identity gives an unlocked reviewer key).
+    Report {
+        /// Audit id.
+        audit: String,
+        /// site or full.
+        #[arg(long, default_value = "site")]
+        kind: fieldaudit_core::report::ReportKind,
+        /// The PDF to write (its language is the global --lang).
+        #[arg(long)]
+        out: PathBuf,
+        /// A reviewer's private key file, to include interview aggregates (full report).
+        #[arg(long)]
+        identity: Option<PathBuf>,
+        /// Read the reviewer key's passphrase from standard input.
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
     /// As a reviewer: approve a submitted audit (its sign-off must still verify)
     /// or return it to the auditors with what to fix.
     Review {
@@ -243,6 +269,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Quarantine => crate::sync_commands::quarantine(&dir),
         Command::ExportSync { file } => crate::sync_commands::export_file(&dir, &file),
         Command::ImportSync { file } => crate::sync_commands::import_file(&dir, &file),
+        Command::Report(cmd) => crate::report_commands::report(&dir, cmd),
+        Command::Export { format, out, audit } => crate::report_commands::export(&dir, format, &out, audit),
     }
 }
 
@@ -306,6 +334,7 @@ fn facility(dir: &Path, cmd: FacilityCommand) -> Result<()> {
             output::table(&["ID", "NAME", "COUNTRY", "SECTOR", "LAST AUDIT", "OPEN ACTIONS"], &rows);
             Ok(())
         }
+        FacilityCommand::Export { out } => crate::report_commands::facility_export(dir, &out),
         FacilityCommand::Add { name, country, address } => {
             let mut store = open(dir)?;
             let code = fieldaudit_core::import::normalise_country(&country)
@@ -522,6 +551,9 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
             };
             store.review_audit(audit, decision, &comment)?;
             crate::out!("{}; it syncs with your next sync", if approve { "approved" } else { "returned to the auditors" });
+        }
+        AuditCommand::Report { audit, kind, out, identity, passphrase_stdin } => {
+            crate::report_commands::audit_report(&store, crate::report_commands::ReportArgs { audit, kind, out, identity, passphrase_stdin })?;
         }
         AuditCommand::Verify { audit } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;

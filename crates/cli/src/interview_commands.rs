@@ -107,7 +107,7 @@ pub enum ReviewerCommand {
     },
 }
 
-fn passphrase(stdin: bool, prompt: &str) -> Result<String> {
+pub(crate) fn passphrase(stdin: bool, prompt: &str) -> Result<String> {
     if stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).context("cannot read the passphrase from standard input")?;

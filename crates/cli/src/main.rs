@@ -8,6 +8,7 @@ mod commands;
 mod interview_commands;
 mod office_commands;
 mod output;
+mod report_commands;
 mod sync_commands;
 
 use std::path::PathBuf;
@@ -97,6 +98,22 @@ enum Command {
     ImportSync {
         /// The file to read.
         file: PathBuf,
+    },
+    /// Reports: verify a report PDF against its sign-off.
+    #[command(subcommand)]
+    Report(report_commands::ReportCommand),
+    /// Export records as CSV files in a ZIP (with a README of the columns) or one
+    /// XLSX workbook, of one audit or of everything. Interview content is never exported.
+    Export {
+        /// csv or xlsx.
+        #[arg(long)]
+        format: fieldaudit_report::exports::ExportFormat,
+        /// The file to write (.zip for csv, .xlsx).
+        #[arg(long)]
+        out: PathBuf,
+        /// Only this audit.
+        #[arg(long)]
+        audit: Option<String>,
     },
     /// Fill a data directory with demo data (fixture facilities and an audit in progress).
     Demo {

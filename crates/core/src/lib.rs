@@ -8,10 +8,13 @@
 //! - [`fees`]: recruitment-fee records and the totals a supplier owes.
 //! - [`attachments`]: photo and document bytes stored once by SHA-256.
 //! - [`facilities`]: facility list, and applying an [`import`] preview all-or-nothing.
-//! - [`export`]: an audit as one JSON document.
+//! - [`export`]: an audit as one JSON document; [`tables`]: every entity as a flat
+//!   table for CSV/XLSX exports; [`facility_list`]: the registry as Open Supply Hub CSV.
 //! - [`office`]: the office for reviewers and admins: review queue, CAP tracker,
 //!   dashboard panels, fee remediation in a reporting currency, country risk from
 //!   WGI data and the risk-based audit plan.
+//! - [`report`]: the report model (site and full report), its wording, and the
+//!   sign-off seal a PDF carries.
 //! - [`review`]: a reviewer approving (what was signed) or returning a submitted audit.
 //! - [`signoff`]: signing an audit off (ed25519 over its canonical form) and checking
 //!   a sign-off against the audit as it is now.
@@ -27,6 +30,7 @@ pub mod db;
 pub mod error;
 pub mod export;
 pub mod facilities;
+pub mod facility_list;
 pub mod fees;
 /// Facility list import (the `fieldaudit-facility-import` crate, shared with the server).
 pub use fieldaudit_facility_import as import;
@@ -34,10 +38,12 @@ pub mod interviews;
 pub mod model;
 pub mod office;
 pub mod phrases;
+pub mod report;
 pub mod review;
 pub mod signoff;
 pub mod store;
 pub mod sync;
+pub mod tables;
 #[cfg(test)]
 mod test_support;
 pub mod workspace;

@@ -85,8 +85,22 @@ fn remove(v: &mut Value, keys: &[&str]) {
     }
 }
 
-fn message(audit_id: Uuid, digest: &[u8]) -> Vec<u8> {
+pub(crate) fn message(audit_id: Uuid, digest: &[u8]) -> Vec<u8> {
     [DOMAIN, audit_id.as_bytes().as_slice(), digest].concat()
+}
+
+/// Whether `signature_hex` is the ed25519 signature of `public_key_hex` over the
+/// sign-off message of `audit_id` and `digest_hex` (all hex). Malformed hex is
+/// simply not valid.
+pub fn signature_is_valid(audit_id: Uuid, public_key_hex: &str, digest_hex: &str, signature_hex: &str) -> bool {
+    (|| {
+        let key: [u8; 32] = hex::decode(public_key_hex).ok()?.try_into().ok()?;
+        let sig: [u8; 64] = hex::decode(signature_hex).ok()?.try_into().ok()?;
+        let digest = hex::decode(digest_hex).ok()?;
+        let key = VerifyingKey::from_bytes(&key).ok()?;
+        key.verify(&message(audit_id, &digest), &Signature::from_bytes(&sig)).ok()
+    })()
+    .is_some()
 }
 
 fn corrupt(field: &str, reason: impl Into<String>) -> CoreError {
@@ -215,14 +229,7 @@ impl Store {
                     digest: text("digest"),
                     signed_at: text("signed_at"),
                 };
-                let signature_valid = (|| {
-                    let key: [u8; 32] = hex::decode(&signoff.public_key).ok()?.try_into().ok()?;
-                    let sig: [u8; 64] = hex::decode(text("signature")).ok()?.try_into().ok()?;
-                    let digest = hex::decode(&signoff.digest).ok()?;
-                    let key = VerifyingKey::from_bytes(&key).ok()?;
-                    key.verify(&message(audit_id, &digest), &Signature::from_bytes(&sig)).ok()
-                })()
-                .is_some();
+                let signature_valid = signature_is_valid(audit_id, &signoff.public_key, &signoff.digest, &text("signature"));
                 let unchanged = signoff.digest == digest_now;
                 Ok(SignoffCheck { signoff, signature_valid, unchanged })
             })

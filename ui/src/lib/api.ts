@@ -32,6 +32,11 @@ import type { ReportedFees } from "../bindings/ReportedFees";
 import type { SignoffCheck } from "../bindings/SignoffCheck";
 import type { Audit } from "../bindings/Audit";
 import type { ReviewDecision } from "../bindings/ReviewDecision";
+import type { ReportPreview } from "../bindings/ReportPreview";
+import type { ReportProgress } from "../bindings/ReportProgress";
+import type { SavedFile } from "../bindings/SavedFile";
+import type { ReportKind } from "../bindings/ReportKind";
+import type { ExportFormat } from "../bindings/ExportFormat";
 
 export { Channel };
 export type {
@@ -39,7 +44,7 @@ export type {
   ChecklistChoice, NewAudit, AuditWorkspace, FindingWithActions, ActionUpdate, FeesView, NewFee,
   PhotoData, Severity, SyncStatus, SyncProgress, SyncReport, ConflictView, QuarantinedOp, Resolution,
   InterviewsOverview, InterviewForm, InterviewReview, InterviewSummary, ReportedFees, SignoffCheck,
-  Audit, ReviewDecision,
+  Audit, ReviewDecision, ReportPreview, ReportProgress, SavedFile, ReportKind, ExportFormat,
 };
 
 /** Turns anything a failed command throws into a message and a hint. */
@@ -137,4 +142,18 @@ export const api = {
   unlockReviewerKey: (keyFile: string, passphrase: string) => call<void>("unlock_reviewer_key", { keyFile, passphrase }),
   forgetReviewerKey: () => call<void>("forget_reviewer_key"),
   reviewInterviews: (auditId: string, language: string) => call<InterviewReview>("review_interviews", { auditId, language }),
+
+  // Reports and exports: the backend typesets and writes; the UI asks where to save
+  // (the dialog plugin's save dialog) and can open the saved file (the opener plugin).
+  reportPreview: (auditId: string, reportKind: ReportKind, lang: string, onProgress: Channel<ReportProgress>) =>
+    call<ReportPreview>("report_preview", { auditId, reportKind, lang, onProgress }),
+  saveReport: (auditId: string, reportKind: ReportKind, lang: string, path: string) => call<SavedFile>("save_report", { auditId, reportKind, lang, path }),
+  exportData: (format: ExportFormat, auditId: string | null, path: string) => call<SavedFile>("export_data", { format, auditId, path }),
+  exportFacilities: (path: string) => call<SavedFile>("export_facilities", { path }),
+  saveDirOverride: () => call<string | null>("save_dir_override"),
+  /** The native save dialog; null when the person cancels. */
+  chooseSavePath: (defaultPath: string, filterName: string, extensions: string[]) =>
+    call<string | null>("plugin:dialog|save", { options: { defaultPath, filters: [{ name: filterName, extensions }] } }),
+  /** Opens a saved file in the system's viewer. */
+  openPath: (path: string) => call<void>("plugin:opener|open_path", { path }),
 };

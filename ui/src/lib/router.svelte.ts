@@ -10,6 +10,7 @@ export type Route =
   | { name: "interviews"; auditId: string }
   | { name: "interview"; auditId: string; interviewId: string }
   | { name: "review"; auditId: string }
+  | { name: "report"; auditId: string }
   | { name: "sync" }
   | { name: "conflicts" }
   | { name: "quarantine" }
