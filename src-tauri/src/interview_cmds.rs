@@ -9,12 +9,12 @@ use serde_json::Value;
 use tauri::State;
 use uuid::Uuid;
 
-use crate::error::{CmdResult, UiError};
+use crate::error::{CmdResult, UiError, UiErrorKind};
 use crate::state::AppState;
 
 fn locked() -> UiError {
     UiError {
-        kind: "locked".into(),
+        kind: UiErrorKind::Locked,
         ..UiError::new("Interview drafts are locked (they lock themselves after 15 minutes without use).", "Unlock them again on the Worker interviews screen.")
     }
 }
@@ -29,7 +29,7 @@ fn key_now(slot: &mut Option<UnlockedDrafts>) -> Option<&interviews::DraftKey> {
 
 fn parse_date(text: &str) -> CmdResult<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| UiError {
-        kind: "invalid".into(),
+        kind: UiErrorKind::Invalid,
         ..UiError::new(format!("{text:?} is not a date."), "Give the date as YYYY-MM-DD, e.g. 2026-11-25; nothing was saved.")
     })
 }
@@ -182,7 +182,7 @@ pub async fn review_interviews(state: State<'_, AppState>, audit_id: Uuid, langu
             let guard = slot.lock().map_err(|_| locked())?;
             let identity = guard
                 .as_ref()
-                .ok_or_else(|| UiError { kind: "locked".into(), ..UiError::new("No reviewer key is open.", "Open your reviewer key file and enter its passphrase.") })?;
+                .ok_or_else(|| UiError { kind: UiErrorKind::Locked, ..UiError::new("No reviewer key is open.", "Open your reviewer key file and enter its passphrase.") })?;
             Ok(s.interview_review(audit_id, identity, &language)?)
         })
         .await

@@ -14,7 +14,7 @@ use tauri::State;
 use uuid::Uuid;
 
 use crate::commands::{info, AppInfo};
-use crate::error::{CmdResult, UiError};
+use crate::error::{CmdResult, UiError, UiErrorKind};
 use crate::state::AppState;
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> CmdResult<T> + Send + 'static) -> CmdResult<T> {
@@ -73,7 +73,7 @@ impl Drop for Running {
 #[tauri::command]
 pub async fn sync_now(state: State<'_, AppState>, on_progress: Channel<SyncProgress>) -> CmdResult<SyncReport> {
     if state.sync_running.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
-        return Err(UiError { message: "A sync is already running.".into(), hint: "Wait for it to finish; the Sync screen shows its progress.".into(), kind: "busy".into() });
+        return Err(UiError { message: "A sync is already running.".into(), hint: "Wait for it to finish; the Sync screen shows its progress.".into(), kind: UiErrorKind::Busy });
     }
     let running = Running(state.sync_running.clone());
     let dir = state.data_dir.clone();

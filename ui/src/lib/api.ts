@@ -5,6 +5,7 @@ import { invoke, Channel } from "@tauri-apps/api/core";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { Preferences } from "../bindings/Preferences";
 import type { UiError } from "../bindings/UiError";
+import type { UiErrorKind } from "../bindings/UiErrorKind";
 import type { FacilitySummary } from "../bindings/FacilitySummary";
 import type { FacilityPage } from "../bindings/FacilityPage";
 import type { ImportPreview } from "../bindings/ImportPreview";
@@ -46,7 +47,7 @@ export type {
 export function toUiError(e: unknown): UiError {
   if (e && typeof e === "object" && "message" in e && "hint" in e) {
     const o = e as { message: unknown; hint: unknown; kind?: unknown };
-    return { message: String(o.message), hint: String(o.hint), kind: typeof o.kind === "string" ? o.kind : "other" };
+    return { message: String(o.message), hint: String(o.hint), kind: typeof o.kind === "string" ? (o.kind as UiErrorKind) : "other" };
   }
   const text = e instanceof Error ? e.message : typeof e === "string" ? e : "Something went wrong.";
   return {

@@ -854,7 +854,7 @@ fn closing_a_cap_item_records_the_day_and_reopening_clears_it() {
         .update_action(
             c,
             &crate::audits::ActionUpdate {
-                status: Some("done".into()),
+                status: Some("done".parse().unwrap()),
                 ..Default::default()
             },
         )
@@ -872,7 +872,7 @@ fn closing_a_cap_item_records_the_day_and_reopening_clears_it() {
         .update_action(
             c,
             &crate::audits::ActionUpdate {
-                status: Some("open".into()),
+                status: Some("open".parse().unwrap()),
                 ..Default::default()
             },
         )
