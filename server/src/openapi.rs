@@ -234,6 +234,8 @@ pub struct Health {
     backend: String,
     /// Server version.
     version: String,
+    /// The sync protocol version the server speaks; a device with a lower one should be updated.
+    protocol_version: u32,
 }
 
 struct BearerAuth;

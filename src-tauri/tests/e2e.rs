@@ -130,6 +130,8 @@ struct Rig {
     home: tempfile::TempDir,
     screenshots: PathBuf,
     axe: String,
+    /// The app binary to run: this build's, or an installed package's.
+    application: PathBuf,
 }
 
 impl Rig {
@@ -147,6 +149,7 @@ impl Rig {
             home: tempfile::tempdir().expect("temp home"),
             screenshots,
             axe,
+            application: PathBuf::from(env!("CARGO_BIN_EXE_fieldaudit-app")),
         }
     }
 
@@ -177,7 +180,7 @@ impl Rig {
         let driver_proc = Proc::spawn(&mut cmd, "tauri-driver");
         wait_port(port, "tauri-driver");
         let mut caps = Capabilities::new();
-        caps.set("tauri:options", json!({ "application": env!("CARGO_BIN_EXE_fieldaudit-app") })).expect("caps");
+        caps.set("tauri:options", json!({ "application": self.application })).expect("caps");
         // tauri-driver listens a moment before it serves; retry the first request.
         let mut tries = 0;
         let driver = loop {
@@ -229,6 +232,19 @@ impl App {
         let start = Instant::now();
         while self.driver.find_all(By::Css(css)).await.map(|v| !v.is_empty()).unwrap_or(false) {
             assert!(start.elapsed() < WAIT, "{css:?} is still shown");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until exactly `want` elements match `css` (a list re-renders after the data
+    /// behind it is written, not at the same instant) and returns how many there are.
+    async fn wait_count(&self, css: &str, want: usize) -> usize {
+        let start = Instant::now();
+        loop {
+            let got = self.driver.find_all(By::Css(css)).await.map(|v| v.len()).unwrap_or(0);
+            if got == want || start.elapsed() > WAIT {
+                return got;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -417,7 +433,10 @@ impl App {
     }
 
     async fn nav(&self, label: &str) {
-        let xpath = format!("//nav//button[normalize-space(.)={label:?}]");
+        // Not `{label:?}`: Debug escapes combining marks (the Bengali virama in
+        // "চেকলিস্ট" becomes `\u{9cd}`), and the XPath would then match nothing.
+        assert!(!label.contains('"'), "nav label {label:?} has a double quote");
+        let xpath = format!("//nav//button[normalize-space(.)=\"{label}\"]");
         self.driver.find(By::XPath(&xpath)).await.unwrap_or_else(|e| panic!("nav {label}: {e}")).click().await.expect("nav click");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -504,7 +523,7 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
     app.screenshot("02-import-preview").await;
     app.click("[data-testid=apply-import]").await;
     app.gone("[data-testid=imp-added]").await;
-    let rows = app.driver.find_all(By::Css("[data-testid=facility-table] tbody tr")).await.expect("rows").len();
+    let rows = app.wait_count("[data-testid=facility-table] tbody tr", added).await;
     assert_eq!(rows, added, "every added facility is listed");
     app.axe_check("facilities").await;
     app.screenshot("03-facilities").await;
@@ -757,6 +776,11 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
     }
     let on = app.js("return document.querySelector('[data-testid=auto-sync]').checked;", vec![]).await;
     assert_eq!(on, json!(false), "automatic sync is turned off");
+    // Settings shows this app's version and the server's (both this build's here).
+    let version = env!("CARGO_PKG_VERSION");
+    app.wait_text("[data-testid=app-version]", version).await;
+    app.wait_text("[data-testid=server-version]", &format!("{version} · protocol 1")).await;
+    assert!(app.driver.find_all(By::Css("[data-testid=update-app]")).await.expect("query").is_empty(), "no update warning for a server of the same protocol");
     app.axe_check("settings, automatic sync off").await;
     app.screenshot("16-settings-auto-sync").await;
 
@@ -943,6 +967,36 @@ async fn an_interviewer_seals_an_interview_that_only_the_reviewer_reads() {
     app.click("[data-testid=rv-leave]").await;
     app.wait_text("main h1", "Worker interviews").await;
     app.quit().await;
+}
+
+/// The app as a person installs it: `scripts/check-package.sh` builds the .deb with
+/// Tauri's bundler, unpacks it with `dpkg -x` into a scratch root and runs this test
+/// with `FIELDAUDIT_INSTALLED_APP` naming the unpacked `/usr/bin/fieldaudit-app`.
+/// That binary, started on its own (no source tree, no dev server), shows its first
+/// screen from the embedded UI, and Settings shows the package's version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_installed_package_opens_to_its_first_screen() {
+    let Some(installed) = std::env::var_os("FIELDAUDIT_INSTALLED_APP") else {
+        eprintln!("skipped: scripts/check-package.sh runs this test on the unpacked .deb (FIELDAUDIT_INSTALLED_APP)");
+        return;
+    };
+    let installed = PathBuf::from(installed);
+    assert!(installed.is_file(), "{} is not a file", installed.display());
+    assert_ne!(installed, Path::new(env!("CARGO_BIN_EXE_fieldaudit-app")), "the test runs the installed binary, not the build's");
+    let Some(tools) = tools_or_skip() else { return };
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut rig = Rig::new(tools);
+    rig.application = installed;
+    let app = rig.launch(None).await;
+    app.wait_css("[data-testid=work-offline]").await;
+    assert_eq!(app.driver.title().await.expect("title"), "FieldAudit");
+    app.screenshot("00-installed-first-run").await;
+    app.type_into("#device-name", "Packaged laptop").await;
+    app.click("[data-testid=work-offline]").await;
+    app.wait_text("main h1", "Facilities").await;
+    app.nav("Settings").await;
+    app.wait_text("[data-testid=app-version]", env!("CARGO_PKG_VERSION")).await;
+    app.wait_text("[data-testid=server-version]", "not reached yet").await;
 }
 
 /// Sets the UI language on the Settings screen (reached by its label `settings`).

@@ -117,13 +117,38 @@ impl Cluster {
         })
     }
 
+    /// Backs the SQLite backend up into `out` as `fieldaudit-server backup` does, while
+    /// its servers keep running.
+    pub fn backup(&self, out: &std::path::Path) -> fieldaudit_server::backup::BackupSummary {
+        assert!(self.database_url.is_none(), "backup is for the SQLite backend");
+        let dir = self.dir.path().to_owned();
+        let out = out.to_owned();
+        self.rt.block_on(async move {
+            let storage = fieldaudit_server::storage::StorageLocation::Local(dir.join("attachments"));
+            fieldaudit_server::backup::create(&dir, &storage, &out, true).await.expect("backup")
+        })
+    }
+
+    /// A SQLite backend restored from a backup file as `fieldaudit-server restore`
+    /// does, into a new empty data directory; no server running yet.
+    pub fn restored(file: &std::path::Path, config: ServerConfig) -> (Cluster, fieldaudit_server::backup::RestoreSummary) {
+        let c = Cluster::new(Backend::Sqlite, config);
+        let dir = c.dir.path().to_owned();
+        let file = file.to_owned();
+        let summary = c.rt.block_on(async move {
+            let storage = fieldaudit_server::storage::StorageLocation::Local(dir.join("attachments"));
+            fieldaudit_server::backup::restore(&file, &dir, &storage).await.expect("restore")
+        });
+        (c, summary)
+    }
+
     /// Starts one more server instance on the backend; returns its index.
     pub fn start(&mut self) -> usize {
         let (url, dir, config) = (self.database_url.clone(), self.dir.path().to_owned(), self.config.clone());
         let (addr, task) = self.rt.block_on(async move {
             let store = Self::open_store(url, dir.clone()).await;
             let blobs = attachments::local(&dir.join("attachments")).expect("attachments dir");
-            let state = AppState { store, blobs, config: Arc::new(config) };
+            let state = AppState { store, blobs, config: Arc::new(config), metrics: Default::default() };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
             let addr = listener.local_addr().expect("address");
             let task = tokio::spawn(async move {

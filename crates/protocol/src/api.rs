@@ -77,6 +77,14 @@ pub struct Health {
     pub backend: String,
     /// The server's version.
     pub version: String,
+    /// The sync protocol version the server speaks ([`crate::PROTOCOL_VERSION`] of
+    /// its build). Missing from servers older than the field: read as 1.
+    #[serde(default = "first_protocol_version")]
+    pub protocol_version: u32,
+}
+
+fn first_protocol_version() -> u32 {
+    1
 }
 
 #[cfg(test)]

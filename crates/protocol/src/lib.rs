@@ -24,6 +24,14 @@ pub mod wire;
 
 pub use closed_sets::ClosedSet;
 pub use hlc::{Clock, ClockError, Hlc};
+
+/// The version of the sync protocol this crate defines: the wire types, the registry
+/// and the merge rule as one contract. It goes up by one whenever a change would make
+/// an older device misread what a server sends or accepts (a new required field, a
+/// changed meaning); additions an older device safely ignores leave it as it is. The
+/// server answers it on `GET /healthz`; a device whose number is lower than its
+/// server's warns its user to update the app.
+pub const PROTOCOL_VERSION: u32 = 1;
 pub use merge::{Version, should_apply};
 pub use registry::{EntityKind, FieldSpec, ValueError, ValueType};
 pub use wire::{ApiError, Change, PullResponse, PulledChange, PushRequest, PushResponse, RejectCode, Rejection};

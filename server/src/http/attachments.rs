@@ -31,7 +31,8 @@ fn sha_param(
               (status = 400, description = "Bad hash in the path (`invalid_sha256`)", body = openapi::ApiError),
               (status = 401, description = "Missing, invalid, expired or revoked token", body = openapi::ApiError),
               (status = 413, description = "Larger than the attachment limit (`payload_too_large`)", body = openapi::ApiError),
-              (status = 422, description = "The body's SHA-256 differs from the path (`hash_mismatch`)", body = openapi::ApiError)))]
+              (status = 422, description = "The body's SHA-256 differs from the path (`hash_mismatch`)", body = openapi::ApiError),
+              (status = 503, description = "The attachment storage does not answer (`storage_unavailable`); nothing was stored, try again later", body = openapi::ApiError)))]
 pub async fn put_attachment(
     State(s): State<AppState>,
     AuthDevice(d): AuthDevice,
@@ -55,7 +56,8 @@ pub async fn put_attachment(
     responses((status = 200, description = "Stored for this organisation; Content-Length is its size"),
               (status = 400, description = "Bad hash (`invalid_sha256`)"),
               (status = 401, description = "Missing, invalid, expired or revoked token"),
-              (status = 404, description = "Not stored for this organisation")))]
+              (status = 404, description = "Not stored for this organisation"),
+              (status = 503, description = "The attachment storage does not answer")))]
 pub async fn head_attachment(
     State(s): State<AppState>,
     AuthDevice(d): AuthDevice,
@@ -79,7 +81,8 @@ pub async fn head_attachment(
     responses((status = 200, description = "The file's bytes", content_type = "application/octet-stream", body = Vec<u8>),
               (status = 400, description = "Bad hash (`invalid_sha256`)", body = openapi::ApiError),
               (status = 401, description = "Missing, invalid, expired or revoked token", body = openapi::ApiError),
-              (status = 404, description = "Not stored for this organisation (`not_found`)", body = openapi::ApiError)))]
+              (status = 404, description = "Not stored for this organisation (`not_found`)", body = openapi::ApiError),
+              (status = 503, description = "The attachment storage does not answer (`storage_unavailable`); try again later", body = openapi::ApiError)))]
 pub async fn get_attachment(
     State(s): State<AppState>,
     AuthDevice(d): AuthDevice,

@@ -20,9 +20,14 @@ pub async fn login(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiFailure> {
-    auth::login(s.store.as_ref(), req, s.config.token_ttl)
+    let res = auth::login(s.store.as_ref(), req, s.config.token_ttl)
         .await
         .map(Json)
+        .map_err(ApiFailure::from);
+    if let Err(e) = &res {
+        s.metrics.sign_in_failed(e.code);
+    }
+    res
 }
 
 /// `GET /api/v1/auth/me`: who the token belongs to.

@@ -102,6 +102,15 @@ impl From<AttachmentError> for ApiFailure {
                 ApiFailure::new(StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch", message)
             }
             AttachmentError::NotFound(_) => ApiFailure::not_found(message),
+            // Down or failing storage: nothing was stored; the device tries again later.
+            AttachmentError::Storage(ref inner) if crate::storage::is_unavailable(inner) => {
+                tracing::error!(error = %error_chain(&e), "attachment storage unavailable");
+                ApiFailure::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "the attachment storage does not answer; nothing was stored or read, try again later",
+                )
+            }
             AttachmentError::Storage(_) => ApiFailure::internal(error_chain(&e)),
         }
     }

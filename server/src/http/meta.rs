@@ -18,6 +18,7 @@ pub async fn healthz(State(s): State<AppState>) -> Result<Json<Health>, ApiFailu
             status: "ok".into(),
             backend: s.store.backend().into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            protocol_version: fieldaudit_protocol::PROTOCOL_VERSION,
         })),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");

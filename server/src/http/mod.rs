@@ -52,6 +52,8 @@ pub struct AppState {
     pub blobs: Blobs,
     /// Limits and policies.
     pub config: Arc<ServerConfig>,
+    /// This process's Prometheus metrics (served on their own listener).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The whole API as an axum router, with compression, limits, tracing and JSON errors.
@@ -76,6 +78,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/templates", get(list_templates))
         .route("/api/v1/templates/{id}/{version}", get(get_template))
+        .route_layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::track,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -34,6 +34,7 @@ pub async fn push(
         .store
         .push(d.organisation_id, d.device_id, &req.changes, &policy)
         .await?;
+    s.metrics.pushed(&res);
     tracing::info!(device = %d.device_id, applied = res.applied, rejected = res.rejected.len(), watermark = res.watermark, "push");
     Ok(Json(res))
 }
@@ -68,6 +69,7 @@ pub async fn import_sync_file(
         Some((d.organisation_id, d.device_id)),
     )
     .await?;
+    s.metrics.pushed(&res);
     tracing::info!(device = %d.device_id, applied = res.applied, watermark = res.watermark, "sync file imported");
     Ok(Json(res))
 }
@@ -116,5 +118,6 @@ pub async fn pull(
             (!q.include_own.unwrap_or(false)).then_some(d.device_id),
         )
         .await?;
+    s.metrics.pulled(res.changes.len());
     Ok(Json(res))
 }

@@ -142,4 +142,7 @@ pub trait Backend: Send + Sync + 'static {
     /// Runs `work` on one connection; with [`Mode::Write`] in one transaction that
     /// commits when `work` succeeds and rolls back when it fails.
     async fn run<T: Send + 'static>(&self, mode: Mode, work: Work<T>) -> StoreResult<T>;
+
+    /// How its connections are used right now (for `/metrics`).
+    fn pool_status(&self) -> crate::metrics::PoolStatus;
 }

@@ -167,6 +167,11 @@ pub trait ServerStore: Send + Sync + 'static {
     /// Whether the database answers.
     async fn ping(&self) -> StoreResult<()>;
 
+    /// How the database connections are used right now (for `/metrics`).
+    fn pool_status(&self) -> crate::metrics::PoolStatus {
+        crate::metrics::PoolStatus::default()
+    }
+
     /// Creates an organisation; `organisation_exists` conflict if the slug is taken.
     async fn create_organisation(&self, slug: &str, name: &str) -> StoreResult<Organisation>;
 

@@ -132,6 +132,15 @@ impl Postgres {
 impl Backend for Postgres {
     const NAME: &'static str = "postgres";
 
+    fn pool_status(&self) -> crate::metrics::PoolStatus {
+        let s = self.pool.status();
+        crate::metrics::PoolStatus {
+            connections: s.size,
+            available: s.available,
+            waiting: s.waiting,
+        }
+    }
+
     async fn run<T: Send + 'static>(&self, mode: Mode, work: Work<T>) -> StoreResult<T> {
         let mut client = self.pool.get().await?;
         match mode {

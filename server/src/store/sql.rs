@@ -368,6 +368,10 @@ impl<B: Backend> ServerStore for SqlStore<B> {
         B::NAME
     }
 
+    fn pool_status(&self) -> crate::metrics::PoolStatus {
+        self.backend_ref().pool_status()
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.run(Mode::Read, |db| {
             Box::pin(async move { db.query("SELECT 1", &[], &mut |_| Ok(())).await })

@@ -99,6 +99,15 @@ fn open_and_migrate(path: &Path) -> StoreResult<Connection> {
 impl Backend for Sqlite {
     const NAME: &'static str = "sqlite";
 
+    /// One connection, idle unless a request holds it.
+    fn pool_status(&self) -> crate::metrics::PoolStatus {
+        crate::metrics::PoolStatus {
+            connections: 1,
+            available: usize::from(self.conn.try_lock().is_ok()),
+            waiting: 0,
+        }
+    }
+
     async fn run<T: Send + 'static>(&self, mode: Mode, work: Work<T>) -> StoreResult<T> {
         let conn = Arc::clone(&self.conn);
         // The work's futures never wait on anything (rusqlite is synchronous), so

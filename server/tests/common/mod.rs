@@ -12,6 +12,8 @@ use fieldaudit_server::store::{self, DeviceRegistration, Organisation, ServerSto
 use fieldaudit_server::{admin, attachments, auth, AppState, ServerConfig};
 use uuid::Uuid;
 
+pub mod seaweed;
+
 pub const PG_ENV: &str = "FIELDAUDIT_TEST_DATABASE_URL";
 
 /// A store on one backend, cleaned up when dropped.
@@ -243,6 +245,7 @@ pub async fn server_with(backend: Backend, config: ServerConfig) -> TestServer {
         store: backend.store.clone(),
         blobs,
         config: Arc::new(config),
+        metrics: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -345,15 +348,27 @@ pub fn admin_cmd(db_args: &[&str], args: &[&str], stdin: Option<&str>) -> (bool,
 pub struct ServerProcess {
     pub child: std::process::Child,
     pub base: String,
+    /// Its later lines on stdout.
+    lines: std::sync::mpsc::Receiver<String>,
 }
 
 impl ServerProcess {
     pub fn start(db_args: &[&str], extra: &[&str]) -> ServerProcess {
+        Self::start_with_env(db_args, extra, &[])
+    }
+
+    /// Like [`ServerProcess::start`], with these environment variables set.
+    pub fn start_with_env(
+        db_args: &[&str],
+        extra: &[&str],
+        env: &[(String, String)],
+    ) -> ServerProcess {
         use std::io::BufRead;
         let mut child = std::process::Command::new(BIN)
             .args(db_args)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -361,11 +376,10 @@ impl ServerProcess {
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let mut lines = std::io::BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
                 let _ = tx.send(line);
             }
-            for _ in lines {}
         });
         let line = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
             Ok(l) => l,
@@ -378,11 +392,22 @@ impl ServerProcess {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
-        ServerProcess { child, base }
+        ServerProcess {
+            child,
+            base,
+            lines: rx,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The next line it prints on stdout (within 30 s).
+    pub fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("another line from fieldaudit-server")
     }
 }
 

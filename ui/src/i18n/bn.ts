@@ -410,6 +410,11 @@ export const bn: Partial<Record<MessageKey, string>> = {
   "rv.approved": "অডিট অনুমোদিত হয়েছে।",
   "rv.returned": "অডিট অডিটরদের কাছে ফেরত পাঠানো হয়েছে।",
   "rv.whoReviews": "সাইন-অফের পরে আপনার প্রতিষ্ঠানের একজন পর্যালোচক অডিট অনুমোদন করেন, অথবা কী ঠিক করতে হবে তা লিখে ফেরত পাঠান।",
+  // Versions (app and server, h15):
+  "ver.server": "সার্ভারের সংস্করণ",
+  "ver.protocol": "প্রোটোকল {n}",
+  "ver.notYet": "এখনও সংযোগ হয়নি",
+  "ver.updateApp": "সার্ভার এই অ্যাপের (সংস্করণ {app}) চেয়ে নতুন সিঙ্ক প্রোটোকল (সংস্করণ {server}) ব্যবহার করে। এই ল্যাপটপে FieldAudit হালনাগাদ করুন: ততক্ষণ কিছু পরিবর্তন সিঙ্ক নাও হতে পারে। আপনার কাজ এই ডিভাইসেই থাকে।",
   // h18: interview questions in the interview's language (issue 18)
   "iv.readAloud": "পড়ে শোনান",
   "iv.readAloudHelp": "প্রতিটি প্রশ্ন সাক্ষাৎকারের ভাষাতেও দেখানো হয়, শ্রমিককে পড়ে শোনানোর জন্য।",

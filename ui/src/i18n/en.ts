@@ -403,6 +403,12 @@ export const en = {
   "code.pulling": "Receiving changes",
   "code.downloading": "Receiving photos",
 
+  // Versions (app and server, h15):
+  "ver.server": "Server version",
+  "ver.protocol": "protocol {n}",
+  "ver.notYet": "not reached yet",
+  "ver.updateApp": "The server speaks a newer sync protocol (version {server}) than this app (version {app}). Update FieldAudit on this laptop: until then some changes may not sync. Your work stays on this device.",
+
   // Relative times (the numbers and dates come from the browser's Intl data):
   "time.never": "never",
   "time.justNow": "just now",

@@ -410,6 +410,11 @@ export const hi: Partial<Record<MessageKey, string>> = {
   "rv.approved": "ऑडिट स्वीकृत हुआ।",
   "rv.returned": "ऑडिट ऑडिटरों को लौटा दिया गया।",
   "rv.whoReviews": "साइन-ऑफ़ के बाद आपके संगठन का समीक्षक ऑडिट को स्वीकृत करता है, या जो ठीक करना है उसके साथ लौटा देता है।",
+  // Versions (app and server, h15):
+  "ver.server": "सर्वर संस्करण",
+  "ver.protocol": "प्रोटोकॉल {n}",
+  "ver.notYet": "अभी तक जुड़ा नहीं",
+  "ver.updateApp": "सर्वर इस ऐप (संस्करण {app}) से नया सिंक प्रोटोकॉल (संस्करण {server}) इस्तेमाल करता है। इस लैपटॉप पर FieldAudit अपडेट करें: तब तक कुछ बदलाव सिंक नहीं हो सकते। आपका काम इसी डिवाइस पर रहता है।",
   // h18: interview questions in the interview's language (issue 18)
   "iv.readAloud": "पढ़कर सुनाएँ",
   "iv.readAloudHelp": "हर प्रश्न साक्षात्कार की भाषा में भी दिखाया जाता है, श्रमिक को पढ़कर सुनाने के लिए।",

@@ -410,6 +410,11 @@ export const vi: Partial<Record<MessageKey, string>> = {
   "rv.approved": "Đã phê duyệt cuộc đánh giá.",
   "rv.returned": "Đã trả cuộc đánh giá lại cho đánh giá viên.",
   "rv.whoReviews": "Người xem xét của tổ chức bạn phê duyệt cuộc đánh giá sau khi đã ký xác nhận, hoặc trả lại kèm những điểm cần sửa.",
+  // Versions (app and server, h15):
+  "ver.server": "Phiên bản máy chủ",
+  "ver.protocol": "giao thức {n}",
+  "ver.notYet": "chưa kết nối",
+  "ver.updateApp": "Máy chủ dùng giao thức đồng bộ mới hơn (phiên bản {server}) so với ứng dụng này (phiên bản {app}). Hãy cập nhật FieldAudit trên máy này: trước khi cập nhật, một số thay đổi có thể không được đồng bộ. Công việc của bạn vẫn nằm trên thiết bị này.",
   // h18: interview questions in the interview's language (issue 18)
   "iv.readAloud": "Đọc to",
   "iv.readAloudHelp": "Mỗi câu hỏi cũng được hiển thị bằng ngôn ngữ phỏng vấn, để đọc cho công nhân nghe.",

@@ -409,6 +409,11 @@ export const zhHans: Partial<Record<MessageKey, string>> = {
   "rv.approved": "审核已批准。",
   "rv.returned": "审核已退回给审核员。",
   "rv.whoReviews": "审核签核后，由贵组织的审阅人批准，或写明需改正之处后退回。",
+  // Versions (app and server, h15):
+  "ver.server": "服务器版本",
+  "ver.protocol": "协议 {n}",
+  "ver.notYet": "尚未连接",
+  "ver.updateApp": "服务器使用的同步协议（版本 {server}）比本应用（版本 {app}）新。请更新这台电脑上的 FieldAudit：在此之前，部分更改可能无法同步。您的工作仍保存在本设备上。",
   // h18: interview questions in the interview's language (issue 18)
   "iv.readAloud": "朗读",
   "iv.readAloudHelp": "每个问题也以访谈语言显示，供向工人朗读。",

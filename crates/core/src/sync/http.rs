@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use fieldaudit_protocol::api::{LoginRequest, LoginResponse, WhoAmI};
+use fieldaudit_protocol::api::{Health, LoginRequest, LoginResponse, WhoAmI};
 use fieldaudit_protocol::{ApiError, Change, PullResponse, PushRequest, PushResponse};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::StatusCode;
@@ -144,6 +144,11 @@ impl Api {
 
     pub fn login(&self, req: &LoginRequest) -> Result<LoginResponse> {
         Ok(self.json(|| self.http.post(self.url("/api/v1/auth/login")).json(req))?.0)
+    }
+
+    /// The server's version and protocol version (`GET /healthz`).
+    pub fn health(&self) -> Result<Health> {
+        Ok(self.json(|| self.http.get(self.url("/healthz")))?.0)
     }
 
     pub fn me(&self) -> Result<(WhoAmI, ServerTime)> {

@@ -25,6 +25,7 @@ mod clock_skew;
 mod file;
 mod http;
 mod restore;
+mod server_version;
 pub mod session;
 mod state;
 
@@ -37,6 +38,7 @@ use serde::Serialize;
 
 pub use file::{export_sync_file, import_sync_file, ExportSummary, ImportSummary};
 pub use http::RetryPolicy;
+pub use server_version::{app_needs_update, VersionInfo};
 pub use session::Session;
 pub use state::{ConflictView, QuarantinedOp, Resolution, SyncStatus};
 
@@ -123,7 +125,7 @@ pub struct LoginInfo {
 
 /// Signs this device in to a server and keeps the token (see [`session`]).
 pub fn login(data_dir: &Path, server_url: &str, organisation: &str, username: &str, password: &str) -> Result<LoginInfo> {
-    let store = Store::open(data_dir)?;
+    let mut store = Store::open(data_dir)?;
     let api = http::Api::new(server_url, None, RetryPolicy { attempts: 2, ..RetryPolicy::default() })?;
     let resp = api.login(&LoginRequest {
         organisation: organisation.trim().to_owned(),
@@ -140,6 +142,10 @@ pub fn login(data_dir: &Path, server_url: &str, organisation: &str, username: &s
         token: resp.token,
     };
     session::save(data_dir, &s)?;
+    // Which server this is (Settings shows it; a newer protocol asks for an app update).
+    if let Ok(health) = api.health() {
+        server_version::record(&mut store, &health)?;
+    }
     Ok(LoginInfo { organisation: s.organisation, user: s.user, role: s.role, server_url: s.server_url })
 }
 
@@ -170,6 +176,10 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
     // The server is the authority on what it has: push from its watermark (it may
     // be behind ours if it was restored from a backup, never ahead).
     let (me, server_time) = api.me()?;
+    // The server's version and protocol, for Settings (not needed to sync).
+    if let Ok(health) = api.health() {
+        server_version::record(&mut store, &health)?;
+    }
     report.clock_warning = server_time.and_then(|t| {
         let diff = (Utc::now() - t).num_seconds();
         (diff.abs() > CLOCK_WARNING_SECS).then(|| {

@@ -44,6 +44,8 @@ pub struct SyncStatus {
     pub open_conflicts: u64,
     /// Changes the server refused.
     pub quarantined: u64,
+    /// This app's version and the server's, and whether the app needs an update.
+    pub versions: super::VersionInfo,
 }
 
 /// An op the server refused.
@@ -371,6 +373,7 @@ impl Store {
             last_sync_at: self.sync_state("last_sync_at")?,
             open_conflicts: count("SELECT count(*) FROM conflict WHERE status = 'open' AND coalesce(deleted, 0) = 0")?,
             quarantined: count("SELECT count(*) FROM quarantine")?,
+            versions: self.version_info()?,
         })
     }
 
