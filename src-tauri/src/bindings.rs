@@ -61,7 +61,21 @@ fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     fieldaudit_core::interviews::InterviewForm::export_all(&cfg)?;
     fieldaudit_core::interviews::InterviewReview::export_all(&cfg)?;
     std::fs::write(dir.join(CLOSED_SETS_FILE), closed_sets_ts(ALL_SETS)).map_err(ts_rs::ExportError::Io)?;
+    std::fs::write(dir.join(COMMAND_NAME_FILE), command_name_ts(crate::COMMAND_NAMES)).map_err(ts_rs::ExportError::Io)?;
     Ok(())
+}
+
+/// The generated file with the union type of every command's name.
+const COMMAND_NAME_FILE: &str = "CommandName.ts";
+
+/// `CommandName.ts`: the names of src/command_list.rs as one union type, which
+/// `ui/src/lib/api.ts` calls commands by.
+fn command_name_ts(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("\n  | \"{n}\"")).collect();
+    format!(
+        "// Generated from src-tauri/src/command_list.rs by src-tauri/src/bindings.rs. Do not edit.\n// Every command the UI may call.\nexport type CommandName ={};\n",
+        quoted.concat()
+    )
 }
 
 /// The generated file with every closed set's values.
@@ -137,6 +151,16 @@ fn committed_typescript_bindings_match_the_rust_types() {
         stale.is_empty() && extra.is_empty(),
         "ui/src/bindings is stale (changed or missing: {stale:?}; no longer generated: {extra:?}). Run `UPDATE_BINDINGS=1 cargo test -p fieldaudit-app --lib bindings` and commit ui/src/bindings."
     );
+}
+
+#[test]
+fn the_command_name_type_lists_every_command_once() {
+    let ts = command_name_ts(&["app_info", "sync_now"]);
+    assert!(ts.ends_with("export type CommandName =\n  | \"app_info\"\n  | \"sync_now\";\n"), "{ts}");
+    let mut names = crate::COMMAND_NAMES.to_vec();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), crate::COMMAND_NAMES.len(), "a command is listed twice in src/command_list.rs");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use tauri::State;
 use uuid::Uuid;
 
 use crate::error::{CmdResult, UiError, UiErrorKind};
-use crate::state::AppState;
+use crate::state::{blocking, AppState};
 
 fn locked() -> UiError {
     UiError {
@@ -155,13 +155,12 @@ pub async fn discard_interview(state: State<'_, AppState>, interview_id: Uuid) -
 #[tauri::command]
 pub async fn unlock_reviewer_key(state: State<'_, AppState>, key_file: String, passphrase: String) -> CmdResult<()> {
     let slot = state.reviewer_identity.clone();
-    tauri::async_runtime::spawn_blocking(move || {
+    blocking(move || {
         let identity = interviews::unlock_reviewer_key(&key_file, &passphrase)?;
         *slot.lock().map_err(|_| locked())? = Some(identity);
         Ok(())
     })
     .await
-    .map_err(|e| UiError::new(format!("A background task stopped unexpectedly ({e})."), "Try again."))?
 }
 
 /// Leaves reviewer mode: the identity is dropped from memory.

@@ -15,13 +15,7 @@ use uuid::Uuid;
 
 use crate::commands::{info, AppInfo};
 use crate::error::{CmdResult, UiError, UiErrorKind};
-use crate::state::AppState;
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> CmdResult<T> + Send + 'static) -> CmdResult<T> {
-    tauri::async_runtime::spawn_blocking(f)
-        .await
-        .map_err(|e| UiError::new(format!("A background task stopped unexpectedly ({e})."), "Try again; your work is saved on this device."))?
-}
+use crate::state::{blocking, AppState};
 
 /// Signs this device in to a server (creating the device's store first on first
 /// run) and completes setup. The UI runs a first sync next.

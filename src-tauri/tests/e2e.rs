@@ -1052,7 +1052,7 @@ async fn a_question_answered_in_bengali_raises_a_finding_that_reads_in_chinese_e
         let findings = store.findings_in(audit, "zh-Hans").expect("findings on B");
         let f = findings.iter().find(|f| f.finding.item_id.as_deref() == Some("floor.exit_locked")).expect("the finding reached B");
         assert_eq!(f.finding.title.as_deref(), Some("工人在岗时，是否有任何安全出口被上锁、用链条锁住或以其他方式无法从内部打开？"));
-        assert_eq!(f.finding.severity.as_deref(), Some("critical"));
+        assert_eq!(f.finding.severity, Some(fieldaudit_protocol::closed_sets::Severity::Critical));
         let en = store.findings_in(audit, "en").expect("findings on B");
         assert!(en.iter().any(|f| f.finding.title.as_deref().is_some_and(|t| t.starts_with("Is any exit locked"))));
     }

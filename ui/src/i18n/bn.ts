@@ -15,6 +15,8 @@ import type { MessageKey } from "./en";
 export const bn: Partial<Record<MessageKey, string>> = {
   "app.name": "FieldAudit",
   "app.skip": "মূল অংশে যান",
+  "app.storeError": "আপনার সংরক্ষিত ডেটা খোলা যায়নি",
+  "app.dataFolder": "ডেটা ফোল্ডার",
   "nav.main": "প্রধান মেনু",
   "nav.facilities": "কারখানা",
   "nav.audit": "চলমান অডিট",

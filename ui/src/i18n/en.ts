@@ -4,6 +4,8 @@
 export const en = {
   "app.name": "FieldAudit",
   "app.skip": "Skip to content",
+  "app.storeError": "Your saved data could not be opened",
+  "app.dataFolder": "Data folder",
   "nav.main": "Main",
   "nav.facilities": "Facilities",
   "nav.audit": "Current audit",

@@ -15,6 +15,8 @@ import type { MessageKey } from "./en";
 export const hi: Partial<Record<MessageKey, string>> = {
   "app.name": "FieldAudit",
   "app.skip": "मुख्य सामग्री पर जाएँ",
+  "app.storeError": "आपका सहेजा गया डेटा खोला नहीं जा सका",
+  "app.dataFolder": "डेटा फ़ोल्डर",
   "nav.main": "मुख्य मेनू",
   "nav.facilities": "कारखाने",
   "nav.audit": "मौजूदा ऑडिट",

@@ -15,6 +15,8 @@ import type { MessageKey } from "./en";
 export const vi: Partial<Record<MessageKey, string>> = {
   "app.name": "FieldAudit",
   "app.skip": "Chuyển đến nội dung",
+  "app.storeError": "Không thể mở dữ liệu đã lưu của bạn",
+  "app.dataFolder": "Thư mục dữ liệu",
   "nav.main": "Menu chính",
   "nav.facilities": "Nhà máy",
   "nav.audit": "Cuộc đánh giá hiện tại",

@@ -14,6 +14,8 @@ import type { MessageKey } from "./en";
 export const zhHans: Partial<Record<MessageKey, string>> = {
   "app.name": "FieldAudit",
   "app.skip": "跳到主要内容",
+  "app.storeError": "无法打开您保存的数据",
+  "app.dataFolder": "数据文件夹",
   "nav.main": "主菜单",
   "nav.facilities": "工厂",
   "nav.audit": "当前审核",

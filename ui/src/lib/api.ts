@@ -33,6 +33,7 @@ import type { ReportedFees } from "../bindings/ReportedFees";
 import type { SignoffCheck } from "../bindings/SignoffCheck";
 import type { Audit } from "../bindings/Audit";
 import type { ReviewDecision } from "../bindings/ReviewDecision";
+import type { CommandName } from "../bindings/CommandName";
 
 export { Channel };
 export type {
@@ -57,7 +58,7 @@ export function toUiError(e: unknown): UiError {
   };
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(cmd: CommandName, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
