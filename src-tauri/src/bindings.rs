@@ -19,6 +19,7 @@ fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::commands::PhotoData::export_all(&cfg)?;
     crate::error::UiError::export_all(&cfg)?;
     crate::error::UiErrorKind::export_all(&cfg)?;
+    fieldaudit_protocol::reference::WgiIndicator::export_all(&cfg)?;
     sets::AuditType::export_all(&cfg)?;
     sets::Notice::export_all(&cfg)?;
     sets::AuditStatus::export_all(&cfg)?;

@@ -481,6 +481,7 @@ pub const ALL_SETS: &[SetInfo] = &[
     SetInfo::of::<InterviewState>(),
     SetInfo::of::<ConflictStatus>(),
     SetInfo::of::<Role>(),
+    SetInfo::of::<crate::reference::WgiIndicator>(),
 ];
 
 #[cfg(test)]
@@ -502,6 +503,7 @@ mod tests {
     fn stored_names_are_what_serde_writes() {
         serde_names_match::<AuditType>();
         serde_names_match::<Notice>();
+        serde_names_match::<crate::reference::WgiIndicator>();
         serde_names_match::<AuditStatus>();
         serde_names_match::<Severity>();
         serde_names_match::<FindingOrigin>();
@@ -526,7 +528,7 @@ mod tests {
         for (i, a) in ALL_SETS.iter().enumerate() {
             assert!(ALL_SETS[i + 1..].iter().all(|b| b.type_name != a.type_name), "{} listed twice", a.type_name);
         }
-        assert_eq!(ALL_SETS.len(), 19);
+        assert_eq!(ALL_SETS.len(), 20);
     }
 
     #[test]
