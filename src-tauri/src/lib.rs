@@ -17,6 +17,7 @@ mod bindings;
 pub mod commands;
 pub mod error;
 pub mod interview_cmds;
+pub mod office_cmds;
 pub mod state;
 pub mod sync_cmds;
 
@@ -73,6 +74,15 @@ pub fn run() {
             commands::sign_off_audit,
             commands::audit_details,
             commands::review_audit,
+            office_cmds::office_review_queue,
+            office_cmds::office_cap_tracker,
+            office_cmds::office_export_caps,
+            office_cmds::office_dashboard,
+            office_cmds::office_plan,
+            office_cmds::office_export_plan,
+            office_cmds::office_scorecard,
+            office_cmds::office_import_rates,
+            office_cmds::office_import_wgi,
             sync_cmds::connect,
             sync_cmds::logout,
             sync_cmds::sync_status,
