@@ -445,7 +445,6 @@ export const bn: Partial<Record<MessageKey, string>> = {
   "queue.notVerified": "যাচাই ব্যর্থ",
   "queue.review": "পর্যালোচনা",
   "queue.open": "খুলুন",
-  "queue.openAria": "{facility}-এর অডিট খুলুন",
   "queue.noneWaiting": "কোনো অডিট পর্যালোচনার অপেক্ষায় নেই।",
   "queue.none": "এই তালিকায় কোনো অডিট নেই।",
   "queue.noFindings": "কোনো খোলা ফাইন্ডিং নেই",

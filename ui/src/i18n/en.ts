@@ -442,7 +442,6 @@ export const en = {
   "queue.notVerified": "Does not verify",
   "queue.review": "Review",
   "queue.open": "Open",
-  "queue.openAria": "Open the audit of {facility}",
   "queue.noneWaiting": "No audit is waiting for review.",
   "queue.none": "No audits in this list.",
   "queue.noFindings": "No open findings",

@@ -445,7 +445,6 @@ export const hi: Partial<Record<MessageKey, string>> = {
   "queue.notVerified": "सत्यापित नहीं",
   "queue.review": "समीक्षा करें",
   "queue.open": "खोलें",
-  "queue.openAria": "{facility} का ऑडिट खोलें",
   "queue.noneWaiting": "कोई ऑडिट समीक्षा की प्रतीक्षा में नहीं है।",
   "queue.none": "इस सूची में कोई ऑडिट नहीं है।",
   "queue.noFindings": "कोई खुली फ़ाइंडिंग नहीं",

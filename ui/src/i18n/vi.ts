@@ -445,7 +445,6 @@ export const vi: Partial<Record<MessageKey, string>> = {
   "queue.notVerified": "Không hợp lệ",
   "queue.review": "Duyệt",
   "queue.open": "Mở",
-  "queue.openAria": "Mở cuộc đánh giá của {facility}",
   "queue.noneWaiting": "Không có cuộc đánh giá nào chờ duyệt.",
   "queue.none": "Danh sách này không có cuộc đánh giá nào.",
   "queue.noFindings": "Không có phát hiện còn mở",

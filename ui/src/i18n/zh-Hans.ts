@@ -444,7 +444,6 @@ export const zhHans: Partial<Record<MessageKey, string>> = {
   "queue.notVerified": "验证失败",
   "queue.review": "审核",
   "queue.open": "打开",
-  "queue.openAria": "打开 {facility} 的审核",
   "queue.noneWaiting": "没有等待审核的审核。",
   "queue.none": "此列表中没有审核。",
   "queue.noFindings": "没有未关闭的发现",
