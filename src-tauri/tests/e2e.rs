@@ -437,8 +437,23 @@ impl App {
         // "চেকলিস্ট" becomes `\u{9cd}`), and the XPath would then match nothing.
         assert!(!label.contains('"'), "nav label {label:?} has a double quote");
         let xpath = format!("//nav//button[normalize-space(.)=\"{label}\"]");
-        self.driver.find(By::XPath(&xpath)).await.unwrap_or_else(|e| panic!("nav {label}: {e}")).click().await.expect("nav click");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // A click that lands while the screen re-renders can be lost; click again until
+        // the item is the active one, as a person would.
+        let start = Instant::now();
+        loop {
+            self.driver.find(By::XPath(&xpath)).await.unwrap_or_else(|e| panic!("nav {label}: {e}")).click().await.expect("nav click");
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let class = match self.driver.find(By::XPath(&xpath)).await {
+                    Ok(e) => e.class_name().await.ok().flatten().unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                if class.split_whitespace().any(|c| c == "active") {
+                    return;
+                }
+            }
+            assert!(start.elapsed() < WAIT, "nav {label}: the menu item never became the active one");
+        }
     }
 
     /// First run: names the device and signs in to the proposed server as `user`.
