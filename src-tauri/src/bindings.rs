@@ -61,6 +61,17 @@ fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     fieldaudit_core::review::ReviewDecision::export_all(&cfg)?;
     fieldaudit_core::interviews::InterviewForm::export_all(&cfg)?;
     fieldaudit_core::interviews::InterviewReview::export_all(&cfg)?;
+    fieldaudit_core::office::OfficeFilter::export_all(&cfg)?;
+    fieldaudit_core::office::review_queue::QueueList::export_all(&cfg)?;
+    fieldaudit_core::office::review_queue::QueueEntry::export_all(&cfg)?;
+    fieldaudit_core::office::cap_tracker::CapFilter::export_all(&cfg)?;
+    fieldaudit_core::office::cap_tracker::CapRow::export_all(&cfg)?;
+    fieldaudit_core::office::cap_tracker::ExportFormat::export_all(&cfg)?;
+    fieldaudit_core::office::dashboard::Dashboard::export_all(&cfg)?;
+    fieldaudit_core::office::plan::PlanRow::export_all(&cfg)?;
+    fieldaudit_core::office::plan::PlanSortColumn::export_all(&cfg)?;
+    fieldaudit_core::office::scorecard::Scorecard::export_all(&cfg)?;
+    fieldaudit_core::office::reference::ReferenceImportSummary::export_all(&cfg)?;
     std::fs::write(dir.join(CLOSED_SETS_FILE), closed_sets_ts(ALL_SETS)).map_err(ts_rs::ExportError::Io)?;
     std::fs::write(dir.join(COMMAND_NAME_FILE), command_name_ts(crate::COMMAND_NAMES)).map_err(ts_rs::ExportError::Io)?;
     Ok(())

@@ -41,6 +41,17 @@ app_commands! {
         audit_details,
         review_audit,
     ;
+    office_cmds:
+        office_review_queue,
+        office_cap_tracker,
+        office_export_caps,
+        office_dashboard,
+        office_plan,
+        office_export_plan,
+        office_scorecard,
+        office_import_rates,
+        office_import_wgi,
+    ;
     sync_cmds:
         connect,
         logout,

@@ -21,6 +21,7 @@ mod bindings;
 pub mod commands;
 pub mod error;
 pub mod interview_cmds;
+pub mod office_cmds;
 pub mod state;
 pub mod sync_cmds;
 

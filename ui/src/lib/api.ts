@@ -33,6 +33,18 @@ import type { ReportedFees } from "../bindings/ReportedFees";
 import type { SignoffCheck } from "../bindings/SignoffCheck";
 import type { Audit } from "../bindings/Audit";
 import type { ReviewDecision } from "../bindings/ReviewDecision";
+import type { QueueList } from "../bindings/QueueList";
+import type { QueueEntry } from "../bindings/QueueEntry";
+import type { CapFilter } from "../bindings/CapFilter";
+import type { CapRow } from "../bindings/CapRow";
+import type { CapSortColumn } from "../bindings/CapSortColumn";
+import type { ExportFormat } from "../bindings/ExportFormat";
+import type { OfficeFilter } from "../bindings/OfficeFilter";
+import type { Dashboard } from "../bindings/Dashboard";
+import type { PlanRow } from "../bindings/PlanRow";
+import type { PlanSortColumn } from "../bindings/PlanSortColumn";
+import type { Scorecard } from "../bindings/Scorecard";
+import type { ReferenceImportSummary } from "../bindings/ReferenceImportSummary";
 import type { CommandName } from "../bindings/CommandName";
 
 export { Channel };
@@ -41,7 +53,8 @@ export type {
   ChecklistChoice, NewAudit, AuditWorkspace, FindingWithActions, ActionUpdate, FeesView, NewFee,
   PhotoData, Severity, SyncStatus, SyncProgress, SyncReport, ConflictView, QuarantinedOp, Resolution,
   InterviewsOverview, InterviewForm, InterviewReview, InterviewSummary, ReportedFees, SignoffCheck,
-  Audit, ReviewDecision,
+  Audit, ReviewDecision, QueueList, QueueEntry, CapFilter, CapRow, CapSortColumn, ExportFormat, OfficeFilter,
+  Dashboard, PlanRow, PlanSortColumn, Scorecard, ReferenceImportSummary,
 };
 
 /** Turns anything a failed command throws into a message and a hint. */
@@ -101,6 +114,19 @@ export const api = {
   signOffAudit: (auditId: string, signer: string) => call<SignoffCheck[]>("sign_off_audit", { auditId, signer }),
   auditDetails: (auditId: string) => call<Audit>("audit_details", { auditId }),
   reviewAudit: (auditId: string, decision: ReviewDecision, comment: string) => call<Audit>("review_audit", { auditId, decision, comment }),
+
+  // The office (reviewers and admins): every figure is computed in core; exports
+  // return the path of the file written.
+  reviewQueue: (list: QueueList) => call<QueueEntry[]>("office_review_queue", { list }),
+  capTracker: (filter: CapFilter) => call<CapRow[]>("office_cap_tracker", { filter }),
+  exportCaps: (filter: CapFilter, format: ExportFormat) => call<string>("office_export_caps", { filter, format }),
+  dashboard: (filter: OfficeFilter, currency: string) => call<Dashboard>("office_dashboard", { filter, currency }),
+  plan: (country: string | null, sort: PlanSortColumn, descending: boolean) => call<PlanRow[]>("office_plan", { country, sort, descending }),
+  exportPlan: (country: string | null, sort: PlanSortColumn, descending: boolean, format: ExportFormat) =>
+    call<string>("office_export_plan", { country, sort, descending, format }),
+  scorecard: (facilityId: string, currency: string) => call<Scorecard>("office_scorecard", { facilityId, currency }),
+  importRates: (csv: string, fileName: string) => call<ReferenceImportSummary>("office_import_rates", { csv, fileName }),
+  importWgi: (csv: string, fileName: string) => call<ReferenceImportSummary>("office_import_wgi", { csv, fileName }),
 
   listFees: (auditId: string) => call<FeesView>("list_fees", { auditId }),
   saveFeeRecord: (auditId: string, recordId: string | null, workerRef: string, fields: Record<string, unknown>) =>

@@ -839,6 +839,9 @@ fn assessments_and_findings_panels() {
     );
     let bd = map.countries.iter().find(|c| c.country == "BD").unwrap();
     assert_eq!((bd.active_suppliers, bd.risk), (1, Some(dec("75.0"))));
+    // The key of Bangladesh's boundary in Natural Earth's files, and where its risk is from.
+    assert_eq!(bd.iso_numeric.as_deref(), Some("050"));
+    assert!(bd.risk_year.is_some());
 
     let card = fx.store.scorecard(fx.f1, day(TODAY), "USD").unwrap();
     assert_eq!(card.audits.len(), 2);
