@@ -39,7 +39,7 @@ macro_rules! app_commands {
         pub const COMMAND_NAMES: &[&str] = &[$($(stringify!($name)),+),+];
 
         /// Registers every command with Tauri.
-        fn register_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+        fn register_commands(builder: tauri::Builder<tauri::Wry>) -> tauri::Builder<tauri::Wry> {
             builder.invoke_handler(tauri::generate_handler![$($($module::$name),+),+])
         }
     };
