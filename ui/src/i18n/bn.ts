@@ -302,6 +302,12 @@ export const bn: Partial<Record<MessageKey, string>> = {
 
   // Stored codes shown as words (label() in src/lib/format.ts), then relative times.
   "code.critical": "গুরুতর",
+  "code.va": "মতপ্রকাশ ও জবাবদিহি",
+  "code.pv": "রাজনৈতিক স্থিতিশীলতা",
+  "code.ge": "সরকারের কার্যকারিতা",
+  "code.rq": "নিয়ন্ত্রক মান",
+  "code.rl": "আইনের শাসন",
+  "code.cc": "দুর্নীতি নিয়ন্ত্রণ",
   "code.major": "বড়",
   "code.minor": "সামান্য",
   "code.observation": "পর্যবেক্ষণ",

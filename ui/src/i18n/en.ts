@@ -310,6 +310,12 @@ export const en = {
   // A code may appear in several fields (e.g. "open", "other", "broker"): keep its
   // words right for all of them. Severities:
   "code.critical": "Critical",
+  "code.va": "Voice and accountability",
+  "code.pv": "Political stability",
+  "code.ge": "Government effectiveness",
+  "code.rq": "Regulatory quality",
+  "code.rl": "Rule of law",
+  "code.cc": "Control of corruption",
   "code.major": "Major",
   "code.minor": "Minor",
   "code.observation": "Observation",

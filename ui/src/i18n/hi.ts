@@ -302,6 +302,12 @@ export const hi: Partial<Record<MessageKey, string>> = {
 
   // Stored codes shown as words (label() in src/lib/format.ts), then relative times.
   "code.critical": "गंभीर",
+  "code.va": "अभिव्यक्ति और जवाबदेही",
+  "code.pv": "राजनीतिक स्थिरता",
+  "code.ge": "सरकारी प्रभावशीलता",
+  "code.rq": "नियामक गुणवत्ता",
+  "code.rl": "विधि का शासन",
+  "code.cc": "भ्रष्टाचार पर नियंत्रण",
   "code.major": "प्रमुख",
   "code.minor": "मामूली",
   "code.observation": "अवलोकन",

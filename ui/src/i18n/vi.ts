@@ -302,6 +302,12 @@ export const vi: Partial<Record<MessageKey, string>> = {
 
   // Stored codes shown as words (label() in src/lib/format.ts), then relative times.
   "code.critical": "Nghiêm trọng",
+  "code.va": "Tiếng nói và trách nhiệm giải trình",
+  "code.pv": "Ổn định chính trị",
+  "code.ge": "Hiệu quả chính phủ",
+  "code.rq": "Chất lượng quản lý nhà nước",
+  "code.rl": "Pháp quyền",
+  "code.cc": "Kiểm soát tham nhũng",
   "code.major": "Lớn",
   "code.minor": "Nhỏ",
   "code.observation": "Quan sát",

@@ -301,6 +301,12 @@ export const zhHans: Partial<Record<MessageKey, string>> = {
 
   // Stored codes shown as words (label() in src/lib/format.ts), then relative times.
   "code.critical": "关键",
+  "code.va": "话语权和问责",
+  "code.pv": "政治稳定",
+  "code.ge": "政府效能",
+  "code.rq": "监管质量",
+  "code.rl": "法治",
+  "code.cc": "腐败控制",
   "code.major": "严重",
   "code.minor": "轻微",
   "code.observation": "观察项",
