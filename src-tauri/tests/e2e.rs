@@ -1154,6 +1154,13 @@ async fn a_reviewer_approves_from_the_queue_and_follows_the_programme_in_the_off
     // Review queue: waiting audits, oldest first; approve one whose sign-off verifies.
     app.nav("Review queue").await;
     wait_some(&app, "[data-testid=queue-row] [data-testid=signoff-ok]", Duration::from_secs(120)).await;
+    // The first sync brings the office in batches: count once it has finished and the
+    // queue has been read again, or the count grows under the test's feet.
+    app.wait_text_for("footer.statusbar", "just now", Duration::from_secs(120)).await;
+    app.gone("[data-testid=statusbar-sync]").await;
+    app.nav("Settings").await;
+    app.nav("Review queue").await;
+    wait_some(&app, "[data-testid=queue-row] [data-testid=signoff-ok]", WAIT).await;
     let approved_before: usize = app.text("[data-testid=queue-count-approved]").await.trim().parse().expect("approved count");
     app.axe_check("review queue").await;
     app.screenshot("18-review-queue").await;
