@@ -14,6 +14,7 @@ use fieldaudit_core::model::ChecklistRef;
 use fieldaudit_core::report::{ReportKind, ReportRequest};
 use fieldaudit_core::workspace::Control;
 use fieldaudit_core::Store;
+use fieldaudit_protocol::closed_sets::{AuditType, Notice};
 use serde_json::{json, Value};
 
 use crate::data::new_device;
@@ -62,8 +63,8 @@ fn audit() -> Result<(tempfile::TempDir, Store, uuid::Uuid)> {
     let audit = store.start_audit(&NewAudit {
         facility_id: facility,
         checklists: checklists.iter().map(|t| ChecklistRef { template_id: (*t).into(), version: 1 }).collect(),
-        audit_type: "periodic".into(),
-        notice: "unannounced".into(),
+        audit_type: AuditType::Periodic,
+        notice: Notice::Unannounced,
         start_date: NaiveDate::from_ymd_opt(2026, 11, 24).ok_or_else(|| anyhow!("bad date"))?,
         end_date: NaiveDate::from_ymd_opt(2026, 11, 26),
         auditors: vec!["Rina Akter".into(), "Li Wei".into()],

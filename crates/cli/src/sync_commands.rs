@@ -111,7 +111,7 @@ pub fn conflicts(dir: &Path, resolve: Option<String>, choose: Option<String>, al
                 c.label.clone().unwrap_or_else(|| format!("{}.{}", c.entity.clone().unwrap_or_default(), c.field.clone().unwrap_or_default())),
                 v(&c.winner_value),
                 v(&c.loser_value),
-                c.status.clone().unwrap_or_default(),
+                c.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
             ]
         })
         .collect();

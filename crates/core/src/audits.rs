@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Days, NaiveDate, Utc};
+use fieldaudit_protocol::closed_sets::{ActionStatus, AuditStatus, AuditType, FindingOrigin, FindingStatus, Notice};
 use fieldaudit_protocol::EntityKind;
 use fieldaudit_templates::{Section, Severity, Template};
 use serde::{Deserialize, Serialize};
@@ -29,10 +30,10 @@ pub struct NewAudit {
     pub facility_id: Uuid,
     /// Checklists to include; each is pinned at the version given.
     pub checklists: Vec<ChecklistRef>,
-    /// `initial`, `periodic`, `full_follow_up` or `partial_follow_up`.
-    pub audit_type: String,
-    /// `announced`, `semi_announced` or `unannounced`.
-    pub notice: String,
+    /// Initial, periodic or a follow-up.
+    pub audit_type: AuditType,
+    /// How much notice the site had.
+    pub notice: Notice,
     /// First day on site.
     pub start_date: NaiveDate,
     /// Last day on site (closing meeting), if known.
@@ -125,7 +126,7 @@ pub struct ActionUpdate {
     pub due_date: Option<NaiveDate>,
     pub evidence: Option<String>,
     pub verification_method: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ActionStatus>,
     pub production_blocking: Option<bool>,
 }
 
@@ -170,7 +171,7 @@ impl Store {
                     ("start_date", json!(new.start_date.to_string())),
                     ("end_date", json!(new.end_date.map(|d| d.to_string()))),
                     ("auditors", json!(new.auditors)),
-                    ("status", json!("draft")),
+                    ("status", json!(AuditStatus::Draft)),
                     ("deleted", json!(false)),
                 ],
             )?;
@@ -309,11 +310,11 @@ impl Store {
                 id,
                 &[
                     ("audit_id", json!(audit_id.to_string())),
-                    ("origin", json!("manual")),
+                    ("origin", json!(FindingOrigin::Manual)),
                     ("severity", json!(severity.as_str())),
                     ("title", json!(title.trim())),
                     ("description", json!(description)),
-                    ("status", json!("open")),
+                    ("status", json!(FindingStatus::Open)),
                     ("deleted", json!(false)),
                 ],
             )?;
@@ -340,8 +341,8 @@ impl Store {
             let (_, item) = template.item(finding.item_id.as_deref()?)?;
             Some(item.text.get(lang).to_owned())
         };
-        match finding.origin.as_deref() {
-            Some("item") => from_item().or_else(|| finding.title.clone()),
+        match finding.origin {
+            Some(FindingOrigin::Item) => from_item().or_else(|| finding.title.clone()),
             _ => finding.title.clone(),
         }
     }
@@ -365,10 +366,7 @@ impl Store {
                 FindingWithActions { finding: Finding { title, ..f }, actions: mine }
             })
             .collect();
-        let rank = |f: &Finding| {
-            let sev = f.severity.as_deref().and_then(|s| s.parse::<Severity>().ok());
-            (f.status.as_deref() != Some("open"), std::cmp::Reverse(sev), f.id)
-        };
+        let rank = |f: &Finding| (f.status != Some(FindingStatus::Open), std::cmp::Reverse(f.severity), f.id);
         out.sort_by_key(|f| rank(&f.finding));
         Ok(out)
     }
@@ -387,12 +385,14 @@ impl Store {
             ("owner", &update.owner),
             ("evidence", &update.evidence),
             ("verification_method", &update.verification_method),
-            ("status", &update.status),
         ];
         for (name, value) in texts {
             if let Some(v) = text(value) {
                 fields.push((name, v));
             }
+        }
+        if let Some(status) = update.status {
+            fields.push(("status", json!(status)));
         }
         if let Some(d) = update.due_date {
             fields.push(("due_date", json!(d.to_string())));
@@ -400,7 +400,7 @@ impl Store {
         if let Some(b) = update.production_blocking {
             fields.push(("production_blocking", json!(b)));
         }
-        if let Some(status) = update.status.as_deref() {
+        if let Some(status) = update.status.map(ActionStatus::as_str) {
             fields.extend(crate::office::cap_closure_fields(self, action_id, status, Utc::now().date_naive())?);
         }
         self.write(|w| w.set(EntityKind::CorrectiveAction, action_id, &fields).map(|_| ()))
@@ -409,7 +409,7 @@ impl Store {
     /// Marks an audit submitted for review.
     pub fn submit_audit(&mut self, audit_id: Uuid) -> Result<()> {
         self.audit(audit_id)?;
-        self.write(|w| w.set(EntityKind::Audit, audit_id, &[("status", json!("submitted"))]).map(|_| ()))
+        self.write(|w| w.set(EntityKind::Audit, audit_id, &[("status", json!(AuditStatus::Submitted))]).map(|_| ()))
     }
 
     /// Progress, conformance and the indicative score of an audit.
@@ -469,17 +469,17 @@ impl Store {
         let mut open_findings = BTreeMap::new();
         let mut penalty = 0.0;
         let mut production_blocked = false;
-        for f in findings.iter().filter(|f| f.finding.status.as_deref() == Some("open")) {
-            let sev = f.finding.severity.clone().unwrap_or_default();
-            *open_findings.entry(sev.clone()).or_insert(0) += 1;
-            penalty += match sev.as_str() {
-                "critical" => 20.0,
-                "major" => 4.0,
-                "minor" => 1.0,
-                _ => 0.0,
+        for f in findings.iter().filter(|f| f.finding.status == Some(FindingStatus::Open)) {
+            let sev = f.finding.severity;
+            *open_findings.entry(sev.map(|s| s.as_str().to_owned()).unwrap_or_default()).or_insert(0) += 1;
+            penalty += match sev {
+                Some(Severity::Critical) => 20.0,
+                Some(Severity::Major) => 4.0,
+                Some(Severity::Minor) => 1.0,
+                Some(Severity::Observation | Severity::GoodPractice) | None => 0.0,
             };
             production_blocked |= f.actions.iter().any(|a| {
-                a.production_blocking == Some(true) && !matches!(a.status.as_deref(), Some("done" | "verified"))
+                a.production_blocking == Some(true) && !matches!(a.status, Some(ActionStatus::Done | ActionStatus::Verified))
             });
         }
         let conformance_percent = (applicable > 0).then(|| 100.0 * conforming as f64 / applicable as f64);
@@ -640,7 +640,7 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
         let id = model::item_finding_id(audit_id, &template.id, item_id, scope);
         open_ids.push(id);
         let before = existing.iter().find(|f| f.id == id);
-        let reopened = before.is_none_or(|f| f.status.as_deref() != Some("open") || model::is_deleted(f.deleted));
+        let reopened = before.is_none_or(|f| f.status != Some(FindingStatus::Open) || model::is_deleted(f.deleted));
         w.set(
             EntityKind::Finding,
             id,
@@ -649,9 +649,9 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
                 ("template_id", json!(template.id)),
                 ("item_id", json!(item_id)),
                 ("instance_id", json!(scope.map(|s| s.to_string()))),
-                ("origin", json!("item")),
+                ("origin", json!(FindingOrigin::Item)),
                 ("severity", json!(severity.as_str())),
-                ("status", json!("open")),
+                ("status", json!(FindingStatus::Open)),
                 ("deleted", json!(false)),
             ],
         )?;
@@ -659,8 +659,8 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
             ensure_default_action(w, audit, id, severity)?;
         }
     }
-    for f in existing.iter().filter(|f| !open_ids.contains(&f.id) && f.status.as_deref() == Some("open")) {
-        w.set(EntityKind::Finding, f.id, &[("status", json!("closed"))])?;
+    for f in existing.iter().filter(|f| !open_ids.contains(&f.id) && f.status == Some(FindingStatus::Open)) {
+        w.set(EntityKind::Finding, f.id, &[("status", json!(FindingStatus::Closed))])?;
     }
     Ok(())
 }
@@ -681,7 +681,7 @@ fn ensure_default_action(w: &mut Writer<'_>, audit: &Audit, finding_id: Uuid, se
         &[
             ("finding_id", json!(finding_id.to_string())),
             ("due_date", json!(due.to_string())),
-            ("status", json!("open")),
+            ("status", json!(ActionStatus::Open)),
             ("production_blocking", json!(severity == Severity::Critical)),
             ("deleted", json!(false)),
         ],

@@ -8,6 +8,7 @@
 //! its session, and the server refuses a decision pushed by anyone else.
 
 use chrono::Utc;
+use fieldaudit_protocol::closed_sets::AuditStatus;
 use fieldaudit_protocol::EntityKind;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -47,8 +48,8 @@ impl Store {
             )));
         }
         let audit = self.audit(audit_id)?;
-        let status = audit.status.as_deref().unwrap_or("draft");
-        if status != "submitted" {
+        let status = audit.status.unwrap_or(AuditStatus::Draft);
+        if status != AuditStatus::Submitted {
             return Err(CoreError::Invalid(format!(
                 "only a submitted audit can be reviewed; this one is {status} (the auditors sign it off to submit it)"
             )));
@@ -61,13 +62,13 @@ impl Store {
                         "the audit has no sign-off that still verifies (it changed since, or was never signed): return it so the auditors sign it off again".into(),
                     ));
                 }
-                "approved"
+                AuditStatus::Approved
             }
             ReviewDecision::Return => {
                 if comment.is_empty() {
                     return Err(CoreError::Invalid("say what the auditors should fix when returning an audit".into()));
                 }
-                "returned"
+                AuditStatus::Returned
             }
         };
         self.write(|w| {
@@ -121,16 +122,16 @@ mod tests {
         store.set_answer_note(audit, "fire-safety", "equipment.alarm_audible", None, "edited after").unwrap();
         assert!(store.review_audit(audit, ReviewDecision::Approve, "").unwrap_err().to_string().contains("no sign-off that still verifies"));
         assert!(store.review_audit(audit, ReviewDecision::Return, " ").unwrap_err().to_string().contains("what the auditors should fix"));
-        assert_eq!(store.audit(audit).unwrap().status.as_deref(), Some("submitted"), "refusals change nothing");
+        assert_eq!(store.audit(audit).unwrap().status, Some(AuditStatus::Submitted), "refusals change nothing");
         store.review_audit(audit, ReviewDecision::Return, "Note changed after sign-off: sign off again").unwrap();
         let returned = store.audit(audit).unwrap();
-        assert_eq!((returned.status.as_deref(), returned.reviewed_by.as_deref()), (Some("returned"), Some("lena")));
+        assert_eq!((returned.status, returned.reviewed_by.as_deref()), (Some(AuditStatus::Returned), Some("lena")));
 
         // Signed off again: approved, and the approval does not break the signature.
         store.sign_off_audit(audit, "Rina").unwrap();
         store.review_audit(audit, ReviewDecision::Approve, "").unwrap();
         let approved = store.audit(audit).unwrap();
-        assert_eq!(approved.status.as_deref(), Some("approved"));
+        assert_eq!(approved.status, Some(AuditStatus::Approved));
         assert_eq!(approved.review_comment, None);
         assert!(store.verify_signoffs(audit).unwrap().last().unwrap().unchanged);
     }

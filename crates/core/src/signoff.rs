@@ -21,6 +21,7 @@ use chrono::Utc;
 use chacha20poly1305::aead::rand_core::RngCore;
 use chacha20poly1305::aead::OsRng;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use fieldaudit_protocol::closed_sets::AuditStatus;
 use fieldaudit_protocol::EntityKind;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -199,7 +200,7 @@ impl Store {
                     ("deleted", json!(false)),
                 ],
             )?;
-            w.set(EntityKind::Audit, audit_id, &[("status", json!("submitted"))])?;
+            w.set(EntityKind::Audit, audit_id, &[("status", json!(AuditStatus::Submitted))])?;
             Ok(())
         })?;
         Ok(view)
@@ -241,6 +242,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::audits::ActionUpdate;
+    use fieldaudit_protocol::closed_sets::ActionStatus;
 
     fn audit(store: &mut Store) -> Uuid {
         let audit = crate::test_support::fire_safety_audit(store);
@@ -255,7 +257,7 @@ mod tests {
         let audit = audit(&mut store);
         assert!(store.sign_off_audit(audit, "  ").unwrap_err().to_string().contains("name"));
         let signed = store.sign_off_audit(audit, "Rina Akter").unwrap();
-        assert_eq!(store.audit(audit).unwrap().status.as_deref(), Some("submitted"));
+        assert_eq!(store.audit(audit).unwrap().status, Some(AuditStatus::Submitted));
         let checks = store.verify_signoffs(audit).unwrap();
         assert_eq!(checks.len(), 1);
         assert!(checks[0].signature_valid && checks[0].unchanged, "{checks:?}");
@@ -264,7 +266,7 @@ mod tests {
         // Follow-up after sign-off does not count as a change…
         let finding = store.findings(audit).unwrap().into_iter().next().expect("a finding");
         let action = finding.actions[0].id;
-        store.update_action(action, &ActionUpdate { status: Some("in_progress".into()), ..Default::default() }).unwrap();
+        store.update_action(action, &ActionUpdate { status: Some(ActionStatus::InProgress), ..Default::default() }).unwrap();
         store.write(|w| w.set(EntityKind::Audit, audit, &[("status", json!("approved"))]).map(|_| ())).unwrap();
         assert!(store.verify_signoffs(audit).unwrap()[0].unchanged, "CAP follow-up and review status are not signed");
 

@@ -31,35 +31,8 @@ pub const EXPORTED: &[(EntityKind, &str)] = &[
     (EntityKind::Signoff, "an auditor's sign-off of an audit (ed25519 signature over the digest)"),
 ];
 
-/// The format of a data export.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum ExportFormat {
-    /// CSV files in a ZIP.
-    Csv,
-    /// One XLSX workbook.
-    Xlsx,
-}
-
-impl ExportFormat {
-    /// Parses `csv` or `xlsx`.
-    pub fn parse(s: &str) -> Option<ExportFormat> {
-        match s {
-            "csv" => Some(ExportFormat::Csv),
-            "xlsx" => Some(ExportFormat::Xlsx),
-            _ => None,
-        }
-    }
-}
-
-impl std::str::FromStr for ExportFormat {
-    type Err = crate::CoreError;
-
-    fn from_str(s: &str) -> Result<ExportFormat, crate::CoreError> {
-        ExportFormat::parse(s).ok_or_else(|| crate::CoreError::Invalid(format!("unknown export format {s:?}: use csv (CSV files in a ZIP) or xlsx")))
-    }
-}
+/// The format of a data export (the same two formats as the office exports).
+pub use crate::office::cap_tracker::ExportFormat;
 
 /// A documented column.
 #[derive(Clone, Debug, PartialEq, Serialize)]

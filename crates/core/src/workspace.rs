@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
+use fieldaudit_protocol::closed_sets::{ActionStatus, FindingStatus};
 use fieldaudit_templates::{AnswerType, Severity, Template, Text};
 use serde::Serialize;
 use serde_json::Value;
@@ -427,10 +428,10 @@ impl Store {
         let mut open_actions = Vec::new();
         for audit in &audits {
             for f in self.findings_in(audit.id, lang)? {
-                if f.finding.status.as_deref() != Some("open") {
+                if f.finding.status != Some(FindingStatus::Open) {
                     continue;
                 }
-                for a in f.actions.iter().filter(|a| matches!(a.status.as_deref(), Some("open" | "in_progress" | "disputed"))) {
+                for a in f.actions.iter().filter(|a| a.status.is_some_and(ActionStatus::is_outstanding)) {
                     open_actions.push(OpenAction { audit_id: audit.id, finding: f.finding.clone(), action: a.clone() });
                 }
             }
@@ -443,6 +444,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::audits::NewAudit;
+    use fieldaudit_protocol::closed_sets::{AuditType, Notice};
     use crate::import::FacilityRecord;
     use crate::model::ChecklistRef;
     use serde_json::json;
@@ -457,8 +459,8 @@ mod tests {
             .start_audit(&NewAudit {
                 facility_id: facility,
                 checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
-                audit_type: "initial".into(),
-                notice: "announced".into(),
+                audit_type: AuditType::Initial,
+                notice: Notice::Announced,
                 start_date: NaiveDate::from_ymd_opt(2026, 11, 24).expect("date"),
                 end_date: None,
                 auditors: vec!["A".into()],
@@ -518,7 +520,7 @@ mod tests {
         let page = store.facility_page(facility, "en").expect("page");
         assert_eq!(page.audits.len(), 1);
         assert_eq!(page.open_actions.len(), 1);
-        assert_eq!(page.open_actions[0].finding.severity.as_deref(), Some("critical"));
+        assert_eq!(page.open_actions[0].finding.severity, Some(Severity::Critical));
         store.record_answer(audit, "fire-safety", "floor.exit_locked", Some(ground), json!("no")).expect("answer");
         assert!(store.facility_page(facility, "en").expect("page").open_actions.is_empty(), "finding closed");
     }

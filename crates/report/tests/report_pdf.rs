@@ -19,8 +19,10 @@ fn tool(name: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The text layer in reading order (a table cell's lines stay together, so
+/// [`squash`] joins a wrapped cell back into its text).
 fn pdftotext(path: &Path) -> String {
-    tool("pdftotext", &["-layout", path.to_str().unwrap(), "-"])
+    tool("pdftotext", &[path.to_str().unwrap(), "-"])
 }
 
 fn write(f: &Fixture, kind: ReportKind, lang: &str, reviewer: bool, name: &str) -> std::path::PathBuf {

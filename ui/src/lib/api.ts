@@ -5,6 +5,7 @@ import { invoke, Channel } from "@tauri-apps/api/core";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { Preferences } from "../bindings/Preferences";
 import type { UiError } from "../bindings/UiError";
+import type { UiErrorKind } from "../bindings/UiErrorKind";
 import type { FacilitySummary } from "../bindings/FacilitySummary";
 import type { FacilityPage } from "../bindings/FacilityPage";
 import type { ImportPreview } from "../bindings/ImportPreview";
@@ -36,7 +37,19 @@ import type { ReportPreview } from "../bindings/ReportPreview";
 import type { ReportProgress } from "../bindings/ReportProgress";
 import type { SavedFile } from "../bindings/SavedFile";
 import type { ReportKind } from "../bindings/ReportKind";
+import type { QueueList } from "../bindings/QueueList";
+import type { QueueEntry } from "../bindings/QueueEntry";
+import type { CapFilter } from "../bindings/CapFilter";
+import type { CapRow } from "../bindings/CapRow";
+import type { CapSortColumn } from "../bindings/CapSortColumn";
 import type { ExportFormat } from "../bindings/ExportFormat";
+import type { OfficeFilter } from "../bindings/OfficeFilter";
+import type { Dashboard } from "../bindings/Dashboard";
+import type { PlanRow } from "../bindings/PlanRow";
+import type { PlanSortColumn } from "../bindings/PlanSortColumn";
+import type { Scorecard } from "../bindings/Scorecard";
+import type { ReferenceImportSummary } from "../bindings/ReferenceImportSummary";
+import type { CommandName } from "../bindings/CommandName";
 
 export { Channel };
 export type {
@@ -44,14 +57,16 @@ export type {
   ChecklistChoice, NewAudit, AuditWorkspace, FindingWithActions, ActionUpdate, FeesView, NewFee,
   PhotoData, Severity, SyncStatus, SyncProgress, SyncReport, ConflictView, QuarantinedOp, Resolution,
   InterviewsOverview, InterviewForm, InterviewReview, InterviewSummary, ReportedFees, SignoffCheck,
-  Audit, ReviewDecision, ReportPreview, ReportProgress, SavedFile, ReportKind, ExportFormat,
+  Audit, ReviewDecision, QueueList, QueueEntry, CapFilter, CapRow, CapSortColumn, ExportFormat, OfficeFilter,
+  Dashboard, PlanRow, PlanSortColumn, Scorecard, ReferenceImportSummary, ReportPreview, ReportProgress, SavedFile,
+  ReportKind,
 };
 
 /** Turns anything a failed command throws into a message and a hint. */
 export function toUiError(e: unknown): UiError {
   if (e && typeof e === "object" && "message" in e && "hint" in e) {
     const o = e as { message: unknown; hint: unknown; kind?: unknown };
-    return { message: String(o.message), hint: String(o.hint), kind: typeof o.kind === "string" ? o.kind : "other" };
+    return { message: String(o.message), hint: String(o.hint), kind: typeof o.kind === "string" ? (o.kind as UiErrorKind) : "other" };
   }
   const text = e instanceof Error ? e.message : typeof e === "string" ? e : "Something went wrong.";
   return {
@@ -61,7 +76,19 @@ export function toUiError(e: unknown): UiError {
   };
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(cmd: CommandName, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toUiError(e);
+  }
+}
+
+/** The two plugin commands the UI calls (Tauri's own; allowed in
+ * capabilities/main.json beside the command list, which has only ours). */
+type PluginCommand = "plugin:dialog|save" | "plugin:opener|open_path";
+
+async function callPlugin<T>(cmd: PluginCommand, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
@@ -104,6 +131,19 @@ export const api = {
   signOffAudit: (auditId: string, signer: string) => call<SignoffCheck[]>("sign_off_audit", { auditId, signer }),
   auditDetails: (auditId: string) => call<Audit>("audit_details", { auditId }),
   reviewAudit: (auditId: string, decision: ReviewDecision, comment: string) => call<Audit>("review_audit", { auditId, decision, comment }),
+
+  // The office (reviewers and admins): every figure is computed in core; exports
+  // return the path of the file written.
+  reviewQueue: (list: QueueList) => call<QueueEntry[]>("office_review_queue", { list }),
+  capTracker: (filter: CapFilter) => call<CapRow[]>("office_cap_tracker", { filter }),
+  exportCaps: (filter: CapFilter, format: ExportFormat) => call<string>("office_export_caps", { filter, format }),
+  dashboard: (filter: OfficeFilter, currency: string) => call<Dashboard>("office_dashboard", { filter, currency }),
+  plan: (country: string | null, sort: PlanSortColumn, descending: boolean) => call<PlanRow[]>("office_plan", { country, sort, descending }),
+  exportPlan: (country: string | null, sort: PlanSortColumn, descending: boolean, format: ExportFormat) =>
+    call<string>("office_export_plan", { country, sort, descending, format }),
+  scorecard: (facilityId: string, currency: string) => call<Scorecard>("office_scorecard", { facilityId, currency }),
+  importRates: (csv: string, fileName: string) => call<ReferenceImportSummary>("office_import_rates", { csv, fileName }),
+  importWgi: (csv: string, fileName: string) => call<ReferenceImportSummary>("office_import_wgi", { csv, fileName }),
 
   listFees: (auditId: string) => call<FeesView>("list_fees", { auditId }),
   saveFeeRecord: (auditId: string, recordId: string | null, workerRef: string, fields: Record<string, unknown>) =>
@@ -153,7 +193,7 @@ export const api = {
   saveDirOverride: () => call<string | null>("save_dir_override"),
   /** The native save dialog; null when the person cancels. */
   chooseSavePath: (defaultPath: string, filterName: string, extensions: string[]) =>
-    call<string | null>("plugin:dialog|save", { options: { defaultPath, filters: [{ name: filterName, extensions }] } }),
+    callPlugin<string | null>("plugin:dialog|save", { options: { defaultPath, filters: [{ name: filterName, extensions }] } }),
   /** Opens a saved file in the system's viewer. */
-  openPath: (path: string) => call<void>("plugin:opener|open_path", { path }),
+  openPath: (path: string) => callPlugin<void>("plugin:opener|open_path", { path }),
 };

@@ -34,6 +34,7 @@ pub mod sampling;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
+use fieldaudit_protocol::closed_sets::{ClosedSet, InterviewFormat, InterviewState};
 use fieldaudit_protocol::EntityKind;
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
@@ -103,16 +104,16 @@ pub struct InterviewDraft {
 pub struct InterviewSummary {
     /// Interview id.
     pub id: Uuid,
-    /// `draft` (on this device only, encrypted) or `sealed`.
-    pub state: &'static str,
+    /// A draft (on this device only, encrypted), sealed, or synced without content.
+    pub state: InterviewState,
     /// Date held (sealed interviews only; a draft's date is encrypted).
     pub conducted_on: Option<String>,
     /// Interviewer (sealed interviews only).
     pub interviewer: Option<String>,
     /// Language option id (sealed interviews only).
     pub language: Option<String>,
-    /// `individual` or `group` (sealed interviews only).
-    pub format: Option<String>,
+    /// One worker or a group (sealed interviews only).
+    pub format: Option<InterviewFormat>,
 }
 
 /// A current reviewer key of the organisation.
@@ -358,7 +359,9 @@ impl Store {
         let (Some(format), Some(_)) = (content.format(), content.answers.get("setup.consent")) else {
             return Err(CoreError::Invalid("answer setup.format (individual or group) and setup.consent before finalising".into()));
         };
-        let format = format.to_owned();
+        let format = InterviewFormat::parse(format).ok_or_else(|| {
+            CoreError::Invalid(format!("setup.format is {format:?}; answer it with one of {}", InterviewFormat::NAMES.join(", ")))
+        })?;
         let language = content.language().map(str::to_owned);
         let keys = self.reviewer_keys()?;
         let recipients = keys.iter().map(|k| parse_recipient(&k.public_key)).collect::<Result<Vec<_>>>()?;
@@ -398,7 +401,7 @@ impl Store {
         self.checkpoint()?;
         Ok(InterviewSummary {
             id,
-            state: "sealed",
+            state: InterviewState::Sealed,
             conducted_on: Some(conducted_on),
             interviewer: Some(draft.interviewer),
             language,
@@ -435,7 +438,7 @@ impl Store {
         let ids: Vec<String> = stmt.query_map([audit_id.to_string()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         for id in ids {
             let id = Uuid::parse_str(&id).map_err(|e| CoreError::Corrupt { entity: "interview_draft".into(), field: "id".into(), reason: e.to_string() })?;
-            out.push(InterviewSummary { id, state: "draft", conducted_on: None, interviewer: None, language: None, format: None });
+            out.push(InterviewSummary { id, state: InterviewState::Draft, conducted_on: None, interviewer: None, language: None, format: None });
         }
         for row in select_rows(self.conn(), EntityKind::Interview, "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY conducted_on, id", [audit_id.to_string()])? {
             out.push(summary(&row)?);
@@ -451,11 +454,11 @@ pub(crate) fn summary(row: &serde_json::Map<String, Value>) -> Result<InterviewS
         .ok_or_else(|| CoreError::Corrupt { entity: "interview".into(), field: "id".into(), reason: "not a UUID".into() })?;
     Ok(InterviewSummary {
         id,
-        state: if row.get("sealed").is_some_and(|v| !v.is_null()) { "sealed" } else { "incomplete" },
+        state: if row.get("sealed").is_some_and(|v| !v.is_null()) { InterviewState::Sealed } else { InterviewState::Incomplete },
         conducted_on: text("conducted_on"),
         interviewer: text("interviewer"),
         language: text("language"),
-        format: text("format"),
+        format: text("format").as_deref().and_then(InterviewFormat::parse),
     })
 }
 

@@ -137,15 +137,39 @@ pub struct CapRow {
     pub closed_on: Option<String>,
 }
 
-/// The export formats.
+/// The export formats: of the office's lists and of data exports
+/// ([`crate::tables`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
-    /// Comma-separated, UTF-8, header row.
+    /// Comma-separated, UTF-8, header row (a data export: one CSV per entity in a ZIP).
     Csv,
-    /// An Excel workbook with one sheet.
+    /// An Excel workbook (a data export: one sheet per entity).
     Xlsx,
+}
+
+impl ExportFormat {
+    /// Parses `csv` or `xlsx`.
+    pub fn parse(s: &str) -> Option<ExportFormat> {
+        match s {
+            "csv" => Some(ExportFormat::Csv),
+            "xlsx" => Some(ExportFormat::Xlsx),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = crate::CoreError;
+
+    fn from_str(s: &str) -> std::result::Result<ExportFormat, crate::CoreError> {
+        ExportFormat::parse(s).ok_or_else(|| {
+            crate::CoreError::Invalid(format!(
+                "unknown export format {s:?}: use csv or xlsx"
+            ))
+        })
+    }
 }
 
 const SEVERITIES: &[&str] = &["critical", "major", "minor", "observation", "good_practice"];

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use fieldaudit_templates::Severity;
+use fieldaudit_protocol::closed_sets::{ActionStatus, FindingStatus, InterviewState, Severity};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -51,14 +51,25 @@ fn field(label: String, value: impl Into<String>) -> Field {
     Field { label, value: value.into() }
 }
 
-fn severity_rank(code: &str) -> u8 {
-    match code.parse::<Severity>() {
-        Ok(Severity::Critical) => 0,
-        Ok(Severity::Major) => 1,
-        Ok(Severity::Minor) => 2,
-        Ok(Severity::Observation) => 3,
-        Ok(Severity::GoodPractice) => 4,
-        Err(_) => 5,
+/// An amount as a report prints it: whole amounts without decimals (`30000`),
+/// others with at least two (`1250.50`, never `1250.5`).
+fn money(amount: rust_decimal::Decimal) -> String {
+    let mut a = amount.normalize();
+    if a.scale() == 1 {
+        a.rescale(2);
+    }
+    a.to_string()
+}
+
+/// Most severe first; a finding without a severity last.
+fn severity_rank(severity: Option<Severity>) -> u8 {
+    match severity {
+        Some(Severity::Critical) => 0,
+        Some(Severity::Major) => 1,
+        Some(Severity::Minor) => 2,
+        Some(Severity::Observation) => 3,
+        Some(Severity::GoodPractice) => 4,
+        None => 5,
     }
 }
 
@@ -108,11 +119,11 @@ impl Store {
         };
         let audit_facts = vec![
             field(l.get("report.audit_id"), req.audit_id.to_string()),
-            field(l.get("report.audit_type"), audit.audit_type.as_deref().map(|c| l.code(c)).unwrap_or_else(|| "—".into())),
-            field(l.get("report.notice"), audit.notice.as_deref().map(|c| l.code(c)).unwrap_or_else(|| "—".into())),
+            field(l.get("report.audit_type"), audit.audit_type.map(|c| l.code(c.as_str())).unwrap_or_else(|| "—".into())),
+            field(l.get("report.notice"), audit.notice.map(|c| l.code(c.as_str())).unwrap_or_else(|| "—".into())),
             field(l.get("report.dates"), dates),
             field(l.get("report.team"), or_dash(Some(&audit.auditors.clone().unwrap_or_default().join(", ")))),
-            field(l.get("report.status"), audit.status.as_deref().map(|c| l.code(c)).unwrap_or_else(|| "—".into())),
+            field(l.get("report.status"), audit.status.map(|c| l.code(c.as_str())).unwrap_or_else(|| "—".into())),
         ];
         let scope = audit
             .checklists
@@ -145,7 +156,7 @@ impl Store {
             ),
         ];
         let mut open: Vec<(&String, &u32)> = score.open_findings.iter().collect();
-        open.sort_by_key(|(s, _)| severity_rank(s));
+        open.sort_by_key(|(s, _)| severity_rank(s.parse().ok()));
         let open_text: Vec<String> = open.iter().map(|(s, n)| format!("{} {n}", l.code(s))).collect();
         figures.push(field(l.get("report.open_findings"), if open_text.is_empty() { "0".into() } else { open_text.join(" · ") }));
         figures.push(field(l.get("report.production_blocked"), l.get(if score.production_blocked { "report.yes" } else { "report.no" })));
@@ -177,14 +188,15 @@ impl Store {
         }));
 
         // Findings.
-        let open_findings: Vec<&FindingWithActions> = findings.iter().filter(|f| f.finding.status.as_deref() != Some("closed")).collect();
+        let open_findings: Vec<&FindingWithActions> = findings.iter().filter(|f| f.finding.status != Some(FindingStatus::Closed)).collect();
         let reference = |f: &FindingWithActions| -> String {
             let pos = open_findings.iter().position(|x| x.finding.id == f.finding.id).unwrap_or(0);
             format!("F-{}", pos + 1)
         };
         let mut groups: BTreeMap<u8, FindingGroup> = BTreeMap::new();
         for f in &open_findings {
-            let sev = f.finding.severity.clone().unwrap_or_default();
+            let sev = f.finding.severity;
+            let sev_code = sev.map(Severity::as_str).unwrap_or_default();
             let mut facts = Vec::new();
             let mut note = f.finding.description.clone().filter(|d| !d.trim().is_empty());
             let mut evidence: Vec<&Attachment> = attachments.iter().filter(|a| a.subject_id.as_deref() == Some(f.finding.id.to_string().as_str())).collect();
@@ -227,8 +239,8 @@ impl Store {
                     .collect(),
             };
             groups
-                .entry(severity_rank(&sev))
-                .or_insert_with(|| FindingGroup { severity: sev.clone(), title: l.code(&sev), findings: Vec::new() })
+                .entry(severity_rank(sev))
+                .or_insert_with(|| FindingGroup { severity: sev_code.to_owned(), title: l.code(sev_code), findings: Vec::new() })
                 .findings
                 .push(entry);
         }
@@ -259,9 +271,9 @@ impl Store {
                     or_dash(Some(&actions)),
                     or_dash(a.owner.as_deref()),
                     or_dash(a.due_date.as_deref()),
-                    a.status.as_deref().map(|s| l.code(s)).unwrap_or_else(|| "—".into()),
+                    a.status.map(|s| l.code(s.as_str())).unwrap_or_else(|| "—".into()),
                 ]);
-                if a.production_blocking == Some(true) && !matches!(a.status.as_deref(), Some("done" | "verified")) {
+                if a.production_blocking == Some(true) && !matches!(a.status, Some(ActionStatus::Done | ActionStatus::Verified)) {
                     blocking_rows.push(vec![reference(f), or_dash(f.finding.title.as_deref()), or_dash(a.owner.as_deref()), or_dash(a.due_date.as_deref())]);
                 }
             }
@@ -310,9 +322,9 @@ impl Store {
                 }
                 vec![
                     or_dash(r.worker_ref.as_deref()),
-                    fees.iter().filter_map(|f| f.category.as_deref()).map(|c| l.code(c)).collect::<Vec<_>>().join(", "),
-                    by_cur.iter().map(|(c, a)| format!("{a} {c}")).collect::<Vec<_>>().join("\n"),
-                    r.reimbursement_status.as_deref().map(|s| l.code(s)).unwrap_or_else(|| "—".into()),
+                    fees.iter().filter_map(|f| f.category).map(|c| l.code(c.as_str())).collect::<Vec<_>>().join(", "),
+                    by_cur.iter().map(|(c, a)| format!("{} {c}", money(*a))).collect::<Vec<_>>().join("\n"),
+                    r.reimbursement_status.map(|s| l.code(s.as_str())).unwrap_or_else(|| "—".into()),
                 ]
             })
             .collect();
@@ -328,7 +340,7 @@ impl Store {
                 rows: totals
                     .by_currency
                     .iter()
-                    .map(|(c, t)| vec![c.clone(), t.paid.to_string(), t.reimbursed.to_string(), t.outstanding.to_string()])
+                    .map(|(c, t)| vec![c.clone(), money(t.paid), money(t.reimbursed), money(t.outstanding)])
                     .collect(),
                 empty: l.get("report.no_fees"),
             },
@@ -343,7 +355,7 @@ impl Store {
 
         // Interviews: counts always; content only as an aggregate, full report, unlocked key.
         let held = self.interviews(req.audit_id)?;
-        let sealed = held.iter().filter(|i| i.state == "sealed").count();
+        let sealed = held.iter().filter(|i| i.state == InterviewState::Sealed).count();
         let site_workers = facility.as_ref().and_then(|f| f.workers_max.or(f.workers_min)).filter(|n| *n > 0);
         let mut ifigures = vec![field(l.get("report.interviews_held"), sealed.to_string())];
         if let Some(n) = site_workers {
@@ -520,7 +532,7 @@ fn aggregate_view(l: &Labels, agg: &InterviewAggregate) -> InterviewAggregateVie
         fees: Table {
             columns: vec![l.get("report.currency"), l.get("report.paid"), l.get("report.reimbursed"), l.get("report.workers")],
             widths: vec![2, 3, 3, 2],
-            rows: agg.fees_by_currency.iter().map(|(c, t)| vec![c.clone(), t.paid.to_string(), t.reimbursed.to_string(), t.workers.to_string()]).collect(),
+            rows: agg.fees_by_currency.iter().map(|(c, t)| vec![c.clone(), money(t.paid), money(t.reimbursed), t.workers.to_string()]).collect(),
             empty: l.get("report.no_fees"),
         },
         answers: Table {
@@ -533,5 +545,18 @@ fn aggregate_view(l: &Labels, agg: &InterviewAggregate) -> InterviewAggregateVie
                 .collect(),
             empty: l.get("report.none"),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn amounts_print_whole_or_with_two_decimals() {
+        assert_eq!(super::money(Decimal::new(30000, 0)), "30000");
+        assert_eq!(super::money(Decimal::new(3000000, 2)), "30000");
+        assert_eq!(super::money(Decimal::new(12505, 1)), "1250.50");
+        assert_eq!(super::money(Decimal::new(125055, 3)), "125.055");
     }
 }

@@ -7,6 +7,7 @@ use fieldaudit_core::import::FacilityRecord;
 use fieldaudit_core::interviews::{free_text_items, InterviewContent, ReportedFee, ReportedFees};
 use fieldaudit_core::model::ChecklistRef;
 use fieldaudit_core::Store;
+use fieldaudit_protocol::closed_sets::{AuditType, FeeCategory, Notice, Severity};
 use fieldaudit_protocol::EntityKind;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -56,8 +57,8 @@ pub fn fixture() -> Fixture {
         .start_audit(&NewAudit {
             facility_id: facility,
             checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }, ChecklistRef { template_id: "worker-interview".into(), version: 1 }],
-            audit_type: "periodic".into(),
-            notice: "unannounced".into(),
+            audit_type: AuditType::Periodic,
+            notice: Notice::Unannounced,
             start_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
             end_date: NaiveDate::from_ymd_opt(2026, 11, 25),
             auditors: vec!["Rina Akter".into(), "Li Wei".into()],
@@ -70,7 +71,7 @@ pub fn fixture() -> Fixture {
     store.record_answer(audit, "fire-safety", "equipment.alarm_audible", None, json!("no")).unwrap();
     store.set_answer_note(audit, "fire-safety", "equipment.alarm_audible", None, &format!("{BENGALI_NOTE} {HOSTILE}")).unwrap();
     let findings = store.findings(audit).unwrap();
-    let critical = findings.iter().find(|f| f.finding.severity.as_deref() == Some("critical")).expect("a critical finding");
+    let critical = findings.iter().find(|f| f.finding.severity == Some(Severity::Critical)).expect("a critical finding");
     store
         .update_action(
             critical.actions[0].id,
@@ -85,9 +86,9 @@ pub fn fixture() -> Fixture {
         )
         .unwrap();
     let w07 = store.save_fee_record(None, audit, "W-07", &serde_json::Map::new()).unwrap();
-    store.add_fee(w07, &fieldaudit_core::fees::NewFee { category: "placement".into(), amount: Decimal::new(125050, 2), currency: "USD".into(), paid_to: None, paid_when: None, financed_by_loan: Some(true), evidence: None }).unwrap();
+    store.add_fee(w07, &fieldaudit_core::fees::NewFee { category: FeeCategory::Placement, amount: Decimal::new(125050, 2), currency: "USD".into(), paid_to: None, paid_when: None, financed_by_loan: Some(true), evidence: None }).unwrap();
     let w08 = store.save_fee_record(None, audit, "W-08", &serde_json::Map::new()).unwrap();
-    store.add_fee(w08, &fieldaudit_core::fees::NewFee { category: "visa".into(), amount: Decimal::new(30000, 0), currency: "BDT".into(), paid_to: None, paid_when: None, financed_by_loan: None, evidence: None }).unwrap();
+    store.add_fee(w08, &fieldaudit_core::fees::NewFee { category: FeeCategory::Visa, amount: Decimal::new(30000, 0), currency: "BDT".into(), paid_to: None, paid_when: None, financed_by_loan: None, evidence: None }).unwrap();
 
     // Interviews sealed to a reviewer.
     let reviewer = age::x25519::Identity::generate();
