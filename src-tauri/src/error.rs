@@ -21,7 +21,11 @@ pub struct UiError {
 impl UiError {
     /// An error with a message and a hint.
     pub fn new(message: impl Into<String>, hint: impl Into<String>) -> UiError {
-        UiError { message: message.into(), hint: hint.into(), kind: "other".into() }
+        UiError {
+            message: message.into(),
+            hint: hint.into(),
+            kind: "other".into(),
+        }
     }
 
     /// The arguments a command received could not be used.
@@ -49,7 +53,11 @@ impl From<CoreError> for UiError {
             #[allow(unreachable_patterns)]
             _ => ("other", "Try again; if it keeps failing, contact your administrator with this message."),
         };
-        UiError { message, hint: hint.into(), kind: kind.into() }
+        UiError {
+            message,
+            hint: hint.into(),
+            kind: kind.into(),
+        }
     }
 }
 
@@ -76,7 +84,11 @@ mod tests {
         let e: UiError = CoreError::NotInitialised("/tmp/x".into()).into();
         assert!(e.message.starts_with("No FieldAudit data"));
         assert!(e.hint.contains("first-run"));
-        let e: UiError = CoreError::Offline { url: "http://127.0.0.1:9".into(), reason: "connection refused".into() }.into();
+        let e: UiError = CoreError::Offline {
+            url: "http://127.0.0.1:9".into(),
+            reason: "connection refused".into(),
+        }
+        .into();
         assert_eq!(e.kind, "offline");
         assert!(e.message.starts_with("Cannot reach the server"));
     }

@@ -14,6 +14,7 @@
 
 #[cfg(test)]
 mod bindings;
+pub mod cap_cmds;
 pub mod commands;
 pub mod error;
 pub mod interview_cmds;
@@ -73,6 +74,18 @@ pub fn run() {
             commands::sign_off_audit,
             commands::audit_details,
             commands::review_audit,
+            cap_cmds::reopen_audit,
+            cap_cmds::acknowledge_audit,
+            cap_cmds::record_site_response,
+            cap_cmds::cap_items,
+            cap_cmds::add_cap_evidence,
+            cap_cmds::previous_findings,
+            cap_cmds::record_verification,
+            cap_cmds::finding_history,
+            cap_cmds::export_cap_workbook,
+            cap_cmds::import_cap_workbook,
+            cap_cmds::pending_supplier_responses,
+            cap_cmds::decide_supplier_response,
             sync_cmds::connect,
             sync_cmds::logout,
             sync_cmds::sync_status,

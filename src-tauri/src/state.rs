@@ -61,7 +61,11 @@ pub struct Preferences {
 
 impl Default for Preferences {
     fn default() -> Preferences {
-        Preferences { language: String::new(), set_up: false, auto_sync: true }
+        Preferences {
+            language: String::new(),
+            set_up: false,
+            auto_sync: true,
+        }
     }
 }
 
@@ -82,21 +86,42 @@ impl AppState {
 
     /// The store slot, locked (call on a blocking thread).
     pub fn lock_store(&self) -> CmdResult<MutexGuard<'_, Option<Store>>> {
-        self.store.lock().map_err(|_| UiError::new("The app's database handle was left in a bad state by an earlier failure.", "Close and reopen FieldAudit; your saved answers are safe."))
+        self.store.lock().map_err(|_| {
+            UiError::new(
+                "The app's database handle was left in a bad state by an earlier failure.",
+                "Close and reopen FieldAudit; your saved answers are safe.",
+            )
+        })
     }
 
     /// Runs `f` with the open store on a blocking thread.
-    pub async fn with_store<T: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> CmdResult<T> + Send + 'static) -> CmdResult<T> {
+    pub async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> CmdResult<T> + Send + 'static,
+    ) -> CmdResult<T> {
         let store = self.store.clone();
         tauri::async_runtime::spawn_blocking(move || {
-            let mut guard = store.lock().map_err(|_| UiError::new("The app's database handle was left in a bad state by an earlier failure.", "Close and reopen FieldAudit; your saved answers are safe."))?;
+            let mut guard = store.lock().map_err(|_| {
+                UiError::new(
+                    "The app's database handle was left in a bad state by an earlier failure.",
+                    "Close and reopen FieldAudit; your saved answers are safe.",
+                )
+            })?;
             match guard.as_mut() {
                 Some(s) => f(s),
-                None => Err(UiError::new("This device is not set up yet.", "Finish the first-run screen: connect to a server or choose to work offline.")),
+                None => Err(UiError::new(
+                    "This device is not set up yet.",
+                    "Finish the first-run screen: connect to a server or choose to work offline.",
+                )),
             }
         })
         .await
-        .map_err(|e| UiError::new(format!("A background task stopped unexpectedly ({e})."), "Try again; your saved answers are safe."))?
+        .map_err(|e| {
+            UiError::new(
+                format!("A background task stopped unexpectedly ({e})."),
+                "Try again; your saved answers are safe.",
+            )
+        })?
     }
 
     /// Reads the preferences (defaults when missing or unreadable).
@@ -106,15 +131,28 @@ impl AppState {
 
     /// Writes the preferences.
     pub fn save_preferences(&self, p: &Preferences) -> CmdResult<()> {
-        let text = serde_json::to_string_pretty(p).map_err(|e| UiError::new(format!("Could not encode the settings: {e}."), "Try again."))?;
+        let text = serde_json::to_string_pretty(p).map_err(|e| {
+            UiError::new(format!("Could not encode the settings: {e}."), "Try again.")
+        })?;
         std::fs::create_dir_all(&self.data_dir)
             .and_then(|_| std::fs::write(self.data_dir.join(SETTINGS_FILE), text))
-            .map_err(|e| UiError::new(format!("Could not save the settings in {}: {e}.", self.data_dir.display()), "Check that the disk is not full and the folder is writable."))
+            .map_err(|e| {
+                UiError::new(
+                    format!(
+                        "Could not save the settings in {}: {e}.",
+                        self.data_dir.display()
+                    ),
+                    "Check that the disk is not full and the folder is writable.",
+                )
+            })
     }
 }
 
 fn read_preferences(dir: &Path) -> Preferences {
-    let mut p: Preferences = std::fs::read_to_string(dir.join(SETTINGS_FILE)).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    let mut p: Preferences = std::fs::read_to_string(dir.join(SETTINGS_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     if p.language.is_empty() {
         p.language = "en".into();
     }
@@ -129,18 +167,53 @@ mod tests {
     fn preferences_round_trip_and_default_to_english() {
         let dir = tempfile::tempdir().expect("tempdir");
         let state = AppState::new(dir.path().to_owned());
-        assert_eq!(state.preferences(), Preferences { language: "en".into(), set_up: false, auto_sync: true });
-        state.save_preferences(&Preferences { language: "vi".into(), set_up: true, auto_sync: false }).expect("save");
-        assert_eq!(state.preferences(), Preferences { language: "vi".into(), set_up: true, auto_sync: false });
+        assert_eq!(
+            state.preferences(),
+            Preferences {
+                language: "en".into(),
+                set_up: false,
+                auto_sync: true
+            }
+        );
+        state
+            .save_preferences(&Preferences {
+                language: "vi".into(),
+                set_up: true,
+                auto_sync: false,
+            })
+            .expect("save");
+        assert_eq!(
+            state.preferences(),
+            Preferences {
+                language: "vi".into(),
+                set_up: true,
+                auto_sync: false
+            }
+        );
         std::fs::write(dir.path().join(SETTINGS_FILE), "not json").expect("write");
-        assert_eq!(state.preferences().language, "en", "a broken file falls back to defaults");
+        assert_eq!(
+            state.preferences().language,
+            "en",
+            "a broken file falls back to defaults"
+        );
     }
 
     #[test]
     fn a_settings_file_from_before_auto_sync_keeps_its_values_and_syncs_by_itself() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(SETTINGS_FILE), r#"{ "language": "bn", "set_up": true }"#).expect("write");
+        std::fs::write(
+            dir.path().join(SETTINGS_FILE),
+            r#"{ "language": "bn", "set_up": true }"#,
+        )
+        .expect("write");
         let state = AppState::new(dir.path().to_owned());
-        assert_eq!(state.preferences(), Preferences { language: "bn".into(), set_up: true, auto_sync: true });
+        assert_eq!(
+            state.preferences(),
+            Preferences {
+                language: "bn".into(),
+                set_up: true,
+                auto_sync: true
+            }
+        );
     }
 }

@@ -8,4 +8,4 @@ export type FindingWithActions = {
 /**
  * Its corrective actions.
  */
-actions: Array<CorrectiveAction>, id: string, audit_id: string | null, template_id: string | null, item_id: string | null, instance_id: string | null, origin: string | null, severity: string | null, title: string | null, description: string | null, status: string | null, deleted: boolean | null, };
+actions: Array<CorrectiveAction>, id: string, audit_id: string | null, template_id: string | null, item_id: string | null, instance_id: string | null, origin: string | null, severity: string | null, title: string | null, description: string | null, status: string | null, deleted: boolean | null, site_response: string | null, site_comment: string | null, recurrence_of: string | null, follow_up_status: string | null, verified_in: string | null, verified_by: string | null, verified_on: string | null, };

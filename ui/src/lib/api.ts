@@ -32,6 +32,12 @@ import type { ReportedFees } from "../bindings/ReportedFees";
 import type { SignoffCheck } from "../bindings/SignoffCheck";
 import type { Audit } from "../bindings/Audit";
 import type { ReviewDecision } from "../bindings/ReviewDecision";
+import type { CapItem } from "../bindings/CapItem";
+import type { CapImport } from "../bindings/CapImport";
+import type { PreviousFinding } from "../bindings/PreviousFinding";
+import type { VerificationInput } from "../bindings/VerificationInput";
+import type { FindingHistory } from "../bindings/FindingHistory";
+import type { SupplierResponse } from "../bindings/SupplierResponse";
 
 export { Channel };
 export type {
@@ -39,7 +45,7 @@ export type {
   ChecklistChoice, NewAudit, AuditWorkspace, FindingWithActions, ActionUpdate, FeesView, NewFee,
   PhotoData, Severity, SyncStatus, SyncProgress, SyncReport, ConflictView, QuarantinedOp, Resolution,
   InterviewsOverview, InterviewForm, InterviewReview, InterviewSummary, ReportedFees, SignoffCheck,
-  Audit, ReviewDecision,
+  Audit, ReviewDecision, CapItem, CapImport, PreviousFinding, VerificationInput, FindingHistory, SupplierResponse,
 };
 
 /** Turns anything a failed command throws into a message and a hint. */
@@ -99,6 +105,21 @@ export const api = {
   signOffAudit: (auditId: string, signer: string) => call<SignoffCheck[]>("sign_off_audit", { auditId, signer }),
   auditDetails: (auditId: string) => call<Audit>("audit_details", { auditId }),
   reviewAudit: (auditId: string, decision: ReviewDecision, comment: string) => call<Audit>("review_audit", { auditId, decision, comment }),
+
+  // The corrective-action loop: locking, the site's acknowledgement, deadlines,
+  // CAP evidence, follow-ups, history, supplier responses.
+  reopenAudit: (auditId: string, reason: string) => call<SignoffCheck[]>("reopen_audit", { auditId, reason }),
+  acknowledgeAudit: (auditId: string, name: string, role: string) => call<Audit>("acknowledge_audit", { auditId, name, role }),
+  recordSiteResponse: (findingId: string, response: string, comment: string) => call<void>("record_site_response", { findingId, response, comment }),
+  capItems: (auditId: string) => call<CapItem[]>("cap_items", { auditId }),
+  addCapEvidence: (auditId: string, actionId: string, fileName: string, dataBase64: string) => call<CapItem[]>("add_cap_evidence", { auditId, actionId, fileName, dataBase64 }),
+  previousFindings: (auditId: string) => call<PreviousFinding[]>("previous_findings", { auditId }),
+  recordVerification: (auditId: string, findingId: string, input: VerificationInput) => call<PreviousFinding[]>("record_verification", { auditId, findingId, input }),
+  findingHistory: (findingId: string) => call<FindingHistory>("finding_history", { findingId }),
+  exportCapWorkbook: (facilityId: string) => call<string>("export_cap_workbook", { facilityId }),
+  importCapWorkbook: (fileName: string, dataBase64: string, apply: boolean) => call<CapImport>("import_cap_workbook", { fileName, dataBase64, apply }),
+  pendingSupplierResponses: () => call<SupplierResponse[]>("pending_supplier_responses"),
+  decideSupplierResponse: (responseId: string, accept: boolean, reason: string) => call<SupplierResponse[]>("decide_supplier_response", { responseId, accept, reason }),
 
   listFees: (auditId: string) => call<FeesView>("list_fees", { auditId }),
   saveFeeRecord: (auditId: string, recordId: string | null, workerRef: string, fields: Record<string, unknown>) =>
