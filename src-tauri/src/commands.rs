@@ -17,7 +17,7 @@ use tauri::State;
 use uuid::Uuid;
 
 use crate::error::{CmdResult, UiError};
-use crate::state::{AppState, Preferences, DEMO_ORG_ENV, DEMO_USER_ENV, SERVER_URL_ENV};
+use crate::state::{blocking, AppState, Preferences, DEMO_ORG_ENV, DEMO_USER_ENV, SERVER_URL_ENV};
 
 /// What the UI needs to know at start-up.
 #[derive(Clone, Debug, Serialize)]
@@ -41,6 +41,9 @@ pub struct AppInfo {
     pub default_user: Option<String>,
     /// The app's version.
     pub version: String,
+    /// Why this device's saved data could not be opened (a database from a newer
+    /// FieldAudit, a damaged file); the app shows it instead of the first-run screen.
+    pub store_error: Option<UiError>,
 }
 
 /// An audit's recruitment-fee records and totals.
@@ -93,6 +96,7 @@ pub(crate) fn info(state: &AppState, store: Option<&Store>) -> AppInfo {
         default_organisation: env_text(DEMO_ORG_ENV),
         default_user: env_text(DEMO_USER_ENV),
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        store_error: if store.is_none() { state.open_error.clone() } else { None },
     }
 }
 
@@ -100,49 +104,27 @@ pub(crate) fn info(state: &AppState, store: Option<&Store>) -> AppInfo {
 #[tauri::command]
 pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
     let state = state.inner().clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        let guard = state.store.lock().map_err(|_| {
-            UiError::new(
-                "The app's database handle is in a bad state.",
-                "Close and reopen FieldAudit.",
-            )
-        })?;
+    blocking(move || {
+        let guard = state.lock_store()?;
         Ok(info(&state, guard.as_ref()))
     })
     .await
-    .map_err(|e| {
-        UiError::new(
-            format!("A background task stopped unexpectedly ({e})."),
-            "Try again.",
-        )
-    })?
 }
 
 /// First run without a server: creates this device's store under `device_name`.
 #[tauri::command]
 pub async fn setup_offline(state: State<'_, AppState>, device_name: String) -> CmdResult<AppInfo> {
     let state = state.inner().clone();
-    tauri::async_runtime::spawn_blocking(move || {
+    blocking(move || {
         let store = Store::create(&state.data_dir, &device_name)?;
         let mut prefs = state.preferences();
         prefs.set_up = true;
         state.save_preferences(&prefs)?;
-        let mut guard = state.store.lock().map_err(|_| {
-            UiError::new(
-                "The app's database handle is in a bad state.",
-                "Close and reopen FieldAudit.",
-            )
-        })?;
+        let mut guard = state.lock_store()?;
         *guard = Some(store);
         Ok(info(&state, guard.as_ref()))
     })
     .await
-    .map_err(|e| {
-        UiError::new(
-            format!("A background task stopped unexpectedly ({e})."),
-            "Try again.",
-        )
-    })?
 }
 
 /// Saves the UI language.

@@ -4,6 +4,29 @@
 use fieldaudit_core::CoreError;
 use serde::Serialize;
 
+/// What kind of failure it was, so the UI can react (go offline, ask for a key…).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum UiErrorKind {
+    /// The server cannot be reached; work continues on the device.
+    Offline,
+    /// The device is not signed in, or its sign-in was revoked or expired.
+    SignedOut,
+    /// A value or request was refused; nothing was saved.
+    Invalid,
+    /// What the screen refers to no longer exists.
+    NotFound,
+    /// The device's database or files could not be read or written.
+    Storage,
+    /// Interview drafts or the reviewer key are locked.
+    Locked,
+    /// A sync is already running.
+    Busy,
+    /// Anything else.
+    Other,
+}
+
 /// A failure as the UI shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -12,20 +35,14 @@ pub struct UiError {
     pub message: String,
     /// What the person can do about it.
     pub hint: String,
-    /// A stable kind the UI can react to: `offline`, `signed_out`, `invalid`,
-    /// `not_found`, `storage`, `locked` (interview drafts or reviewer key), `busy` (a
-    /// sync is already running) or `other`.
-    pub kind: String,
+    /// What kind of failure, for the UI to react to.
+    pub kind: UiErrorKind,
 }
 
 impl UiError {
     /// An error with a message and a hint.
     pub fn new(message: impl Into<String>, hint: impl Into<String>) -> UiError {
-        UiError {
-            message: message.into(),
-            hint: hint.into(),
-            kind: "other".into(),
-        }
+        UiError { message: message.into(), hint: hint.into(), kind: UiErrorKind::Other }
     }
 
     /// The arguments a command received could not be used.
@@ -37,27 +54,22 @@ impl UiError {
 impl From<CoreError> for UiError {
     fn from(e: CoreError) -> UiError {
         let message = capitalise(&e.to_string());
+        use UiErrorKind::*;
         let (kind, hint) = match &e {
-            CoreError::NotInitialised(_) => ("storage", "Set up this device first (the first-run screen), or check FIELDAUDIT_DATA_DIR."),
-            CoreError::SchemaTooNew { .. } => ("storage", "Install the newest FieldAudit; your data is untouched."),
-            CoreError::InvalidValue(_) | CoreError::Invalid(_) => ("invalid", "Correct the value and try again; nothing was saved."),
-            CoreError::NotFound { .. } => ("not_found", "It may have been removed, possibly on another device after a sync. Go back and open it again from the list."),
-            CoreError::Sqlite(_) | CoreError::Migration(_) => ("storage", "Nothing was saved. Close and reopen FieldAudit; if it persists, check the disk is not full."),
-            CoreError::Io { .. } => ("storage", "Check that the disk is not full and the file is readable, then try again."),
-            CoreError::Corrupt { .. } => ("storage", "Stored data could not be read. Sync to restore it from the server, or contact your administrator."),
-            CoreError::Offline { .. } => ("offline", "Keep working: everything is saved on this device. Sync again when the connection is back."),
-            CoreError::NotSignedIn => ("signed_out", "Connect to your organisation's server in Settings."),
-            CoreError::SignedOut(_) => ("signed_out", "Sign in again in Settings; your unsynced work stays on this device."),
-            CoreError::Server { .. } => ("other", "Try again later; if it keeps failing, send this message to your administrator."),
-            CoreError::Cancelled => ("other", "Press Sync when you are ready to continue."),
-            #[allow(unreachable_patterns)]
-            _ => ("other", "Try again; if it keeps failing, contact your administrator with this message."),
+            CoreError::NotInitialised(_) => (Storage, "Set up this device first (the first-run screen), or check FIELDAUDIT_DATA_DIR."),
+            CoreError::SchemaTooNew { .. } => (Storage, "Install the newest FieldAudit; your data is untouched."),
+            CoreError::InvalidValue(_) | CoreError::Invalid(_) => (Invalid, "Correct the value and try again; nothing was saved."),
+            CoreError::NotFound { .. } => (NotFound, "It may have been removed, possibly on another device after a sync. Go back and open it again from the list."),
+            CoreError::Sqlite(_) | CoreError::Migration(_) => (Storage, "Nothing was saved. Close and reopen FieldAudit; if it persists, check the disk is not full."),
+            CoreError::Io { .. } => (Storage, "Check that the disk is not full and the file is readable, then try again."),
+            CoreError::Corrupt { .. } => (Storage, "Stored data could not be read. Sync to restore it from the server, or contact your administrator."),
+            CoreError::Offline { .. } => (Offline, "Keep working: everything is saved on this device. Sync again when the connection is back."),
+            CoreError::NotSignedIn => (SignedOut, "Connect to your organisation's server in Settings."),
+            CoreError::SignedOut(_) => (SignedOut, "Sign in again in Settings; your unsynced work stays on this device."),
+            CoreError::Server { .. } => (Other, "Try again later; if it keeps failing, send this message to your administrator."),
+            CoreError::Cancelled => (Other, "Press Sync when you are ready to continue."),
         };
-        UiError {
-            message,
-            hint: hint.into(),
-            kind: kind.into(),
-        }
+        UiError { message, hint: hint.into(), kind }
     }
 }
 
@@ -84,12 +96,8 @@ mod tests {
         let e: UiError = CoreError::NotInitialised("/tmp/x".into()).into();
         assert!(e.message.starts_with("No FieldAudit data"));
         assert!(e.hint.contains("first-run"));
-        let e: UiError = CoreError::Offline {
-            url: "http://127.0.0.1:9".into(),
-            reason: "connection refused".into(),
-        }
-        .into();
-        assert_eq!(e.kind, "offline");
+        let e: UiError = CoreError::Offline { url: "http://127.0.0.1:9".into(), reason: "connection refused".into() }.into();
+        assert_eq!(e.kind, UiErrorKind::Offline);
         assert!(e.message.starts_with("Cannot reach the server"));
     }
 }

@@ -12,16 +12,13 @@ use serde_json::Value;
 use tauri::State;
 use uuid::Uuid;
 
-use crate::error::{CmdResult, UiError};
-use crate::state::AppState;
+use crate::error::{CmdResult, UiError, UiErrorKind};
+use crate::state::{blocking, AppState};
 
 fn locked() -> UiError {
     UiError {
-        kind: "locked".into(),
-        ..UiError::new(
-            "Interview drafts are locked (they lock themselves after 15 minutes without use).",
-            "Unlock them again on the Worker interviews screen.",
-        )
+        kind: UiErrorKind::Locked,
+        ..UiError::new("Interview drafts are locked (they lock themselves after 15 minutes without use).", "Unlock them again on the Worker interviews screen.")
     }
 }
 
@@ -39,11 +36,8 @@ fn key_now(slot: &mut Option<UnlockedDrafts>) -> Option<&interviews::DraftKey> {
 
 fn parse_date(text: &str) -> CmdResult<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| UiError {
-        kind: "invalid".into(),
-        ..UiError::new(
-            format!("{text:?} is not a date."),
-            "Give the date as YYYY-MM-DD, e.g. 2026-11-25; nothing was saved.",
-        )
+        kind: UiErrorKind::Invalid,
+        ..UiError::new(format!("{text:?} is not a date."), "Give the date as YYYY-MM-DD, e.g. 2026-11-25; nothing was saved.")
     })
 }
 
@@ -222,18 +216,12 @@ pub async fn unlock_reviewer_key(
     passphrase: String,
 ) -> CmdResult<()> {
     let slot = state.reviewer_identity.clone();
-    tauri::async_runtime::spawn_blocking(move || {
+    blocking(move || {
         let identity = interviews::unlock_reviewer_key(&key_file, &passphrase)?;
         *slot.lock().map_err(|_| locked())? = Some(identity);
         Ok(())
     })
     .await
-    .map_err(|e| {
-        UiError::new(
-            format!("A background task stopped unexpectedly ({e})."),
-            "Try again.",
-        )
-    })?
 }
 
 /// Leaves reviewer mode: the identity is dropped from memory.
@@ -256,13 +244,9 @@ pub async fn review_interviews(
     state
         .with_store(move |s| {
             let guard = slot.lock().map_err(|_| locked())?;
-            let identity = guard.as_ref().ok_or_else(|| UiError {
-                kind: "locked".into(),
-                ..UiError::new(
-                    "No reviewer key is open.",
-                    "Open your reviewer key file and enter its passphrase.",
-                )
-            })?;
+            let identity = guard
+                .as_ref()
+                .ok_or_else(|| UiError { kind: UiErrorKind::Locked, ..UiError::new("No reviewer key is open.", "Open your reviewer key file and enter its passphrase.") })?;
             Ok(s.interview_review(audit_id, identity, &language)?)
         })
         .await

@@ -1,11 +1,15 @@
 //! FieldAudit's desktop app: a thin Tauri shell over `fieldaudit-core`.
 //!
-//! - [`commands`]: every command the UI calls; each calls one core function.
+//! - `command_list.rs`: the one list of commands the UI may call; the handler
+//!   registration here, the permissions build.rs generates and the UI's
+//!   `CommandName` type all come from it.
+//! - [`commands`]: the audit commands the UI calls; each calls one core function.
 //! - [`sync_cmds`]: sign-in, sync with progress over a Channel, conflicts, quarantine.
 //! - [`interview_cmds`]: confidential interviews (encrypted drafts, finalise to seal)
 //!   and reviewer mode.
 //! - [`state`]: the data directory (Tauri's app data dir, or `FIELDAUDIT_DATA_DIR`),
-//!   the open store and the UI preferences.
+//!   the open store, the UI preferences, and [`state::blocking`], the one way a
+//!   command runs blocking work.
 //! - [`error`]: failures as a message and a hint for the person.
 //!
 //! The UI (`ui/`) reaches these commands through one typed file, `ui/src/lib/api.ts`,
@@ -18,6 +22,7 @@ pub mod cap_cmds;
 pub mod commands;
 pub mod error;
 pub mod interview_cmds;
+pub mod office_cmds;
 pub mod state;
 pub mod sync_cmds;
 
@@ -26,6 +31,21 @@ use std::path::PathBuf;
 use tauri::Manager;
 
 use crate::state::{AppState, DATA_DIR_ENV};
+
+/// Expands the one list of commands (src/command_list.rs) into their names and
+/// their registration with Tauri.
+macro_rules! app_commands {
+    ($($module:ident: $($name:ident,)+ ;)+) => {
+        /// Every command the UI may call, in the order of src/command_list.rs.
+        pub const COMMAND_NAMES: &[&str] = &[$($(stringify!($name)),+),+];
+
+        /// Registers every command with Tauri.
+        fn register_commands(builder: tauri::Builder<tauri::Wry>) -> tauri::Builder<tauri::Wry> {
+            builder.invoke_handler(tauri::generate_handler![$($($module::$name),+),+])
+        }
+    };
+}
+include!("command_list.rs");
 
 /// The data directory: `FIELDAUDIT_DATA_DIR` when set, else Tauri's app data dir.
 pub fn data_dir(app: &tauri::App) -> Result<PathBuf, String> {
@@ -37,80 +57,12 @@ pub fn data_dir(app: &tauri::App) -> Result<PathBuf, String> {
 
 /// Starts the app.
 pub fn run() {
-    let result = tauri::Builder::default()
-        .setup(|app| {
-            let dir = data_dir(app)?;
-            app.manage(AppState::new(dir));
-            Ok(())
-        })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::setup_offline,
-            commands::set_language,
-            commands::set_auto_sync,
-            commands::list_facilities,
-            commands::facility_page,
-            commands::preview_import,
-            commands::apply_import,
-            commands::cancel_import,
-            commands::list_checklists,
-            commands::start_audit,
-            commands::audit_workspace,
-            commands::record_answer,
-            commands::set_answer_note,
-            commands::add_repeat_instance,
-            commands::remove_repeat_instance,
-            commands::add_photo,
-            commands::photo_data,
-            commands::remove_attachment,
-            commands::list_findings,
-            commands::update_action,
-            commands::raise_finding,
-            commands::list_fees,
-            commands::save_fee_record,
-            commands::add_fee,
-            commands::remove_fee,
-            commands::audit_signoffs,
-            commands::sign_off_audit,
-            commands::audit_details,
-            commands::review_audit,
-            cap_cmds::reopen_audit,
-            cap_cmds::acknowledge_audit,
-            cap_cmds::record_site_response,
-            cap_cmds::cap_items,
-            cap_cmds::add_cap_evidence,
-            cap_cmds::previous_findings,
-            cap_cmds::record_verification,
-            cap_cmds::finding_history,
-            cap_cmds::export_cap_workbook,
-            cap_cmds::import_cap_workbook,
-            cap_cmds::pending_supplier_responses,
-            cap_cmds::decide_supplier_response,
-            sync_cmds::connect,
-            sync_cmds::logout,
-            sync_cmds::sync_status,
-            sync_cmds::sync_now,
-            sync_cmds::cancel_sync,
-            sync_cmds::list_conflicts,
-            sync_cmds::resolve_conflict,
-            sync_cmds::list_quarantine,
-            sync_cmds::dismiss_quarantined,
-            interview_cmds::interviews_overview,
-            interview_cmds::unlock_interviews,
-            interview_cmds::unlock_interviews_keyring,
-            interview_cmds::lock_interviews,
-            interview_cmds::start_interview,
-            interview_cmds::interview_form,
-            interview_cmds::set_interview_answer,
-            interview_cmds::set_interview_fees,
-            interview_cmds::set_interview_details,
-            interview_cmds::finalise_interview,
-            interview_cmds::discard_interview,
-            interview_cmds::unlock_reviewer_key,
-            interview_cmds::forget_reviewer_key,
-            interview_cmds::review_interviews,
-        ])
-        .run(tauri::generate_context!());
+    let builder = tauri::Builder::default().setup(|app| {
+        let dir = data_dir(app)?;
+        app.manage(AppState::new(dir));
+        Ok(())
+    });
+    let result = register_commands(builder).run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("FieldAudit could not start: {e}");
         std::process::exit(1);

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use fieldaudit_core::import::ImportPreview;
 use fieldaudit_core::interviews::{ReviewerIdentity, UnlockedDrafts};
-use fieldaudit_core::Store;
+use fieldaudit_core::{CoreError, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CmdResult, UiError};
@@ -29,8 +29,13 @@ const SETTINGS_FILE: &str = "app-settings.json";
 pub struct AppState {
     /// The data directory.
     pub data_dir: PathBuf,
-    /// The open store; `None` until the device is set up.
+    /// The open store; `None` until the device is set up (or when it could not be
+    /// opened: then `open_error` says why).
     pub store: Arc<Mutex<Option<Store>>>,
+    /// Why the data directory's store could not be opened at start-up, when it
+    /// exists but is unusable (a database from a newer FieldAudit, a damaged file, a
+    /// folder without permission). `None` when it opened or is simply not set up.
+    pub open_error: Option<UiError>,
     /// The facility-list preview shown for review, applied as shown.
     pub import_preview: Arc<Mutex<Option<ImportPreview>>>,
     /// Set to ask a running sync to stop.
@@ -72,10 +77,15 @@ impl Default for Preferences {
 impl AppState {
     /// State for a data directory, opening its store if it has one.
     pub fn new(data_dir: PathBuf) -> AppState {
-        let store = Store::open(&data_dir).ok();
+        let (store, open_error) = match Store::open(&data_dir) {
+            Ok(store) => (Some(store), None),
+            Err(CoreError::NotInitialised(_)) => (None, None),
+            Err(e) => (None, Some(UiError::from(e))),
+        };
         AppState {
             data_dir,
             store: Arc::new(Mutex::new(store)),
+            open_error,
             import_preview: Arc::new(Mutex::new(None)),
             cancel_sync: Arc::new(AtomicBool::new(false)),
             sync_running: Arc::new(AtomicBool::new(false)),
@@ -86,42 +96,22 @@ impl AppState {
 
     /// The store slot, locked (call on a blocking thread).
     pub fn lock_store(&self) -> CmdResult<MutexGuard<'_, Option<Store>>> {
-        self.store.lock().map_err(|_| {
-            UiError::new(
-                "The app's database handle was left in a bad state by an earlier failure.",
-                "Close and reopen FieldAudit; your saved answers are safe.",
-            )
-        })
+        self.store.lock().map_err(|_| poisoned())
     }
 
-    /// Runs `f` with the open store on a blocking thread.
-    pub async fn with_store<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Store) -> CmdResult<T> + Send + 'static,
-    ) -> CmdResult<T> {
+    /// Runs `f` with the open store on a blocking thread. Without a store it fails
+    /// with why the store could not be opened, or else that the device is not set up.
+    pub async fn with_store<T: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> CmdResult<T> + Send + 'static) -> CmdResult<T> {
         let store = self.store.clone();
-        tauri::async_runtime::spawn_blocking(move || {
-            let mut guard = store.lock().map_err(|_| {
-                UiError::new(
-                    "The app's database handle was left in a bad state by an earlier failure.",
-                    "Close and reopen FieldAudit; your saved answers are safe.",
-                )
-            })?;
+        let open_error = self.open_error.clone();
+        blocking(move || {
+            let mut guard = store.lock().map_err(|_| poisoned())?;
             match guard.as_mut() {
                 Some(s) => f(s),
-                None => Err(UiError::new(
-                    "This device is not set up yet.",
-                    "Finish the first-run screen: connect to a server or choose to work offline.",
-                )),
+                None => Err(open_error.unwrap_or_else(|| UiError::new("This device is not set up yet.", "Finish the first-run screen: connect to a server or choose to work offline."))),
             }
         })
         .await
-        .map_err(|e| {
-            UiError::new(
-                format!("A background task stopped unexpectedly ({e})."),
-                "Try again; your saved answers are safe.",
-            )
-        })?
     }
 
     /// Reads the preferences (defaults when missing or unreadable).
@@ -146,6 +136,20 @@ impl AppState {
                 )
             })
     }
+}
+
+/// Runs blocking work (the store, files, the network) on a blocking thread, so the
+/// UI's event loop never waits on it: every command that does such work goes
+/// through here.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> CmdResult<T> + Send + 'static) -> CmdResult<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| UiError::new(format!("A background task stopped unexpectedly ({e})."), "Try again; your saved work is safe on this device."))?
+}
+
+/// A lock left poisoned by a panic in an earlier command.
+fn poisoned() -> UiError {
+    UiError::new("The app's database handle was left in a bad state by an earlier failure.", "Close and reopen FieldAudit; your saved answers are safe.")
 }
 
 fn read_preferences(dir: &Path) -> Preferences {
@@ -196,6 +200,20 @@ mod tests {
             "en",
             "a broken file falls back to defaults"
         );
+    }
+
+    #[test]
+    fn a_damaged_database_says_so_instead_of_asking_to_set_up_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(AppState::new(dir.path().to_owned()).open_error, None, "an empty folder is simply not set up");
+        drop(Store::create(dir.path(), "Dhaka laptop 2").expect("create"));
+        assert_eq!(AppState::new(dir.path().to_owned()).open_error, None, "a good store opens");
+        let db = dir.path().join(fieldaudit_core::store::DB_FILE);
+        std::fs::write(&db, b"this is not a SQLite database, it was overwritten by something else").expect("damage");
+        let state = AppState::new(dir.path().to_owned());
+        let error = state.open_error.expect("the damage is reported");
+        assert!(!error.message.contains("not set up"), "{error:?}");
+        assert!(state.store.lock().expect("lock").is_none());
     }
 
     #[test]

@@ -17,19 +17,8 @@ use tauri::State;
 use uuid::Uuid;
 
 use crate::commands::{info, AppInfo};
-use crate::error::{CmdResult, UiError};
-use crate::state::AppState;
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> CmdResult<T> + Send + 'static,
-) -> CmdResult<T> {
-    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| {
-        UiError::new(
-            format!("A background task stopped unexpectedly ({e})."),
-            "Try again; your work is saved on this device.",
-        )
-    })?
-}
+use crate::error::{CmdResult, UiError, UiErrorKind};
+use crate::state::{blocking, AppState};
 
 /// Signs this device in to a server (creating the device's store first on first
 /// run) and completes setup. The UI runs a first sync next.
@@ -92,20 +81,9 @@ impl Drop for Running {
 /// time: while one is running (started by the Sync button or automatically), another
 /// is refused with kind `busy`.
 #[tauri::command]
-pub async fn sync_now(
-    state: State<'_, AppState>,
-    on_progress: Channel<SyncProgress>,
-) -> CmdResult<SyncReport> {
-    if state
-        .sync_running
-        .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
-        return Err(UiError {
-            message: "A sync is already running.".into(),
-            hint: "Wait for it to finish; the Sync screen shows its progress.".into(),
-            kind: "busy".into(),
-        });
+pub async fn sync_now(state: State<'_, AppState>, on_progress: Channel<SyncProgress>) -> CmdResult<SyncReport> {
+    if state.sync_running.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        return Err(UiError { message: "A sync is already running.".into(), hint: "Wait for it to finish; the Sync screen shows its progress.".into(), kind: UiErrorKind::Busy });
     }
     let running = Running(state.sync_running.clone());
     let dir = state.data_dir.clone();

@@ -1,48 +1,21 @@
-//! Every command the app registers is declared in build.rs's app manifest and
-//! allowed to the main window in capabilities/main.json, and nothing else is: a
-//! command missing from either is refused by Tauri at run time ("not allowed"),
-//! which otherwise only an end-to-end run would show.
+//! The commands are listed once, in src/command_list.rs; everything else derives from
+//! that list. These checks catch the derived copies drifting: the main window's
+//! capability (written by build.rs) allows exactly the listed commands, and the UI's
+//! one API file calls every one of them (a command nobody calls is dead code; a
+//! misspelt one is already a TypeScript error through `CommandName`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
+
+use fieldaudit_app::COMMAND_NAMES;
 
 fn read(rel: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
-/// `module::name,` entries inside `generate_handler![…]`.
-fn registered() -> BTreeSet<String> {
-    let lib = read("src/lib.rs");
-    let start = lib
-        .find("generate_handler![")
-        .expect("generate_handler! in src/lib.rs");
-    let end = start + lib[start..].find(']').expect("end of generate_handler!");
-    lib[start..end]
-        .lines()
-        .filter_map(|l| {
-            l.trim()
-                .trim_end_matches(',')
-                .rsplit_once("::")
-                .map(|(_, name)| name.to_owned())
-        })
-        .collect()
-}
-
-/// The quoted names in build.rs's `COMMANDS` array.
-fn declared() -> BTreeSet<String> {
-    let build = read("build.rs");
-    let start = build.find("const COMMANDS").expect("COMMANDS in build.rs");
-    let end = start + build[start..].find("];").expect("end of COMMANDS");
-    build[start..end]
-        .lines()
-        .filter_map(|l| {
-            l.trim()
-                .strip_prefix('"')
-                .and_then(|l| l.strip_suffix("\","))
-                .map(str::to_owned)
-        })
-        .collect()
+fn listed() -> BTreeSet<String> {
+    COMMAND_NAMES.iter().map(|c| (*c).to_owned()).collect()
 }
 
 /// `allow-…` permissions of the main window, as command names.
@@ -61,19 +34,37 @@ fn allowed() -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
-fn every_registered_command_is_declared_and_allowed() {
-    let (registered, declared, allowed) = (registered(), declared(), allowed());
-    assert!(
-        registered.len() > 30,
-        "parsed the handler list: {registered:?}"
-    );
-    assert_eq!(
-        registered, declared,
-        "src/lib.rs generate_handler! and build.rs COMMANDS differ"
-    );
-    assert_eq!(
-        registered, allowed,
-        "src/lib.rs generate_handler! and capabilities/main.json allow-* differ"
-    );
+/// The command names `ui/src/lib/api.ts` passes to `call`/`invoke`.
+fn called_by_the_ui() -> BTreeSet<String> {
+    let api = read("../ui/src/lib/api.ts");
+    let mut names = BTreeSet::new();
+    for part in api.split("call<").skip(1).chain(api.split("invoke<").skip(1)) {
+        // `call<Type>("name"`: the type argument is on the same line and has no call in it.
+        let Some((type_arg, rest)) = part.split_once(">(\"") else { continue };
+        if type_arg.contains(['(', '\n']) {
+            continue;
+        }
+        if let Some((name, _)) = rest.split_once('"') {
+            names.insert(name.to_owned());
+        }
+    }
+    names
 }
+
+#[test]
+fn the_main_window_is_allowed_exactly_the_listed_commands() {
+    let listed = listed();
+    assert!(listed.len() > 30, "read the command list: {listed:?}");
+    assert_eq!(listed.len(), COMMAND_NAMES.len(), "a command is listed twice in src/command_list.rs");
+    assert_eq!(allowed(), listed, "capabilities/main.json is stale: build the app (build.rs rewrites it) and commit it");
+}
+
+#[test]
+fn the_ui_calls_every_listed_command() {
+    let (listed, called) = (listed(), called_by_the_ui());
+    let uncalled: Vec<&String> = listed.difference(&called).collect();
+    assert!(uncalled.is_empty(), "listed in src/command_list.rs but never called from ui/src/lib/api.ts: {uncalled:?}");
+    let unlisted: Vec<&String> = called.difference(&listed).collect();
+    assert!(unlisted.is_empty(), "called from ui/src/lib/api.ts but not in src/command_list.rs: {unlisted:?}");
+}
+

@@ -192,12 +192,9 @@ fn run(backend: Backend) {
             .unwrap();
         s.start_audit(&NewAudit {
             facility_id: facility,
-            checklists: vec![ChecklistRef {
-                template_id: "worker-interview".into(),
-                version: 1,
-            }],
-            audit_type: "initial".into(),
-            notice: "announced".into(),
+            checklists: vec![ChecklistRef { template_id: "worker-interview".into(), version: 1 }],
+            audit_type: fieldaudit_protocol::closed_sets::AuditType::Initial,
+            notice: fieldaudit_protocol::closed_sets::Notice::Announced,
             start_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
             end_date: None,
             auditors: vec!["Nadia".into()],

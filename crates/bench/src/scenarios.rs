@@ -135,12 +135,9 @@ fn answer_save(ctx: &Ctx, report: &mut Report) -> Result<()> {
     })?;
     let audit = store.start_audit(&NewAudit {
         facility_id: facility,
-        checklists: vec![ChecklistRef {
-            template_id: "fire-safety".into(),
-            version: 1,
-        }],
-        audit_type: "initial".into(),
-        notice: "semi_announced".into(),
+        checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
+        audit_type: fieldaudit_protocol::closed_sets::AuditType::Initial,
+        notice: fieldaudit_protocol::closed_sets::Notice::SemiAnnounced,
         start_date: NaiveDate::from_ymd_opt(2026, 11, 24).ok_or_else(|| anyhow!("bad date"))?,
         end_date: None,
         auditors: vec!["Rina".into()],

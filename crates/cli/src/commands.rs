@@ -9,6 +9,7 @@ use fieldaudit_core::audits::NewAudit;
 use fieldaudit_core::import::FacilityRecord;
 use fieldaudit_core::model::ChecklistRef;
 use fieldaudit_core::Store;
+use fieldaudit_protocol::closed_sets::{AuditType, FindingStatus, Notice};
 use fieldaudit_protocol::EntityKind;
 use fieldaudit_templates::Template;
 use serde_json::Value;
@@ -91,10 +92,10 @@ pub enum AuditCommand {
         checklists: Vec<String>,
         /// initial, periodic, full_follow_up or partial_follow_up.
         #[arg(long = "type", default_value = "initial")]
-        audit_type: String,
+        audit_type: AuditType,
         /// announced, semi_announced or unannounced.
         #[arg(long, default_value = "announced")]
-        notice: String,
+        notice: Notice,
         /// First day on site (YYYY-MM-DD; default today).
         #[arg(long)]
         start: Option<NaiveDate>,
@@ -571,24 +572,9 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
             let rows: Vec<Vec<String>> = audits
                 .iter()
                 .map(|a| {
-                    let name = a
-                        .facility_id
-                        .and_then(|f| store.facility(f).ok())
-                        .and_then(|f| f.name)
-                        .unwrap_or_default();
-                    let lists: Vec<String> = a
-                        .checklists
-                        .iter()
-                        .flatten()
-                        .map(|c| c.template_id.clone())
-                        .collect();
-                    vec![
-                        short(&a.id),
-                        name,
-                        a.start_date.clone().unwrap_or_default(),
-                        a.status.clone().unwrap_or_default(),
-                        lists.join(","),
-                    ]
+                    let name = a.facility_id.and_then(|f| store.facility(f).ok()).and_then(|f| f.name).unwrap_or_default();
+                    let lists: Vec<String> = a.checklists.iter().flatten().map(|c| c.template_id.clone()).collect();
+                    vec![short(&a.id), name, a.start_date.clone().unwrap_or_default(), a.status.map(|s| s.as_str().to_owned()).unwrap_or_default(), lists.join(",")]
                 })
                 .collect();
             output::table(&["ID", "FACILITY", "START", "STATUS", "CHECKLISTS"], &rows);
@@ -612,12 +598,8 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
             let open: Vec<String> = store
                 .findings(audit)?
                 .into_iter()
-                .filter(|f| {
-                    f.finding.item_id.as_deref() == Some(item.as_str())
-                        && f.finding.instance_id == instance
-                        && f.finding.status.as_deref() == Some("open")
-                })
-                .map(|f| f.finding.severity.unwrap_or_default())
+                .filter(|f| f.finding.item_id.as_deref() == Some(item.as_str()) && f.finding.instance_id == instance && f.finding.status == Some(FindingStatus::Open))
+                .map(|f| f.finding.severity.map(|s| s.as_str().to_owned()).unwrap_or_default())
                 .collect();
             match open.first() {
                 Some(sev) => crate::out!("saved; raises a {sev} finding"),
@@ -648,8 +630,8 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
                     let a = f.actions.first();
                     vec![
                         short(&f.finding.id),
-                        f.finding.severity.clone().unwrap_or_default(),
-                        f.finding.status.clone().unwrap_or_default(),
+                        f.finding.severity.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                        f.finding.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
                         f.finding.title.clone().unwrap_or_default(),
                         a.and_then(|a| a.due_date.clone())
                             .unwrap_or_else(|| "-".into()),
@@ -848,8 +830,8 @@ fn demo(dir: &Path, fixtures: Option<PathBuf>) -> Result<()> {
         let audit = store.start_audit(&NewAudit {
             facility_id: facility,
             checklists,
-            audit_type: "initial".into(),
-            notice: "semi_announced".into(),
+            audit_type: AuditType::Initial,
+            notice: Notice::SemiAnnounced,
             start_date: chrono::Utc::now().date_naive(),
             end_date: None,
             auditors: vec!["Demo Auditor".into()],

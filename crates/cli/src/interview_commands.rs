@@ -218,14 +218,7 @@ pub fn interview(dir: &Path, cmd: InterviewCommand) -> Result<()> {
                 .into_iter()
                 .map(|i| {
                     let o = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-                    vec![
-                        i.id.to_string(),
-                        i.state.to_owned(),
-                        o(i.conducted_on),
-                        o(i.interviewer),
-                        o(i.language),
-                        o(i.format),
-                    ]
+                    vec![i.id.to_string(), i.state.to_string(), o(i.conducted_on), o(i.interviewer), o(i.language), o(i.format.map(|f| f.to_string()))]
                 })
                 .collect();
             output::table(
@@ -299,13 +292,7 @@ pub fn reviewer(dir: &Path, cmd: ReviewerCommand) -> Result<()> {
             }
             for r in &reviewed {
                 let s = &r.summary;
-                crate::out!(
-                    "interview {} ({} {} {})",
-                    s.id,
-                    s.conducted_on.as_deref().unwrap_or("-"),
-                    s.format.as_deref().unwrap_or("-"),
-                    s.interviewer.as_deref().unwrap_or("-")
-                );
+                crate::out!("interview {} ({} {} {})", s.id, s.conducted_on.as_deref().unwrap_or("-"), s.format.map_or("-", |f| f.as_str()), s.interviewer.as_deref().unwrap_or("-"));
                 match &r.content {
                     Ok(c) => {
                         for (item, value) in &c.answers {

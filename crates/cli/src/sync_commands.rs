@@ -164,7 +164,7 @@ pub fn conflicts(
                 }),
                 v(&c.winner_value),
                 v(&c.loser_value),
-                c.status.clone().unwrap_or_default(),
+                c.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
             ]
         })
         .collect();

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
+use fieldaudit_protocol::closed_sets::{ActionStatus, AuditStatus, AuditType, FindingOrigin, FindingStatus, Notice};
 use fieldaudit_protocol::EntityKind;
 use fieldaudit_templates::{Section, Severity, Template};
 use serde::{Deserialize, Serialize};
@@ -30,10 +31,10 @@ pub struct NewAudit {
     pub facility_id: Uuid,
     /// Checklists to include; each is pinned at the version given.
     pub checklists: Vec<ChecklistRef>,
-    /// `initial`, `periodic`, `full_follow_up` or `partial_follow_up`.
-    pub audit_type: String,
-    /// `announced`, `semi_announced` or `unannounced`.
-    pub notice: String,
+    /// Initial, periodic or a follow-up.
+    pub audit_type: AuditType,
+    /// How much notice the site had.
+    pub notice: Notice,
     /// First day on site.
     pub start_date: NaiveDate,
     /// Last day on site (closing meeting), if known.
@@ -127,7 +128,7 @@ pub struct ActionUpdate {
     pub plan_due_date: Option<NaiveDate>,
     pub evidence: Option<String>,
     pub verification_method: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ActionStatus>,
     pub production_blocking: Option<bool>,
 }
 
@@ -213,7 +214,7 @@ impl Store {
                     ("start_date", json!(new.start_date.to_string())),
                     ("end_date", json!(new.end_date.map(|d| d.to_string()))),
                     ("auditors", json!(new.auditors)),
-                    ("status", json!("draft")),
+                    ("status", json!(AuditStatus::Draft)),
                     ("deleted", json!(false)),
                 ],
             )?;
@@ -438,11 +439,11 @@ impl Store {
                 id,
                 &[
                     ("audit_id", json!(audit_id.to_string())),
-                    ("origin", json!("manual")),
+                    ("origin", json!(FindingOrigin::Manual)),
                     ("severity", json!(severity.as_str())),
                     ("title", json!(title.trim())),
                     ("description", json!(description)),
-                    ("status", json!("open")),
+                    ("status", json!(FindingStatus::Open)),
                     ("deleted", json!(false)),
                 ],
             )?;
@@ -469,8 +470,8 @@ impl Store {
             let (_, item) = template.item(finding.item_id.as_deref()?)?;
             Some(item.text.get(lang).to_owned())
         };
-        match finding.origin.as_deref() {
-            Some("item") => from_item().or_else(|| finding.title.clone()),
+        match finding.origin {
+            Some(FindingOrigin::Item) => from_item().or_else(|| finding.title.clone()),
             _ => finding.title.clone(),
         }
     }
@@ -494,17 +495,7 @@ impl Store {
                 FindingWithActions { finding: Finding { title, ..f }, actions: mine }
             })
             .collect();
-        let rank = |f: &Finding| {
-            let sev = f
-                .severity
-                .as_deref()
-                .and_then(|s| s.parse::<Severity>().ok());
-            (
-                f.status.as_deref() != Some("open"),
-                std::cmp::Reverse(sev),
-                f.id,
-            )
-        };
+        let rank = |f: &Finding| (f.status != Some(FindingStatus::Open), std::cmp::Reverse(f.severity), f.id);
         out.sort_by_key(|f| rank(&f.finding));
         Ok(out)
     }
@@ -534,12 +525,14 @@ impl Store {
             ("owner", &update.owner),
             ("evidence", &update.evidence),
             ("verification_method", &update.verification_method),
-            ("status", &update.status),
         ];
         for (name, value) in texts {
             if let Some(v) = text(value) {
                 fields.push((name, v));
             }
+        }
+        if let Some(status) = update.status {
+            fields.push(("status", json!(status)));
         }
         if let Some(d) = update.due_date {
             fields.push(("due_date", json!(d.to_string())));
@@ -550,7 +543,7 @@ impl Store {
         if let Some(b) = update.production_blocking {
             fields.push(("production_blocking", json!(b)));
         }
-        if let Some(status) = update.status.as_deref() {
+        if let Some(status) = update.status.map(ActionStatus::as_str) {
             fields.extend(crate::office::cap_closure_fields(self, action_id, status, Utc::now().date_naive())?);
         }
         self.write(|w| w.set(EntityKind::CorrectiveAction, action_id, &fields).map(|_| ()))
@@ -559,14 +552,7 @@ impl Store {
     /// Marks an audit submitted for review.
     pub fn submit_audit(&mut self, audit_id: Uuid) -> Result<()> {
         self.audit(audit_id)?;
-        self.write(|w| {
-            w.set(
-                EntityKind::Audit,
-                audit_id,
-                &[("status", json!("submitted"))],
-            )
-            .map(|_| ())
-        })
+        self.write(|w| w.set(EntityKind::Audit, audit_id, &[("status", json!(AuditStatus::Submitted))]).map(|_| ()))
     }
 
     /// Progress, conformance and the indicative score of an audit, from its
@@ -610,19 +596,12 @@ impl Store {
         let mut open_findings = BTreeMap::new();
         let mut penalty = 0.0;
         let mut production_blocked = false;
-        for f in findings
-            .iter()
-            .filter(|f| f.finding.status.as_deref() == Some("open"))
-        {
-            let sev = f.finding.severity.clone().unwrap_or_default();
-            *open_findings.entry(sev.clone()).or_insert(0) += 1;
-            penalty += sev
-                .parse::<Severity>()
-                .map(evaluation::penalty)
-                .unwrap_or(0.0);
+        for f in findings.iter().filter(|f| f.finding.status == Some(FindingStatus::Open)) {
+            let sev = f.finding.severity;
+            *open_findings.entry(sev.map(|s| s.as_str().to_owned()).unwrap_or_default()).or_insert(0) += 1;
+            penalty += sev.map(evaluation::penalty).unwrap_or(0.0);
             production_blocked |= f.actions.iter().any(|a| {
-                a.production_blocking == Some(true)
-                    && !matches!(a.status.as_deref(), Some("done" | "verified"))
+                a.production_blocking == Some(true) && !matches!(a.status, Some(ActionStatus::Done | ActionStatus::Verified))
             });
         }
         let conformance_percent =
@@ -829,16 +808,10 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
         let id = model::item_finding_id(audit_id, &template.id, item_id, scope);
         open_ids.push(id);
         let before = existing.iter().find(|f| f.id == id);
-        let reopened = before
-            .is_none_or(|f| f.status.as_deref() != Some("open") || model::is_deleted(f.deleted));
+        let reopened = before.is_none_or(|f| f.status != Some(FindingStatus::Open) || model::is_deleted(f.deleted));
         if before.is_none() {
-            if let Some(earlier) = crate::follow_up::recurrence_of(w, audit, &template.id, item_id)?
-            {
-                w.set(
-                    EntityKind::Finding,
-                    id,
-                    &[("recurrence_of", json!(earlier.to_string()))],
-                )?;
+            if let Some(earlier) = crate::follow_up::recurrence_of(w, audit, &template.id, item_id)? {
+                w.set(EntityKind::Finding, id, &[("recurrence_of", json!(earlier.to_string()))])?;
             }
         }
         w.set(
@@ -849,9 +822,9 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
                 ("template_id", json!(template.id)),
                 ("item_id", json!(item_id)),
                 ("instance_id", json!(scope.map(|s| s.to_string()))),
-                ("origin", json!("item")),
+                ("origin", json!(FindingOrigin::Item)),
                 ("severity", json!(severity.as_str())),
-                ("status", json!("open")),
+                ("status", json!(FindingStatus::Open)),
                 ("deleted", json!(false)),
             ],
         )?;
@@ -859,11 +832,8 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
             ensure_default_action(w, audit, id, severity, blocks_production)?;
         }
     }
-    for f in existing
-        .iter()
-        .filter(|f| !open_ids.contains(&f.id) && f.status.as_deref() == Some("open"))
-    {
-        w.set(EntityKind::Finding, f.id, &[("status", json!("closed"))])?;
+    for f in existing.iter().filter(|f| !open_ids.contains(&f.id) && f.status == Some(FindingStatus::Open)) {
+        w.set(EntityKind::Finding, f.id, &[("status", json!(FindingStatus::Closed))])?;
     }
     Ok(())
 }
@@ -897,11 +867,8 @@ fn ensure_default_action(
         &[
             ("finding_id", json!(finding_id.to_string())),
             ("due_date", json!(fix_by.to_string())),
-            (
-                "plan_due_date",
-                json!(deadlines.plan_due.map(|d| d.to_string())),
-            ),
-            ("status", json!("open")),
+            ("plan_due_date", json!(deadlines.plan_due.map(|d| d.to_string()))),
+            ("status", json!(ActionStatus::Open)),
             ("production_blocking", json!(blocks_production)),
             ("deleted", json!(false)),
         ],

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use fieldaudit_protocol::closed_sets::{FeeCategory, FeeEvidence, PaidWhen};
 use fieldaudit_protocol::EntityKind;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -20,8 +21,8 @@ use crate::{CoreError, Result, Store};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewFee {
-    /// Category (`placement`, `visa`, … see the registry's `FEE_CATEGORIES`).
-    pub category: String,
+    /// What the fee was for (ILO categories).
+    pub category: FeeCategory,
     /// Amount paid, e.g. `"1250.50"`.
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub amount: Decimal,
@@ -29,12 +30,12 @@ pub struct NewFee {
     pub currency: String,
     /// Who was paid (agency, broker, employer…).
     pub paid_to: Option<String>,
-    /// `pre_departure`, `on_arrival` or `wage_deduction`.
-    pub paid_when: Option<String>,
+    /// When it was paid.
+    pub paid_when: Option<PaidWhen>,
     /// Whether the worker took a loan to pay it.
     pub financed_by_loan: Option<bool>,
-    /// `receipt`, `interview` or `none`.
-    pub evidence: Option<String>,
+    /// What shows it was paid.
+    pub evidence: Option<FeeEvidence>,
 }
 
 /// Totals of one currency.

@@ -57,4 +57,5 @@ mod test_support;
 pub mod workspace;
 
 pub use error::{CoreError, Result};
+pub use fieldaudit_protocol::closed_sets::UnknownName;
 pub use store::{Store, Writer};

@@ -6,6 +6,10 @@
 //! about, so two auditors answering the same item offline write the same row and
 //! merge per field instead of creating duplicates.
 
+use fieldaudit_protocol::closed_sets::{
+    ActionStatus, AttachmentSubject, AuditStatus, AuditType, FeeCategory, FeeEvidence, FindingOrigin, FindingStatus, MigrantType,
+    Notice, PaidWhen, RecruitmentChannel, ReimbursementStatus, Severity,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -88,12 +92,12 @@ pub struct Audit {
     pub id: Uuid,
     pub facility_id: Option<Uuid>,
     pub checklists: Option<Vec<ChecklistRef>>,
-    pub audit_type: Option<String>,
-    pub notice: Option<String>,
+    pub audit_type: Option<AuditType>,
+    pub notice: Option<Notice>,
     pub start_date: Option<String>,
     pub end_date: Option<String>,
     pub auditors: Option<Vec<String>>,
-    pub status: Option<String>,
+    pub status: Option<AuditStatus>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<String>,
     pub review_comment: Option<String>,
@@ -143,11 +147,11 @@ pub struct Finding {
     pub template_id: Option<String>,
     pub item_id: Option<String>,
     pub instance_id: Option<Uuid>,
-    pub origin: Option<String>,
-    pub severity: Option<String>,
+    pub origin: Option<FindingOrigin>,
+    pub severity: Option<Severity>,
     pub title: Option<String>,
     pub description: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<FindingStatus>,
     pub deleted: Option<bool>,
     pub site_response: Option<String>,
     pub site_comment: Option<String>,
@@ -172,7 +176,7 @@ pub struct CorrectiveAction {
     pub due_date: Option<String>,
     pub evidence: Option<String>,
     pub verification_method: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ActionStatus>,
     pub production_blocking: Option<bool>,
     pub deleted: Option<bool>,
     pub plan_due_date: Option<String>,
@@ -229,7 +233,7 @@ pub struct SupplierResponse {
 pub struct Attachment {
     pub id: Uuid,
     pub audit_id: Option<Uuid>,
-    pub subject_kind: Option<String>,
+    pub subject_kind: Option<AttachmentSubject>,
     pub subject_id: Option<String>,
     pub sha256: Option<String>,
     pub file_name: Option<String>,
@@ -247,17 +251,17 @@ pub struct FeeRecord {
     pub id: Uuid,
     pub audit_id: Option<Uuid>,
     pub worker_ref: Option<String>,
-    pub migrant_type: Option<String>,
+    pub migrant_type: Option<MigrantType>,
     pub origin_country: Option<String>,
     pub origin_region: Option<String>,
-    pub channel: Option<String>,
+    pub channel: Option<RecruitmentChannel>,
     pub agency_origin: Option<String>,
     pub agency_destination: Option<String>,
     pub recruited_on: Option<String>,
     pub contract_before_departure: Option<bool>,
     pub contract_language: Option<String>,
     pub contract_substituted: Option<bool>,
-    pub reimbursement_status: Option<String>,
+    pub reimbursement_status: Option<ReimbursementStatus>,
     pub reimbursed_amount: Option<String>,
     pub reimbursed_currency: Option<String>,
     pub reimbursed_on: Option<String>,
@@ -272,13 +276,13 @@ pub struct FeeRecord {
 pub struct Fee {
     pub id: Uuid,
     pub fee_record_id: Option<Uuid>,
-    pub category: Option<String>,
+    pub category: Option<FeeCategory>,
     pub amount: Option<String>,
     pub currency: Option<String>,
     pub paid_to: Option<String>,
-    pub paid_when: Option<String>,
+    pub paid_when: Option<PaidWhen>,
     pub financed_by_loan: Option<bool>,
-    pub evidence: Option<String>,
+    pub evidence: Option<FeeEvidence>,
     pub deleted: Option<bool>,
 }
 

@@ -8,6 +8,7 @@
 //! its session, and the server refuses a decision pushed by anyone else.
 
 use chrono::Utc;
+use fieldaudit_protocol::closed_sets::AuditStatus;
 use fieldaudit_protocol::EntityKind;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -56,8 +57,8 @@ impl Store {
             )));
         }
         let audit = self.audit(audit_id)?;
-        let status = audit.status.as_deref().unwrap_or("draft");
-        if status != "submitted" {
+        let status = audit.status.unwrap_or(AuditStatus::Draft);
+        if status != AuditStatus::Submitted {
             return Err(CoreError::Invalid(format!(
                 "only a submitted audit can be reviewed; this one is {status} (the auditors sign it off to submit it)"
             )));
@@ -70,7 +71,7 @@ impl Store {
                         "the audit has no sign-off that still verifies (it changed since, or was never signed): return it so the auditors sign it off again".into(),
                     ));
                 }
-                "approved"
+                AuditStatus::Approved
             }
             ReviewDecision::Return => {
                 if comment.is_empty() {
@@ -78,7 +79,7 @@ impl Store {
                         "say what the auditors should fix when returning an audit".into(),
                     ));
                 }
-                "returned"
+                AuditStatus::Returned
             }
         };
         if decision == ReviewDecision::Return && audit.locked == Some(true) {
@@ -205,7 +206,7 @@ mod tests {
             .review_audit(audit, ReviewDecision::Approve, "")
             .unwrap();
         let approved = store.audit(audit).unwrap();
-        assert_eq!(approved.status.as_deref(), Some("approved"));
+        assert_eq!(approved.status, Some(AuditStatus::Approved));
         assert_eq!(approved.review_comment, None);
         assert!(
             store

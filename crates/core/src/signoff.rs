@@ -21,6 +21,7 @@ use chacha20poly1305::aead::rand_core::RngCore;
 use chacha20poly1305::aead::OsRng;
 use chrono::Utc;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use fieldaudit_protocol::closed_sets::AuditStatus;
 use fieldaudit_protocol::EntityKind;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -390,7 +391,7 @@ impl Store {
                 EntityKind::Audit,
                 audit_id,
                 &[
-                    ("status", json!("submitted")),
+                    ("status", json!(AuditStatus::Submitted)),
                     (fieldaudit_protocol::lock::LOCK_FIELD, json!(true)),
                 ],
             )?;
@@ -473,6 +474,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::audits::ActionUpdate;
+    use fieldaudit_protocol::closed_sets::ActionStatus;
 
     fn audit(store: &mut Store) -> Uuid {
         let audit = crate::test_support::fire_safety_audit(store);
@@ -499,10 +501,7 @@ mod tests {
             .to_string()
             .contains("name"));
         let signed = store.sign_off_audit(audit, "Rina Akter").unwrap();
-        assert_eq!(
-            store.audit(audit).unwrap().status.as_deref(),
-            Some("submitted")
-        );
+        assert_eq!(store.audit(audit).unwrap().status, Some(AuditStatus::Submitted));
         let checks = store.verify_signoffs(audit).unwrap();
         assert_eq!(checks.len(), 1);
         assert!(
@@ -519,25 +518,9 @@ mod tests {
             .next()
             .expect("a finding");
         let action = finding.actions[0].id;
-        store
-            .update_action(
-                action,
-                &ActionUpdate {
-                    status: Some("in_progress".into()),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        store
-            .write(|w| {
-                w.set(EntityKind::Audit, audit, &[("status", json!("approved"))])
-                    .map(|_| ())
-            })
-            .unwrap();
-        assert!(
-            store.verify_signoffs(audit).unwrap()[0].unchanged,
-            "CAP follow-up and review status are not signed"
-        );
+        store.update_action(action, &ActionUpdate { status: Some(ActionStatus::InProgress), ..Default::default() }).unwrap();
+        store.write(|w| w.set(EntityKind::Audit, audit, &[("status", json!("approved"))]).map(|_| ())).unwrap();
+        assert!(store.verify_signoffs(audit).unwrap()[0].unchanged, "CAP follow-up and review status are not signed");
 
         // …but a changed answer or note does; the lock refuses it, and reopening
         // voids the sign-off.

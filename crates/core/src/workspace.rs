@@ -8,6 +8,7 @@
 //! (`fieldaudit-templates`); the desktop app only draws what this returns, so a
 //! conditional item appears or disappears exactly as the store's findings do.
 
+use fieldaudit_protocol::closed_sets::{ActionStatus, FindingStatus};
 use fieldaudit_templates::{AnswerType, Severity, Text};
 use serde::Serialize;
 use serde_json::Value;
@@ -408,20 +409,11 @@ impl Store {
         let mut open_actions = Vec::new();
         for audit in &audits {
             for f in self.findings_in(audit.id, lang)? {
-                if f.finding.status.as_deref() != Some("open") {
+                if f.finding.status != Some(FindingStatus::Open) {
                     continue;
                 }
-                for a in f.actions.iter().filter(|a| {
-                    matches!(
-                        a.status.as_deref(),
-                        Some("open" | "in_progress" | "disputed")
-                    )
-                }) {
-                    open_actions.push(OpenAction {
-                        audit_id: audit.id,
-                        finding: f.finding.clone(),
-                        action: a.clone(),
-                    });
+                for a in f.actions.iter().filter(|a| a.status.is_some_and(ActionStatus::is_outstanding)) {
+                    open_actions.push(OpenAction { audit_id: audit.id, finding: f.finding.clone(), action: a.clone() });
                 }
             }
         }
@@ -437,6 +429,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::audits::NewAudit;
+    use fieldaudit_protocol::closed_sets::{AuditType, Notice};
     use crate::import::FacilityRecord;
     use crate::model::ChecklistRef;
     use chrono::NaiveDate;
@@ -455,12 +448,9 @@ mod tests {
         let audit = store
             .start_audit(&NewAudit {
                 facility_id: facility,
-                checklists: vec![ChecklistRef {
-                    template_id: "fire-safety".into(),
-                    version: 1,
-                }],
-                audit_type: "initial".into(),
-                notice: "announced".into(),
+                checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
+                audit_type: AuditType::Initial,
+                notice: Notice::Announced,
                 start_date: NaiveDate::from_ymd_opt(2026, 11, 24).expect("date"),
                 end_date: None,
                 auditors: vec!["A".into()],
@@ -562,7 +552,7 @@ mod tests {
         let page = store.facility_page(facility, "en").expect("page");
         assert_eq!(page.audits.len(), 1);
         assert_eq!(page.open_actions.len(), 1);
-        assert_eq!(page.open_actions[0].finding.severity.as_deref(), Some("critical"));
+        assert_eq!(page.open_actions[0].finding.severity, Some(Severity::Critical));
         store.record_answer(audit, "fire-safety", "floor.exit_locked", Some(ground), json!("no")).expect("answer");
         assert!(store.facility_page(facility, "en").expect("page").open_actions.is_empty(), "finding closed");
     }

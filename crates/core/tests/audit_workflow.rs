@@ -30,12 +30,9 @@ fn setup() -> (tempfile::TempDir, Store, Uuid) {
     let audit = store
         .start_audit(&NewAudit {
             facility_id: facility,
-            checklists: vec![ChecklistRef {
-                template_id: FIRE.into(),
-                version: 1,
-            }],
-            audit_type: "initial".into(),
-            notice: "unannounced".into(),
+            checklists: vec![ChecklistRef { template_id: FIRE.into(), version: 1 }],
+            audit_type: fieldaudit_protocol::closed_sets::AuditType::Initial,
+            notice: fieldaudit_protocol::closed_sets::Notice::Unannounced,
             start_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
             end_date: Some(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()),
             auditors: vec!["A. Rahman".into()],
@@ -53,13 +50,8 @@ fn open_findings(store: &Store, audit: Uuid) -> Vec<(String, String)> {
         .findings(audit)
         .unwrap()
         .into_iter()
-        .filter(|f| f.finding.status.as_deref() == Some("open"))
-        .map(|f| {
-            (
-                f.finding.item_id.unwrap_or_default(),
-                f.finding.severity.unwrap_or_default(),
-            )
-        })
+        .filter(|f| f.finding.status.map(|v| v.as_str()) == Some("open"))
+        .map(|f| (f.finding.item_id.unwrap_or_default(), f.finding.severity.map(|v| v.as_str().to_owned()).unwrap_or_default()))
         .collect()
 }
 
@@ -76,8 +68,8 @@ fn a_locked_exit_raises_a_critical_finding_with_a_blocking_action_and_closes_whe
     let findings = store.findings(audit).unwrap();
     assert_eq!(findings.len(), 1);
     let f = &findings[0];
-    assert_eq!(f.finding.severity.as_deref(), Some("critical"));
-    assert_eq!(f.finding.status.as_deref(), Some("open"));
+    assert_eq!(f.finding.severity.map(|v| v.as_str()), Some("critical"));
+    assert_eq!(f.finding.status.map(|v| v.as_str()), Some("open"));
     assert_eq!(f.finding.instance_id, Some(floor));
     assert_eq!(f.actions.len(), 1);
     let action = &f.actions[0];
@@ -318,13 +310,13 @@ fn fee_totals_are_exact_decimals_per_currency() {
         .save_fee_record(None, audit, "W-02", &Map::new())
         .unwrap();
     let fee = |category: &str, amount: &str, currency: &str| NewFee {
-        category: category.into(),
+        category: category.parse().unwrap(),
         amount: Decimal::from_str(amount).unwrap(),
         currency: currency.into(),
         paid_to: Some("Agency".into()),
-        paid_when: Some("pre_departure".into()),
+        paid_when: Some(fieldaudit_protocol::closed_sets::PaidWhen::PreDeparture),
         financed_by_loan: Some(true),
-        evidence: Some("interview".into()),
+        evidence: Some(fieldaudit_protocol::closed_sets::FeeEvidence::Interview),
     };
     store
         .add_fee(w1, &fee("placement", "1000.10", "USD"))
@@ -409,32 +401,19 @@ fn an_audit_needs_a_real_facility_and_checklist() {
     let (_d, mut store, _) = setup();
     let new = |facility_id, template: &str| NewAudit {
         facility_id,
-        checklists: vec![ChecklistRef {
-            template_id: template.into(),
-            version: 1,
-        }],
-        audit_type: "periodic".into(),
-        notice: "announced".into(),
+        checklists: vec![ChecklistRef { template_id: template.into(), version: 1 }],
+        audit_type: fieldaudit_protocol::closed_sets::AuditType::Periodic,
+        notice: fieldaudit_protocol::closed_sets::Notice::Announced,
         start_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         end_date: None,
         auditors: vec![],
     };
     let facility = store.facilities("").unwrap()[0].facility.id;
-    assert!(matches!(
-        store.start_audit(&new(Uuid::now_v7(), FIRE)),
-        Err(CoreError::NotFound { .. })
-    ));
-    assert!(store
-        .start_audit(&new(facility, "no-such-checklist"))
-        .unwrap_err()
-        .to_string()
-        .contains("no-such-checklist"));
-    let mut bad_type = new(facility, FIRE);
-    bad_type.audit_type = "surprise".into();
-    assert!(store.start_audit(&bad_type).is_err());
-    assert_eq!(
-        store.audits(Some(facility)).unwrap().len(),
-        1,
-        "only the setup audit exists"
-    );
+    assert!(matches!(store.start_audit(&new(Uuid::now_v7(), FIRE)), Err(CoreError::NotFound { .. })));
+    assert!(store.start_audit(&new(facility, "no-such-checklist")).unwrap_err().to_string().contains("no-such-checklist"));
+    // An unknown audit type cannot even be built: the bridge refuses it when decoding.
+    let mut bad_type = serde_json::to_value(new(facility, FIRE)).unwrap();
+    bad_type["audit_type"] = json!("surprise");
+    assert!(serde_json::from_value::<NewAudit>(bad_type).unwrap_err().to_string().contains("surprise"));
+    assert_eq!(store.audits(Some(facility)).unwrap().len(), 1, "only the setup audit exists");
 }

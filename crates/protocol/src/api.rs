@@ -6,55 +6,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// What a user may do in an organisation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Manages users, devices and facilities of the organisation.
-    Admin,
-    /// Reviews submitted audits.
-    Reviewer,
-    /// Conducts audits.
-    Auditor,
-    /// Conducts worker interviews only.
-    Interviewer,
-}
-
-impl Role {
-    /// Whether this role may approve or return audits.
-    pub fn may_review(self) -> bool {
-        matches!(self, Role::Admin | Role::Reviewer)
-    }
-
-    /// Every role.
-    pub const ALL: [Role; 4] = [
-        Role::Admin,
-        Role::Reviewer,
-        Role::Auditor,
-        Role::Interviewer,
-    ];
-
-    /// The wire and database name of the role.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Reviewer => "reviewer",
-            Role::Auditor => "auditor",
-            Role::Interviewer => "interviewer",
-        }
-    }
-
-    /// The role with this name.
-    pub fn parse(name: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::closed_sets::Role;
 
 /// `POST /api/v1/auth/login` body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,8 @@
 //! The contract shared by a FieldAudit device and the sync server.
 //!
 //! Nothing here does I/O. It defines:
+//! - [`closed_sets`]: every closed set of values (states, severities, roles, fee
+//!   categories…) as an enum;
 //! - [`hlc`]: the hybrid logical clock every change is stamped with;
 //! - [`registry`]: which entities and fields sync, and the type of each value;
 //! - [`merge`]: the one merge rule (last writer wins per field, by `(hlc, device_id)`);
@@ -16,6 +18,7 @@
 //! rule changed here changes on both sides at once.
 
 pub mod api;
+pub mod closed_sets;
 pub mod corrective;
 pub mod hlc;
 pub mod lock;
@@ -25,6 +28,7 @@ pub mod registry;
 pub mod sync_file;
 pub mod wire;
 
+pub use closed_sets::ClosedSet;
 pub use hlc::{Clock, ClockError, Hlc};
 
 /// The version of the sync protocol this crate defines: the wire types, the registry

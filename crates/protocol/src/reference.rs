@@ -14,6 +14,7 @@ const REFERENCE_NAMESPACE: Uuid = Uuid::from_u128(0x2b9e_51c4_7d3a_4f1e_9c06_84e
 
 /// The six WGI dimensions, by the codes the published data file uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum WgiIndicator {
     /// Voice and accountability (`va`).
@@ -72,6 +73,19 @@ impl WgiIndicator {
             WgiIndicator::Rl => "Rule of law",
             WgiIndicator::Cc => "Control of corruption",
         }
+    }
+}
+
+/// A closed set like the others (the registry's `wgi_value.indicator` options and the
+/// UI's generated list); its own `parse` also accepts upper-case file codes.
+impl crate::closed_sets::ClosedSet for WgiIndicator {
+    const LABEL: &'static str = "governance indicator";
+    const TYPE_NAME: &'static str = "WgiIndicator";
+    const VALUES: &'static [WgiIndicator] = &WgiIndicator::ALL;
+    const NAMES: &'static [&'static str] = WgiIndicator::NAMES;
+
+    fn as_str(self) -> &'static str {
+        WgiIndicator::as_str(self)
     }
 }
 

@@ -79,7 +79,8 @@ pub enum ValueType {
     DateTime,
     /// The UUID of a row of the given entity.
     Ref(EntityKind),
-    /// One of the listed strings.
+    /// One of the listed strings: the [`ClosedSet::NAMES`] of one of the enums in
+    /// [`closed_sets`](crate::closed_sets).
     Enum(&'static [&'static str]),
     /// An ISO 4217 currency code (three upper-case letters).
     Currency,
@@ -113,34 +114,23 @@ const fn f(name: &'static str, ty: ValueType) -> FieldSpec {
 use crate::corrective::{FollowUpStatus, SiteResponse, SupplierResponseState, VerificationMethod};
 use ValueType::*;
 
+use crate::closed_sets::{
+    ActionStatus, AttachmentSubject, AuditStatus, AuditType, ClosedSet, ConflictStatus, FeeCategory, FeeEvidence, FindingOrigin,
+    FindingStatus, InterviewFormat, MigrantType, Notice, PaidWhen, RecruitmentChannel, ReimbursementStatus, Severity,
+};
+
 /// Audit types (SMETA vocabulary).
-pub const AUDIT_TYPES: &[&str] = &["initial", "periodic", "full_follow_up", "partial_follow_up"];
+pub const AUDIT_TYPES: &[&str] = AuditType::NAMES;
 /// How much notice the site had.
-pub const NOTICE_KINDS: &[&str] = &["announced", "semi_announced", "unannounced"];
+pub const NOTICE_KINDS: &[&str] = Notice::NAMES;
 /// Audit workflow states.
-pub const AUDIT_STATUSES: &[&str] = &["draft", "submitted", "approved", "returned"];
+pub const AUDIT_STATUSES: &[&str] = AuditStatus::NAMES;
 /// Finding severities, most severe first.
-pub const SEVERITIES: &[&str] = &["critical", "major", "minor", "observation", "good_practice"];
+pub const SEVERITIES: &[&str] = Severity::NAMES;
 /// Corrective action states.
-pub const ACTION_STATUSES: &[&str] = &["open", "in_progress", "done", "verified", "disputed"];
+pub const ACTION_STATUSES: &[&str] = ActionStatus::NAMES;
 /// Recruitment-fee categories (ILO definition of recruitment fees and related costs).
-pub const FEE_CATEGORIES: &[&str] = &[
-    "placement",
-    "visa",
-    "work_permit",
-    "passport",
-    "medical",
-    "insurance",
-    "skills_test",
-    "training",
-    "travel",
-    "lodging",
-    "equipment",
-    "admin",
-    "deposit_bond",
-    "bribe",
-    "other",
-];
+pub const FEE_CATEGORIES: &[&str] = FeeCategory::NAMES;
 
 const FACILITY: &[FieldSpec] = &[
     f("name", Text),
@@ -161,12 +151,12 @@ const FACILITY: &[FieldSpec] = &[
 const AUDIT: &[FieldSpec] = &[
     f("facility_id", Ref(EntityKind::Facility)),
     f("checklists", Json),
-    f("audit_type", Enum(AUDIT_TYPES)),
-    f("notice", Enum(NOTICE_KINDS)),
+    f("audit_type", Enum(AuditType::NAMES)),
+    f("notice", Enum(Notice::NAMES)),
     f("start_date", Date),
     f("end_date", Date),
     f("auditors", TextList),
-    f("status", Enum(AUDIT_STATUSES)),
+    f("status", Enum(AuditStatus::NAMES)),
     f("deleted", Bool),
     // Added in client schema 5 (columns come last there).
     f("reviewed_by", Text),
@@ -179,8 +169,6 @@ const AUDIT: &[FieldSpec] = &[
     f("site_rep_role", Text),
 ];
 
-/// Audit statuses only a reviewer (or an admin) may set.
-pub const REVIEW_DECISIONS: &[&str] = &["approved", "returned"];
 
 /// Whether an audit op is a reviewer's decision: an approved/returned status or
 /// one of the review fields. The server accepts these only from reviewers and
@@ -188,10 +176,7 @@ pub const REVIEW_DECISIONS: &[&str] = &["approved", "returned"];
 pub fn is_review_op(entity: EntityKind, field: &str, value: &Value) -> bool {
     entity == EntityKind::Audit
         && (matches!(field, "reviewed_by" | "reviewed_at" | "review_comment")
-            || (field == "status"
-                && value
-                    .as_str()
-                    .is_some_and(|s| REVIEW_DECISIONS.contains(&s))))
+            || (field == "status" && value.as_str().and_then(AuditStatus::parse).is_some_and(AuditStatus::is_review_decision)))
 }
 
 const REPEAT_INSTANCE: &[FieldSpec] = &[
@@ -218,11 +203,11 @@ const FINDING: &[FieldSpec] = &[
     f("template_id", Text),
     f("item_id", Text),
     f("instance_id", Ref(EntityKind::RepeatInstance)),
-    f("origin", Enum(&["item", "manual"])),
-    f("severity", Enum(SEVERITIES)),
+    f("origin", Enum(FindingOrigin::NAMES)),
+    f("severity", Enum(Severity::NAMES)),
     f("title", Text),
     f("description", Text),
-    f("status", Enum(&["open", "closed"])),
+    f("status", Enum(FindingStatus::NAMES)),
     f("deleted", Bool),
     // Added in client schema 7: the site's acknowledgement (signed) and the
     // follow-up's verification (not signed).
@@ -244,7 +229,7 @@ const CORRECTIVE_ACTION: &[FieldSpec] = &[
     f("due_date", Date),
     f("evidence", Text),
     f("verification_method", Text),
-    f("status", Enum(ACTION_STATUSES)),
+    f("status", Enum(ActionStatus::NAMES)),
     f("production_blocking", Bool),
     f("deleted", Bool),
     // Added in client schema 6 (the office): the day the item reached done or
@@ -256,18 +241,7 @@ const CORRECTIVE_ACTION: &[FieldSpec] = &[
 
 const ATTACHMENT: &[FieldSpec] = &[
     f("audit_id", Ref(EntityKind::Audit)),
-    f(
-        "subject_kind",
-        Enum(&[
-            "audit",
-            "answer",
-            "finding",
-            "corrective_action",
-            "fee_record",
-            "verification",
-            "supplier_response",
-        ]),
-    ),
+    f("subject_kind", Enum(AttachmentSubject::NAMES)),
     f("subject_id", Text),
     f("sha256", Sha256),
     f("file_name", Text),
@@ -280,26 +254,17 @@ const ATTACHMENT: &[FieldSpec] = &[
 const FEE_RECORD: &[FieldSpec] = &[
     f("audit_id", Ref(EntityKind::Audit)),
     f("worker_ref", Text),
-    f(
-        "migrant_type",
-        Enum(&["foreign", "internal", "local", "undocumented"]),
-    ),
+    f("migrant_type", Enum(MigrantType::NAMES)),
     f("origin_country", Country),
     f("origin_region", Text),
-    f(
-        "channel",
-        Enum(&["direct", "agency", "broker", "self_applied"]),
-    ),
+    f("channel", Enum(RecruitmentChannel::NAMES)),
     f("agency_origin", Text),
     f("agency_destination", Text),
     f("recruited_on", Date),
     f("contract_before_departure", Bool),
     f("contract_language", Text),
     f("contract_substituted", Bool),
-    f(
-        "reimbursement_status",
-        Enum(&["none", "promised", "partial", "full"]),
-    ),
+    f("reimbursement_status", Enum(ReimbursementStatus::NAMES)),
     f("reimbursed_amount", Decimal),
     f("reimbursed_currency", Currency),
     f("reimbursed_on", Date),
@@ -309,16 +274,13 @@ const FEE_RECORD: &[FieldSpec] = &[
 
 const FEE: &[FieldSpec] = &[
     f("fee_record_id", Ref(EntityKind::FeeRecord)),
-    f("category", Enum(FEE_CATEGORIES)),
+    f("category", Enum(FeeCategory::NAMES)),
     f("amount", Decimal),
     f("currency", Currency),
     f("paid_to", Text),
-    f(
-        "paid_when",
-        Enum(&["pre_departure", "on_arrival", "wage_deduction"]),
-    ),
+    f("paid_when", Enum(PaidWhen::NAMES)),
     f("financed_by_loan", Bool),
-    f("evidence", Enum(&["receipt", "interview", "none"])),
+    f("evidence", Enum(FeeEvidence::NAMES)),
     f("deleted", Bool),
 ];
 
@@ -327,7 +289,7 @@ const INTERVIEW: &[FieldSpec] = &[
     f("conducted_on", Date),
     f("interviewer", Text),
     f("language", Text),
-    f("format", Enum(&["individual", "group"])),
+    f("format", Enum(InterviewFormat::NAMES)),
     f("sealed", Sealed),
     f("deleted", Bool),
 ];
@@ -421,7 +383,7 @@ pub fn is_reference_entity(entity: EntityKind) -> bool {
 }
 
 /// What became of a kept conflict.
-pub const CONFLICT_STATUSES: &[&str] = &["open", "kept", "replaced"];
+pub const CONFLICT_STATUSES: &[&str] = ConflictStatus::NAMES;
 
 const CONFLICT: &[FieldSpec] = &[
     f("entity", Text),
@@ -433,7 +395,7 @@ const CONFLICT: &[FieldSpec] = &[
     f("loser_value", Json),
     f("loser_device", Text),
     f("loser_hlc", Text),
-    f("status", Enum(CONFLICT_STATUSES)),
+    f("status", Enum(ConflictStatus::NAMES)),
     f("deleted", Bool),
 ];
 
@@ -518,13 +480,6 @@ impl EntityKind {
         self.fields().iter().find(|f| f.name == name)
     }
 
-    /// The field that makes a row belong to an audit, if the entity is audit-scoped
-    /// directly (`audit_id`) or through a parent (`finding_id`, `fee_record_id`).
-    pub fn parent_field(self) -> Option<&'static FieldSpec> {
-        self.fields()
-            .iter()
-            .find(|f| matches!(f.ty, ValueType::Ref(_)))
-    }
 }
 
 impl std::fmt::Display for EntityKind {
@@ -718,6 +673,21 @@ mod tests {
         ] {
             let e = validate("interview", "sealed", &json!(plain)).unwrap_err();
             assert!(e.reason.contains("age-encrypted"), "{plain}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_enum_field_lists_a_closed_set() {
+        for kind in EntityKind::ALL {
+            for spec in kind.fields() {
+                if let ValueType::Enum(names) = spec.ty {
+                    assert!(
+                        crate::closed_sets::ALL_SETS.iter().any(|set| set.names == names),
+                        "{kind}.{}: its options are not one of closed_sets::ALL_SETS, so the UI gets no generated list",
+                        spec.name
+                    );
+                }
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import { invoke, Channel } from "@tauri-apps/api/core";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { Preferences } from "../bindings/Preferences";
 import type { UiError } from "../bindings/UiError";
+import type { UiErrorKind } from "../bindings/UiErrorKind";
 import type { FacilitySummary } from "../bindings/FacilitySummary";
 import type { FacilityPage } from "../bindings/FacilityPage";
 import type { ImportPreview } from "../bindings/ImportPreview";
@@ -38,6 +39,19 @@ import type { PreviousFinding } from "../bindings/PreviousFinding";
 import type { VerificationInput } from "../bindings/VerificationInput";
 import type { FindingHistory } from "../bindings/FindingHistory";
 import type { SupplierResponse } from "../bindings/SupplierResponse";
+import type { QueueList } from "../bindings/QueueList";
+import type { QueueEntry } from "../bindings/QueueEntry";
+import type { CapFilter } from "../bindings/CapFilter";
+import type { CapRow } from "../bindings/CapRow";
+import type { CapSortColumn } from "../bindings/CapSortColumn";
+import type { ExportFormat } from "../bindings/ExportFormat";
+import type { OfficeFilter } from "../bindings/OfficeFilter";
+import type { Dashboard } from "../bindings/Dashboard";
+import type { PlanRow } from "../bindings/PlanRow";
+import type { PlanSortColumn } from "../bindings/PlanSortColumn";
+import type { Scorecard } from "../bindings/Scorecard";
+import type { ReferenceImportSummary } from "../bindings/ReferenceImportSummary";
+import type { CommandName } from "../bindings/CommandName";
 
 export { Channel };
 export type {
@@ -46,13 +60,15 @@ export type {
   PhotoData, Severity, SyncStatus, SyncProgress, SyncReport, ConflictView, QuarantinedOp, Resolution,
   InterviewsOverview, InterviewForm, InterviewReview, InterviewSummary, ReportedFees, SignoffCheck,
   Audit, ReviewDecision, CapItem, CapImport, PreviousFinding, VerificationInput, FindingHistory, SupplierResponse,
+  Audit, ReviewDecision, QueueList, QueueEntry, CapFilter, CapRow, CapSortColumn, ExportFormat, OfficeFilter,
+  Dashboard, PlanRow, PlanSortColumn, Scorecard, ReferenceImportSummary,
 };
 
 /** Turns anything a failed command throws into a message and a hint. */
 export function toUiError(e: unknown): UiError {
   if (e && typeof e === "object" && "message" in e && "hint" in e) {
     const o = e as { message: unknown; hint: unknown; kind?: unknown };
-    return { message: String(o.message), hint: String(o.hint), kind: typeof o.kind === "string" ? o.kind : "other" };
+    return { message: String(o.message), hint: String(o.hint), kind: typeof o.kind === "string" ? (o.kind as UiErrorKind) : "other" };
   }
   const text = e instanceof Error ? e.message : typeof e === "string" ? e : "Something went wrong.";
   return {
@@ -62,7 +78,7 @@ export function toUiError(e: unknown): UiError {
   };
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(cmd: CommandName, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
@@ -120,6 +136,18 @@ export const api = {
   importCapWorkbook: (fileName: string, dataBase64: string, apply: boolean) => call<CapImport>("import_cap_workbook", { fileName, dataBase64, apply }),
   pendingSupplierResponses: () => call<SupplierResponse[]>("pending_supplier_responses"),
   decideSupplierResponse: (responseId: string, accept: boolean, reason: string) => call<SupplierResponse[]>("decide_supplier_response", { responseId, accept, reason }),
+  // The office (reviewers and admins): every figure is computed in core; exports
+  // return the path of the file written.
+  reviewQueue: (list: QueueList) => call<QueueEntry[]>("office_review_queue", { list }),
+  capTracker: (filter: CapFilter) => call<CapRow[]>("office_cap_tracker", { filter }),
+  exportCaps: (filter: CapFilter, format: ExportFormat) => call<string>("office_export_caps", { filter, format }),
+  dashboard: (filter: OfficeFilter, currency: string) => call<Dashboard>("office_dashboard", { filter, currency }),
+  plan: (country: string | null, sort: PlanSortColumn, descending: boolean) => call<PlanRow[]>("office_plan", { country, sort, descending }),
+  exportPlan: (country: string | null, sort: PlanSortColumn, descending: boolean, format: ExportFormat) =>
+    call<string>("office_export_plan", { country, sort, descending, format }),
+  scorecard: (facilityId: string, currency: string) => call<Scorecard>("office_scorecard", { facilityId, currency }),
+  importRates: (csv: string, fileName: string) => call<ReferenceImportSummary>("office_import_rates", { csv, fileName }),
+  importWgi: (csv: string, fileName: string) => call<ReferenceImportSummary>("office_import_wgi", { csv, fileName }),
 
   listFees: (auditId: string) => call<FeesView>("list_fees", { auditId }),
   saveFeeRecord: (auditId: string, recordId: string | null, workerRef: string, fields: Record<string, unknown>) =>

@@ -6,6 +6,7 @@ import { en, type MessageKey } from "../i18n/en";
 import type { FacilitySummary } from "../bindings/FacilitySummary";
 import type { Severity } from "../bindings/Severity";
 import type { SyncPhase } from "../bindings/SyncPhase";
+import * as closedSets from "../bindings/closed_sets";
 
 function fac(name: string, extra: Partial<FacilitySummary> = {}): FacilitySummary {
   return {
@@ -69,15 +70,13 @@ describe("helpers", () => {
   });
 });
 
-/** Every stored code the screens pass to label(): the option lists, the registry's
- * enums (fieldaudit-protocol registry.rs), the worker-interview template's format and
- * language option ids, the synced entity kinds and the sync phases. */
-const AUDIT_TYPES = ["initial", "periodic", "full_follow_up", "partial_follow_up"];
-const NOTICE_KINDS = ["announced", "semi_announced", "unannounced"];
-const AUDIT_STATUSES = ["draft", "submitted", "approved", "returned"];
-const FINDING_STATUSES = ["open", "closed"];
-const CONFLICT_STATUSES = ["open", "kept", "replaced"];
-const INTERVIEW_FORMATS = ["individual", "group"];
+/** Every stored code the screens pass to label(): every generated closed set
+ * (fieldaudit-protocol closed_sets.rs) but those the screens never label, the
+ * worker-interview template's language option ids, the synced entity kinds and the
+ * sync phases. A new closed set fails this test until its values have labels in every
+ * language or it is listed as unlabelled. */
+const UNLABELLED_SETS = new Set(["ROLE_VALUES", "ATTACHMENT_SUBJECT_VALUES", "FINDING_ORIGIN_VALUES", "FEE_EVIDENCE_VALUES", "INTERVIEW_STATE_VALUES"]);
+const CLOSED_SET_CODES: string[] = Object.entries(closedSets).filter(([name]) => !UNLABELLED_SETS.has(name)).flatMap(([, values]) => [...values]);
 const INTERVIEW_LANGUAGES = ["chinese", "bengali", "vietnamese", "hindi", "indonesian", "thai", "burmese", "nepali", "english", "other"];
 const ENTITIES = [
   "facility", "audit", "repeat_instance", "answer", "finding", "corrective_action", "attachment", "fee_record", "fee",
@@ -87,9 +86,9 @@ const PHASES: SyncPhase[] = ["connecting", "pushing", "uploading", "pulling", "d
 const SEVERITY_CODES: Severity[] = [...SEVERITIES];
 const KNOWN_CODES = [
   ...new Set<string>([
-    ...SEVERITY_CODES, ...AUDIT_TYPES, ...NOTICE_KINDS, ...AUDIT_STATUSES, ...FINDING_STATUSES, ...CONFLICT_STATUSES,
+    ...SEVERITY_CODES, ...CLOSED_SET_CODES,
     ...ACTION_STATUSES, ...FEE_CATEGORIES, ...MIGRANT_TYPES, ...CHANNELS, ...PAID_WHEN, ...PAID_TO, ...REIMBURSEMENT,
-    ...INTERVIEW_FORMATS, ...INTERVIEW_LANGUAGES, ...ENTITIES, ...PHASES,
+    ...INTERVIEW_LANGUAGES, ...ENTITIES, ...PHASES,
   ]),
 ];
 
@@ -102,6 +101,14 @@ function inLanguage<T>(lang: string, f: () => T): T {
     locale.lang = saved;
   }
 }
+
+describe("closed sets", () => {
+  it("generates a values list for every set, and no set is empty", () => {
+    const lists = Object.entries(closedSets);
+    expect(lists.length).toBeGreaterThanOrEqual(19);
+    for (const [name, values] of lists) expect([name, values.length > 0]).toEqual([name, true]);
+  });
+});
 
 describe("label", () => {
   it("has an English label for every known code", () => {

@@ -90,7 +90,8 @@ export function since(iso: string | null | undefined, now: Date = new Date(), la
   return new Intl.DateTimeFormat(loc, { dateStyle: "medium", ...(dateOnly ? { timeZone: "UTC" } : {}) }).format(new Date(t));
 }
 
-export const SEVERITIES = ["critical", "major", "minor", "observation", "good_practice"] as const;
+/** Every severity, most severe first (generated from the Rust enum). */
+export { SEVERITY_VALUES as SEVERITIES } from "../bindings/closed_sets";
 
 /** Human label of a stored code in `lang` ("good_practice" → "Good practice", "良好实践"):
  * the "code.<code>" text of that language, else the English one, else the code

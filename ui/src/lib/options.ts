@@ -1,12 +1,15 @@
-// The option lists of the synced fields the forms edit, as the sync registry
-// (fieldaudit-protocol's registry.rs) defines them; core rejects anything else.
-export const ACTION_STATUSES = ["open", "in_progress", "done", "verified", "disputed"] as const;
-export const FEE_CATEGORIES = [
-  "placement", "visa", "work_permit", "passport", "medical", "insurance", "skills_test", "training",
-  "travel", "lodging", "equipment", "admin", "deposit_bond", "bribe", "other",
-] as const;
-export const MIGRANT_TYPES = ["foreign", "internal", "local", "undocumented"] as const;
-export const CHANNELS = ["direct", "agency", "broker", "self_applied"] as const;
-export const PAID_WHEN = ["pre_departure", "on_arrival", "wage_deduction"] as const;
-export const REIMBURSEMENT = ["none", "promised", "partial", "full"] as const;
-export const PAID_TO = ["agency_origin", "agency_destination", "broker", "employer", "government", "other"] as const;
+// The option lists of the synced fields the forms edit. Each is generated from the
+// Rust enum of fieldaudit-protocol's closed_sets.rs (ui/src/bindings/closed_sets.ts),
+// so the UI offers exactly what the registry and core accept.
+export {
+  ACTION_STATUS_VALUES as ACTION_STATUSES,
+  FEE_CATEGORY_VALUES as FEE_CATEGORIES,
+  MIGRANT_TYPE_VALUES as MIGRANT_TYPES,
+  RECRUITMENT_CHANNEL_VALUES as CHANNELS,
+  PAID_WHEN_VALUES as PAID_WHEN,
+  REIMBURSEMENT_STATUS_VALUES as REIMBURSEMENT,
+  PAID_TO_VALUES as PAID_TO,
+  SEVERITY_VALUES as SEVERITIES,
+  AUDIT_TYPE_VALUES as AUDIT_TYPES,
+  NOTICE_VALUES as NOTICE_KINDS,
+} from "../bindings/closed_sets";

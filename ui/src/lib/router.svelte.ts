@@ -5,7 +5,7 @@ export type Route =
   | { name: "facility"; facilityId: string }
   | { name: "new-audit"; facilityId: string | null }
   | { name: "workspace"; auditId: string }
-  | { name: "findings"; auditId: string }
+  | { name: "findings"; auditId: string; focus?: "review" }
   | { name: "fees"; auditId: string }
   | { name: "interviews"; auditId: string }
   | { name: "interview"; auditId: string; interviewId: string }
@@ -13,7 +13,12 @@ export type Route =
   | { name: "sync" }
   | { name: "conflicts" }
   | { name: "quarantine" }
-  | { name: "settings" };
+  | { name: "settings" }
+  | { name: "queue" }
+  | { name: "caps"; country?: string; overdue?: boolean }
+  | { name: "dashboard" }
+  | { name: "plan" }
+  | { name: "scorecard"; facilityId: string };
 
 export const nav = $state<{ route: Route; history: Route[] }>({ route: { name: "facilities" }, history: [] });
 

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use fieldaudit_protocol::registry::FEE_CATEGORIES;
+use fieldaudit_protocol::closed_sets::{ClosedSet, FeeCategory, MigrantType, PaidTo, PaidWhen, RecruitmentChannel, ReimbursementStatus};
 use fieldaudit_templates::{AnswerType, Template};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -17,23 +17,18 @@ use crate::{CoreError, Result};
 /// The checklist an interview answers.
 pub const INTERVIEW_TEMPLATE: &str = "worker-interview";
 
-/// Where the worker's recruitment fees were paid.
-pub const PAID_WHEN: &[&str] = &["pre_departure", "on_arrival", "wage_deduction"];
+/// When the worker's recruitment fees were paid.
+pub const PAID_WHEN: &[&str] = PaidWhen::NAMES;
 /// Who was paid.
-pub const PAID_TO: &[&str] = &[
-    "agency_origin",
-    "agency_destination",
-    "broker",
-    "employer",
-    "government",
-    "other",
-];
+pub const PAID_TO: &[&str] = PaidTo::NAMES;
 /// How the worker was recruited.
-pub const CHANNELS: &[&str] = &["direct", "agency", "broker", "self_applied"];
+pub const CHANNELS: &[&str] = RecruitmentChannel::NAMES;
 /// Migrant status.
-pub const MIGRANT_TYPES: &[&str] = &["foreign", "internal", "local", "undocumented"];
+pub const MIGRANT_TYPES: &[&str] = MigrantType::NAMES;
 /// Reimbursement status.
-pub const REIMBURSEMENT: &[&str] = &["none", "promised", "partial", "full"];
+pub const REIMBURSEMENT: &[&str] = ReimbursementStatus::NAMES;
+/// Recruitment-fee categories.
+const FEE_CATEGORIES: &[&str] = FeeCategory::NAMES;
 
 /// The confidential content of one interview. Sealed on finalisation; never stored
 /// in the clear.

@@ -34,6 +34,7 @@ pub mod sampling;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
+use fieldaudit_protocol::closed_sets::{ClosedSet, InterviewFormat, InterviewState};
 use fieldaudit_protocol::EntityKind;
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
@@ -112,16 +113,16 @@ pub struct InterviewDraft {
 pub struct InterviewSummary {
     /// Interview id.
     pub id: Uuid,
-    /// `draft` (on this device only, encrypted) or `sealed`.
-    pub state: &'static str,
+    /// A draft (on this device only, encrypted), sealed, or synced without content.
+    pub state: InterviewState,
     /// Date held (sealed interviews only; a draft's date is encrypted).
     pub conducted_on: Option<String>,
     /// Interviewer (sealed interviews only).
     pub interviewer: Option<String>,
     /// Language option id (sealed interviews only).
     pub language: Option<String>,
-    /// `individual` or `group` (sealed interviews only).
-    pub format: Option<String>,
+    /// One worker or a group (sealed interviews only).
+    pub format: Option<InterviewFormat>,
 }
 
 /// A current reviewer key of the organisation.
@@ -435,7 +436,9 @@ impl Store {
                     .into(),
             ));
         };
-        let format = format.to_owned();
+        let format = InterviewFormat::parse(format).ok_or_else(|| {
+            CoreError::Invalid(format!("setup.format is {format:?}; answer it with one of {}", InterviewFormat::NAMES.join(", ")))
+        })?;
         let language = content.language().map(str::to_owned);
         let keys = self.reviewer_keys()?;
         let recipients = keys
@@ -482,7 +485,7 @@ impl Store {
         self.checkpoint()?;
         Ok(InterviewSummary {
             id,
-            state: "sealed",
+            state: InterviewState::Sealed,
             conducted_on: Some(conducted_on),
             interviewer: Some(draft.interviewer),
             language,
@@ -531,19 +534,8 @@ impl Store {
             .query_map([audit_id.to_string()], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         for id in ids {
-            let id = Uuid::parse_str(&id).map_err(|e| CoreError::Corrupt {
-                entity: "interview_draft".into(),
-                field: "id".into(),
-                reason: e.to_string(),
-            })?;
-            out.push(InterviewSummary {
-                id,
-                state: "draft",
-                conducted_on: None,
-                interviewer: None,
-                language: None,
-                format: None,
-            });
+            let id = Uuid::parse_str(&id).map_err(|e| CoreError::Corrupt { entity: "interview_draft".into(), field: "id".into(), reason: e.to_string() })?;
+            out.push(InterviewSummary { id, state: InterviewState::Draft, conducted_on: None, interviewer: None, language: None, format: None });
         }
         for row in select_rows(
             self.conn(),
@@ -568,15 +560,11 @@ pub(crate) fn summary(row: &serde_json::Map<String, Value>) -> Result<InterviewS
         })?;
     Ok(InterviewSummary {
         id,
-        state: if row.get("sealed").is_some_and(|v| !v.is_null()) {
-            "sealed"
-        } else {
-            "incomplete"
-        },
+        state: if row.get("sealed").is_some_and(|v| !v.is_null()) { InterviewState::Sealed } else { InterviewState::Incomplete },
         conducted_on: text("conducted_on"),
         interviewer: text("interviewer"),
         language: text("language"),
-        format: text("format"),
+        format: text("format").as_deref().and_then(InterviewFormat::parse),
     })
 }
 

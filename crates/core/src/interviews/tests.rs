@@ -1,5 +1,6 @@
 //! Tests of the interviewer's and the reviewer's side on one store.
 
+use fieldaudit_protocol::closed_sets::{InterviewFormat, InterviewState};
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -31,12 +32,9 @@ fn setup() -> (tempfile::TempDir, Store, Uuid) {
     let audit = store
         .start_audit(&NewAudit {
             facility_id: facility,
-            checklists: vec![ChecklistRef {
-                template_id: "worker-interview".into(),
-                version: 1,
-            }],
-            audit_type: "initial".into(),
-            notice: "announced".into(),
+            checklists: vec![ChecklistRef { template_id: "worker-interview".into(), version: 1 }],
+            audit_type: fieldaudit_protocol::closed_sets::AuditType::Initial,
+            notice: fieldaudit_protocol::closed_sets::Notice::Announced,
             start_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
             end_date: None,
             auditors: vec!["Nadia".into()],
@@ -183,7 +181,7 @@ fn drafts_are_encrypted_and_finalise_seals_to_current_reviewers_only() {
     // The draft is on disk only as ciphertext.
     assert_eq!(marker_in_db_files(dir.path(), MARKER), 0);
     assert_eq!(marker_in_db_files(dir.path(), "sewing"), 0);
-    assert_eq!(store.interviews(audit).unwrap()[0].state, "draft");
+    assert_eq!(store.interviews(audit).unwrap()[0].state, InterviewState::Draft);
     // Another passphrase cannot read it.
     drop(store);
     let mut other = Store::open(dir.path()).unwrap();
@@ -191,7 +189,7 @@ fn drafts_are_encrypted_and_finalise_seals_to_current_reviewers_only() {
     let mut store = other;
 
     let summary = store.finalise_interview(&key, id).unwrap();
-    assert_eq!(summary.format.as_deref(), Some("group"));
+    assert_eq!(summary.format, Some(InterviewFormat::Group));
     assert_eq!(summary.language.as_deref(), Some("other"));
     assert_eq!(
         marker_in_db_files(dir.path(), MARKER),
@@ -206,10 +204,7 @@ fn drafts_are_encrypted_and_finalise_seals_to_current_reviewers_only() {
     );
     let listed = store.interviews(audit).unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(
-        (listed[0].state, listed[0].interviewer.as_deref()),
-        ("sealed", Some("Nadia Rahman"))
-    );
+    assert_eq!((listed[0].state, listed[0].interviewer.as_deref()), (InterviewState::Sealed, Some("Nadia Rahman")));
     // The change log carries the ciphertext (it syncs like any field).
     let changes = store.changes_after(0, 1000).unwrap();
     let sealed = changes

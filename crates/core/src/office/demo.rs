@@ -244,8 +244,8 @@ impl Store {
         let audit = self.start_audit(&NewAudit {
             facility_id: facility,
             checklists: refs.clone(),
-            audit_type: audit_type.into(),
-            notice: notice.into(),
+            audit_type: audit_type.parse().map_err(|e: crate::UnknownName| CoreError::Invalid(e.to_string()))?,
+            notice: notice.parse().map_err(|e: crate::UnknownName| CoreError::Invalid(e.to_string()))?,
             start_date: start,
             end_date: Some(end),
             auditors: vec![
@@ -307,7 +307,7 @@ impl Store {
                 self.update_action(
                     a.id,
                     &ActionUpdate {
-                        status: Some(status.into()),
+                        status: Some(status.parse().map_err(|e: crate::UnknownName| CoreError::Invalid(e.to_string()))?),
                         owner: Some(owner.into()),
                         corrective_action: Some(format!(
                             "Fix: {}",
@@ -442,13 +442,13 @@ impl Store {
                 self.add_fee(
                     record,
                     &NewFee {
-                        category: category.into(),
+                        category: category.parse().map_err(|e: crate::UnknownName| CoreError::Invalid(e.to_string()))?,
                         amount,
                         currency: currency.into(),
                         paid_to: Some("agency".into()),
-                        paid_when: Some("pre_departure".into()),
+                        paid_when: Some(fieldaudit_protocol::closed_sets::PaidWhen::PreDeparture),
                         financed_by_loan: Some(rng.bool()),
-                        evidence: Some("interview".into()),
+                        evidence: Some(fieldaudit_protocol::closed_sets::FeeEvidence::Interview),
                     },
                 )?;
             }

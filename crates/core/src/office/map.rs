@@ -1,6 +1,7 @@
 //! The supply-chain map's numbers: facilities as points (from their coordinates)
 //! and, per country, active suppliers, audits and country risk, so the map can
-//! shade countries by either. The boundaries themselves ship with the UI.
+//! shade countries by either. The boundaries themselves ship with the UI; each
+//! country carries its ISO 3166 numeric code, the key those boundary files use.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -39,6 +40,9 @@ pub struct MapPoint {
 pub struct MapCountry {
     /// ISO alpha-2.
     pub country: String,
+    /// ISO 3166 numeric code (`050` for BD), the id of its boundary in Natural
+    /// Earth's files; `None` for codes ISO does not assign (XK).
+    pub iso_numeric: Option<String>,
     /// Listed facilities (not deleted).
     pub active_suppliers: u32,
     /// Audits in the period.
@@ -46,6 +50,26 @@ pub struct MapCountry {
     /// Country risk, when the WGI data has the country.
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub risk: Option<Decimal>,
+    /// The WGI year of that risk.
+    pub risk_year: Option<i32>,
+    /// Whether that risk comes from the shipped sample file.
+    pub risk_is_sample: bool,
+}
+
+impl MapCountry {
+    fn new(country: &str) -> MapCountry {
+        MapCountry {
+            country: country.to_owned(),
+            iso_numeric: celes::Country::from_alpha2(country)
+                .ok()
+                .map(|c| c.code.to_owned()),
+            active_suppliers: 0,
+            audits: 0,
+            risk: None,
+            risk_year: None,
+            risk_is_sample: false,
+        }
+    }
 }
 
 /// The map panel.
@@ -89,12 +113,9 @@ impl Store {
             let country: Option<String> = r.get(2)?;
             let audits: u32 = r.get(5)?;
             if let Some(c) = &country {
-                let e = countries.entry(c.clone()).or_insert_with(|| MapCountry {
-                    country: c.clone(),
-                    active_suppliers: 0,
-                    audits: 0,
-                    risk: None,
-                });
+                let e = countries
+                    .entry(c.clone())
+                    .or_insert_with(|| MapCountry::new(c));
                 e.active_suppliers += 1;
                 e.audits += audits;
             }
@@ -122,15 +143,12 @@ impl Store {
             if only.as_deref().is_some_and(|c| c != risk.country) {
                 continue;
             }
-            countries
+            let e = countries
                 .entry(risk.country.clone())
-                .or_insert_with(|| MapCountry {
-                    country: risk.country.clone(),
-                    active_suppliers: 0,
-                    audits: 0,
-                    risk: None,
-                })
-                .risk = Some(risk.risk);
+                .or_insert_with(|| MapCountry::new(&risk.country));
+            e.risk = Some(risk.risk);
+            e.risk_year = Some(risk.year);
+            e.risk_is_sample = risk.sample;
         }
         Ok(MapPanel {
             points,

@@ -72,14 +72,14 @@ impl Store {
             let score = self.score(a.id)?;
             let mut findings = SeverityCounts::default();
             for f in self.findings(a.id)? {
-                findings.add(f.finding.severity.as_deref().unwrap_or_default(), 1);
+                findings.add(f.finding.severity.map_or("", |s| s.as_str()), 1);
             }
             audits.push(ScorecardAudit {
                 audit_id: a.id,
                 start_date: a.start_date,
-                audit_type: a.audit_type,
-                notice: a.notice,
-                status: a.status,
+                audit_type: a.audit_type.map(|v| v.as_str().to_owned()),
+                notice: a.notice.map(|v| v.as_str().to_owned()),
+                status: a.status.map(|v| v.as_str().to_owned()),
                 conformance_percent: score.conformance_percent.map(|p| (p * 10.0).round() / 10.0),
                 indicative_score: score.indicative_score.map(|s| (s * 10.0).round() / 10.0),
                 indicative_band: score.indicative_band,

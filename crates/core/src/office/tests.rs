@@ -839,6 +839,9 @@ fn assessments_and_findings_panels() {
     );
     let bd = map.countries.iter().find(|c| c.country == "BD").unwrap();
     assert_eq!((bd.active_suppliers, bd.risk), (1, Some(dec("75.0"))));
+    // The key of Bangladesh's boundary in Natural Earth's files, and where its risk is from.
+    assert_eq!(bd.iso_numeric.as_deref(), Some("050"));
+    assert!(bd.risk_year.is_some());
 
     let card = fx.store.scorecard(fx.f1, day(TODAY), "USD").unwrap();
     assert_eq!(card.audits.len(), 2);
@@ -854,7 +857,7 @@ fn closing_a_cap_item_records_the_day_and_reopening_clears_it() {
         .update_action(
             c,
             &crate::audits::ActionUpdate {
-                status: Some("done".into()),
+                status: Some("done".parse().unwrap()),
                 ..Default::default()
             },
         )
@@ -872,7 +875,7 @@ fn closing_a_cap_item_records_the_day_and_reopening_clears_it() {
         .update_action(
             c,
             &crate::audits::ActionUpdate {
-                status: Some("open".into()),
+                status: Some("open".parse().unwrap()),
                 ..Default::default()
             },
         )

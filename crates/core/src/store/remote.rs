@@ -9,6 +9,7 @@
 //! derived from the losing write, so the two devices that detect one conflict
 //! make one row.
 
+use fieldaudit_protocol::closed_sets::ConflictStatus;
 use fieldaudit_protocol::{registry, should_apply, EntityKind, PulledChange, ValueType, Version};
 use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
@@ -179,7 +180,7 @@ impl Writer<'_> {
                                 ("loser_value", l_val),
                                 ("loser_device", json!(l_ver.device_id.to_string())),
                                 ("loser_hlc", json!(l_ver.hlc.to_string())),
-                                ("status", json!("open")),
+                                ("status", json!(ConflictStatus::Open)),
                                 ("deleted", json!(false)),
                             ],
                         )?;

@@ -3,6 +3,7 @@
 //! attachment transfer state, and the status the app shows.
 
 use chrono::Utc;
+use fieldaudit_protocol::closed_sets::ConflictStatus;
 use fieldaudit_protocol::{Change, EntityKind, PushResponse};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -84,7 +85,7 @@ pub struct ConflictView {
     pub loser_value: Option<Value>,
     pub loser_device: Option<String>,
     pub loser_hlc: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ConflictStatus>,
     pub deleted: Option<bool>,
     /// What the field is, in words (not stored; filled by [`Store::conflicts_in`]):
     /// for an answer the checklist, the repeat instance if any, the question and
@@ -230,7 +231,7 @@ impl Store {
                     .and_then(|f| f.fee_record_id)
                     .and_then(|r| self.get(EntityKind::FeeRecord, r).ok().flatten());
                 match (fee, record) {
-                    (Some(f), Some(r)) => (Some(fill(Phrase::FeeOfWorker, lang, &[("category", &f.category.unwrap_or_default()), ("worker", &r.worker_ref.unwrap_or_default())])), r.audit_id),
+                    (Some(f), Some(r)) => (Some(fill(Phrase::FeeOfWorker, lang, &[("category", f.category.map_or("", |c| c.as_str())), ("worker", &r.worker_ref.unwrap_or_default())])), r.audit_id),
                     _ => (None, None),
                 }
             }
@@ -519,7 +520,7 @@ impl Store {
         self.write(|w| {
             match resolution {
                 Resolution::KeepCurrent => {
-                    w.set(EntityKind::Conflict, conflict_id, &[("status", json!("kept"))])?;
+                    w.set(EntityKind::Conflict, conflict_id, &[("status", json!(ConflictStatus::Kept))])?;
                 }
                 Resolution::UseOther => {
                     let (Some(entity), Some(row), Some(field)) = (target, row, c.field.as_deref()) else {
@@ -527,7 +528,7 @@ impl Store {
                     };
                     w.set(entity, row, &[(field, c.loser_value.clone().unwrap_or(Value::Null))])?;
                     crate::audits::reconcile_touched(w, &[(entity.as_str(), row)])?;
-                    w.set(EntityKind::Conflict, conflict_id, &[("status", json!("replaced"))])?;
+                    w.set(EntityKind::Conflict, conflict_id, &[("status", json!(ConflictStatus::Replaced))])?;
                 }
             }
             Ok(())
@@ -597,12 +598,9 @@ mod tests {
         let audit = store
             .start_audit(&NewAudit {
                 facility_id: facility,
-                checklists: vec![ChecklistRef {
-                    template_id: "fire-safety".into(),
-                    version: 1,
-                }],
-                audit_type: "initial".into(),
-                notice: "announced".into(),
+                checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
+                audit_type: fieldaudit_protocol::closed_sets::AuditType::Initial,
+                notice: fieldaudit_protocol::closed_sets::Notice::Announced,
                 start_date: NaiveDate::from_ymd_opt(2026, 5, 1).expect("date"),
                 end_date: None,
                 auditors: vec!["A".into()],
