@@ -67,6 +67,7 @@ fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     fieldaudit_core::follow_up::VerificationInput::export_all(&cfg)?;
     fieldaudit_core::follow_up::FindingHistory::export_all(&cfg)?;
     fieldaudit_core::model::SupplierResponse::export_all(&cfg)?;
+    fieldaudit_core::cap::supplier::PendingResponse::export_all(&cfg)?;
     fieldaudit_core::office::OfficeFilter::export_all(&cfg)?;
     fieldaudit_core::office::review_queue::QueueList::export_all(&cfg)?;
     fieldaudit_core::office::review_queue::QueueEntry::export_all(&cfg)?;

@@ -6,10 +6,11 @@ use base64::Engine;
 use fieldaudit_core::cap::workbook::CapImport;
 use fieldaudit_core::cap::CapItem;
 use fieldaudit_core::follow_up::{FindingHistory, PreviousFinding, VerificationInput};
-use fieldaudit_core::model::SupplierResponse;
+use fieldaudit_core::cap::supplier::PendingResponse;
 use fieldaudit_core::signoff::SignoffCheck;
 use fieldaudit_protocol::corrective::SiteResponse;
-use tauri::State;
+use fieldaudit_core::office::cap_tracker::ExportFormat;
+use tauri::{AppHandle, State};
 use uuid::Uuid;
 
 use crate::error::{CmdResult, UiError};
@@ -144,16 +145,15 @@ pub async fn finding_history(
         .await
 }
 
-/// The facility's open CAP items as the supplier's XLSX, base64.
+/// Writes the facility's open CAP items as the supplier's XLSX into the
+/// Downloads folder; returns the file written.
 #[tauri::command]
-pub async fn export_cap_workbook(
-    state: State<'_, AppState>,
-    facility_id: Uuid,
-) -> CmdResult<String> {
+pub async fn export_cap_workbook(app: AppHandle, state: State<'_, AppState>, facility_id: Uuid) -> CmdResult<String> {
+    let path = crate::office_cmds::export_path(&app, &state, "open-cap", ExportFormat::Xlsx)?;
     state
         .with_store(move |s| {
-            Ok(base64::engine::general_purpose::STANDARD
-                .encode(s.export_cap_workbook(facility_id, today())?))
+            s.write_cap_workbook(facility_id, today(), &path)?;
+            Ok(path.display().to_string())
         })
         .await
 }
@@ -178,14 +178,10 @@ pub async fn import_cap_workbook(
         .await
 }
 
-/// Supplier responses waiting for a reviewer.
+/// Supplier responses waiting for a reviewer, with the finding each answers.
 #[tauri::command]
-pub async fn pending_supplier_responses(
-    state: State<'_, AppState>,
-) -> CmdResult<Vec<SupplierResponse>> {
-    state
-        .with_store(move |s| Ok(s.pending_supplier_responses()?))
-        .await
+pub async fn pending_supplier_responses(state: State<'_, AppState>, language: String) -> CmdResult<Vec<PendingResponse>> {
+    state.with_store(move |s| Ok(s.pending_responses_to_decide(&language)?)).await
 }
 
 /// As a reviewer: accepts (`reason` empty) or rejects a supplier response.
@@ -195,7 +191,8 @@ pub async fn decide_supplier_response(
     response_id: Uuid,
     accept: bool,
     reason: String,
-) -> CmdResult<Vec<SupplierResponse>> {
+    language: String,
+) -> CmdResult<Vec<PendingResponse>> {
     state
         .with_store(move |s| {
             if accept {
@@ -203,7 +200,7 @@ pub async fn decide_supplier_response(
             } else {
                 s.reject_supplier_response(response_id, &reason)?;
             }
-            Ok(s.pending_supplier_responses()?)
+            Ok(s.pending_responses_to_decide(&language)?)
         })
         .await
 }

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 use fieldaudit_core::follow_up::{FollowUpKind, NewFollowUp, VerificationInput};
 use fieldaudit_core::Store;
-use fieldaudit_protocol::corrective::SiteResponse;
+use fieldaudit_protocol::closed_sets::{FollowUpStatus, Notice, SiteResponse, VerificationMethod};
 use fieldaudit_protocol::EntityKind;
 
 use crate::output::{self, short};
@@ -19,7 +19,7 @@ use crate::output::{self, short};
 pub struct VerificationArgs {
     /// closed, progress_made or still_open.
     #[arg(long)]
-    status: String,
+    status: FollowUpStatus,
     /// What evidence was reviewed (required to close).
     #[arg(long, default_value = "")]
     evidence: String,
@@ -35,10 +35,10 @@ pub struct VerificationArgs {
 }
 
 impl VerificationArgs {
-    fn input(self, method: &str) -> VerificationInput {
+    fn input(self, method: VerificationMethod) -> VerificationInput {
         VerificationInput {
             status: self.status,
-            method: method.into(),
+            method,
             evidence_reviewed: self.evidence,
             note: self.note,
             verified_by: self.by,
@@ -62,7 +62,7 @@ pub enum FollowUpCommand {
         checklists: Vec<String>,
         /// announced, semi_announced or unannounced.
         #[arg(long, default_value = "announced")]
-        notice: String,
+        notice: Notice,
         /// First day on site (default today).
         #[arg(long)]
         start: Option<NaiveDate>,
@@ -86,7 +86,7 @@ pub enum FollowUpCommand {
         finding: String,
         /// on_site or desktop_review.
         #[arg(long, default_value = "on_site")]
-        method: String,
+        method: VerificationMethod,
         #[command(flatten)]
         found: VerificationArgs,
     },
@@ -296,7 +296,7 @@ pub fn follow_up(dir: &Path, cmd: FollowUpCommand) -> Result<()> {
                             .status
                             .clone()
                             .unwrap_or_else(|| "not yet verified".into()),
-                        p.verification.method.clone().unwrap_or_default(),
+                        p.verification.method.map(|m| m.to_string()).unwrap_or_default(),
                     ]
                 })
                 .collect();
@@ -313,12 +313,12 @@ pub fn follow_up(dir: &Path, cmd: FollowUpCommand) -> Result<()> {
         } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
             let finding = store.resolve_id(EntityKind::Finding, &finding)?;
-            let input = found.input(&method);
+            let input = found.input(method);
             store.record_verification(audit, finding, &input)?;
             crate::out!(
                 "finding {}: {}",
                 short(&finding),
-                input.status.replace('_', " ")
+                input.status.as_str().replace('_', " ")
             );
         }
     }
@@ -344,17 +344,8 @@ pub fn cap(dir: &Path, cmd: CapCommand) -> Result<()> {
             today,
         } => {
             let facility = store.resolve_id(EntityKind::Facility, &facility)?;
-            let bytes = store.export_cap_workbook(facility, today_or(today))?;
-            let tmp = out.with_extension("xlsx.part");
-            std::fs::write(&tmp, &bytes)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, &out)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            crate::out!(
-                "wrote {} ({} open CAP items); send it to the supplier",
-                out.display(),
-                store.facility_cap_items(facility, today_or(today))?.len()
-            );
+            let items = store.write_cap_workbook(facility, today_or(today), &out)?;
+            crate::out!("wrote {} ({items} open CAP items); send it to the supplier", out.display());
         }
         CapCommand::Import {
             file,
@@ -471,12 +462,12 @@ pub fn cap(dir: &Path, cmd: CapCommand) -> Result<()> {
         }
         CapCommand::DesktopReview { finding, found } => {
             let finding = store.resolve_id(EntityKind::Finding, &finding)?;
-            let input = found.input("desktop_review");
+            let input = found.input(VerificationMethod::DesktopReview);
             store.desktop_review(finding, &input)?;
             crate::out!(
                 "finding {}: {} (desktop review)",
                 short(&finding),
-                input.status.replace('_', " ")
+                input.status.as_str().replace('_', " ")
             );
         }
     }

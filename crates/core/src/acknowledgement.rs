@@ -146,6 +146,6 @@ mod tests {
             .into_iter()
             .find(|f| f.finding.id == finding)
             .unwrap();
-        assert_eq!(f.finding.site_response.as_deref(), Some("disputed"));
+        assert_eq!(f.finding.site_response, Some(SiteResponse::Disputed));
     }
 }

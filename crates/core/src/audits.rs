@@ -162,17 +162,17 @@ impl Store {
     /// A follow-up type starts a follow-up ([`Store::start_follow_up`]), which
     /// carries the facility's earlier findings into it.
     pub fn start_audit(&mut self, new: &NewAudit) -> Result<Uuid> {
-        let kind = match new.audit_type.as_str() {
-            "full_follow_up" => Some(crate::follow_up::FollowUpKind::Full),
-            "partial_follow_up" => Some(crate::follow_up::FollowUpKind::Partial),
-            _ => None,
+        let kind = match new.audit_type {
+            AuditType::FullFollowUp => Some(crate::follow_up::FollowUpKind::Full),
+            AuditType::PartialFollowUp => Some(crate::follow_up::FollowUpKind::Partial),
+            AuditType::Initial | AuditType::Periodic => None,
         };
         if let Some(kind) = kind {
             return self.start_follow_up(&crate::follow_up::NewFollowUp {
                 facility_id: new.facility_id,
                 kind,
                 checklists: new.checklists.clone(),
-                notice: new.notice.clone(),
+                notice: new.notice,
                 start_date: new.start_date,
                 auditors: new.auditors.clone(),
             });

@@ -26,6 +26,7 @@ use chrono::{NaiveDate, Utc};
 use fieldaudit_protocol::corrective::{
     self, FollowUpStatus, SupplierResponseState, VerificationMethod,
 };
+use fieldaudit_protocol::closed_sets::{AttachmentSubject, AuditType, Notice, SiteResponse};
 use fieldaudit_protocol::EntityKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -62,10 +63,10 @@ pub enum FollowUpKind {
 
 impl FollowUpKind {
     /// The audit type stored for it.
-    pub fn audit_type(self) -> &'static str {
+    pub fn audit_type(self) -> AuditType {
         match self {
-            FollowUpKind::Full => "full_follow_up",
-            FollowUpKind::Partial => "partial_follow_up",
+            FollowUpKind::Full => AuditType::FullFollowUp,
+            FollowUpKind::Partial => AuditType::PartialFollowUp,
         }
     }
 }
@@ -81,8 +82,8 @@ pub struct NewFollowUp {
     /// Checklists to include; for a full follow-up, empty means those of the
     /// facility's latest audit.
     pub checklists: Vec<ChecklistRef>,
-    /// `announced`, `semi_announced` or `unannounced`.
-    pub notice: String,
+    /// How much notice the site had.
+    pub notice: Notice,
     /// First day on site.
     pub start_date: NaiveDate,
     /// The audit team.
@@ -93,10 +94,10 @@ pub struct NewFollowUp {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VerificationInput {
-    /// `closed`, `progress_made` or `still_open`.
-    pub status: String,
-    /// `on_site` or `desktop_review`.
-    pub method: String,
+    /// What was found.
+    pub status: FollowUpStatus,
+    /// How it was verified.
+    pub method: VerificationMethod,
     /// What evidence was reviewed.
     pub evidence_reviewed: String,
     /// A note.
@@ -182,24 +183,6 @@ pub struct FindingHistory {
     pub events: Vec<HistoryEvent>,
 }
 
-fn parse_status(s: &str) -> Result<FollowUpStatus> {
-    FollowUpStatus::parse(s).ok_or_else(|| {
-        CoreError::Invalid(format!(
-            "follow-up status {s:?}: use one of {}",
-            FollowUpStatus::NAMES.join(", ")
-        ))
-    })
-}
-
-fn parse_method(s: &str) -> Result<VerificationMethod> {
-    VerificationMethod::parse(s).ok_or_else(|| {
-        CoreError::Invalid(format!(
-            "verification method {s:?}: use one of {}",
-            VerificationMethod::NAMES.join(", ")
-        ))
-    })
-}
-
 fn opt_text(s: &str, what: &str) -> Result<Value> {
     let t = s.trim();
     if t.chars().count() > 4000 {
@@ -238,8 +221,8 @@ impl Store {
         let audit_id = self.start_audit_unchecked(&NewAudit {
             facility_id: new.facility_id,
             checklists,
-            audit_type: new.kind.audit_type().into(),
-            notice: new.notice.clone(),
+            audit_type: new.kind.audit_type(),
+            notice: new.notice,
             start_date: new.start_date,
             end_date: None,
             auditors: new.auditors.clone(),
@@ -321,7 +304,7 @@ impl Store {
             let mine = attachments
                 .iter()
                 .filter(|a| {
-                    a.subject_kind.as_deref() == Some("verification")
+                    a.subject_kind == Some(AttachmentSubject::Verification)
                         && a.subject_id.as_deref() == Some(id.as_str())
                 })
                 .cloned()
@@ -335,12 +318,7 @@ impl Store {
             });
         }
         let rank = |p: &PreviousFinding| {
-            std::cmp::Reverse(
-                p.finding
-                    .severity
-                    .as_deref()
-                    .and_then(|s| s.parse::<fieldaudit_templates::Severity>().ok()),
-            )
+            std::cmp::Reverse(p.finding.severity)
         };
         out.sort_by_key(rank);
         Ok(out)
@@ -392,7 +370,7 @@ impl Store {
             )));
         }
         let mut input = input.clone();
-        input.method = VerificationMethod::DesktopReview.as_str().into();
+        input.method = VerificationMethod::DesktopReview;
         let id = Uuid::now_v7();
         self.write_verification(id, None, finding_id, &input)?;
         Ok(id)
@@ -405,8 +383,7 @@ impl Store {
         finding_id: Uuid,
         input: &VerificationInput,
     ) -> Result<()> {
-        let status = parse_status(&input.status)?;
-        let method = parse_method(&input.method)?;
+        let (status, method) = (input.status, input.method);
         let by = input.verified_by.trim();
         if by.is_empty() || by.chars().count() > 120 {
             return Err(CoreError::Invalid(
@@ -503,15 +480,15 @@ impl Store {
                 Some(audit.id),
                 finding.title.clone(),
             ));
-            match finding.site_response.as_deref() {
-                Some("agreed") => events.push(ev(
+            match finding.site_response {
+                Some(SiteResponse::Agreed) => events.push(ev(
                     audit.end_date.clone().or(audit.start_date.clone()),
                     HistoryStep::SiteAgreed,
                     audit.site_rep_name.clone(),
                     Some(audit.id),
                     finding.site_comment.clone(),
                 )),
-                Some("disputed") => events.push(ev(
+                Some(SiteResponse::Disputed) => events.push(ev(
                     audit.end_date.clone().or(audit.start_date.clone()),
                     HistoryStep::SiteDisputed,
                     audit.site_rep_name.clone(),
@@ -563,7 +540,7 @@ impl Store {
                 None,
                 r.corrective_action.clone(),
             ));
-            match r.state.as_deref().and_then(SupplierResponseState::parse) {
+            match r.state {
                 Some(SupplierResponseState::Accepted) => events.push(ev(
                     r.decided_at.clone(),
                     HistoryStep::ResponseAccepted,
@@ -588,13 +565,13 @@ impl Store {
             [finding_id.to_string()],
         )? {
             let v: Verification = decode(EntityKind::Verification, v)?;
-            let step = match v.status.as_deref().and_then(FollowUpStatus::parse) {
+            let step = match v.status {
                 Some(FollowUpStatus::Closed) => HistoryStep::VerifiedClosed,
                 Some(FollowUpStatus::ProgressMade) => HistoryStep::ProgressMade,
                 _ => HistoryStep::StillOpen,
             };
             let detail = [
-                v.method.clone(),
+                v.method.map(|m| m.as_str().replace('_', " ")),
                 v.evidence_reviewed.clone(),
                 v.note.clone(),
             ]

@@ -8,7 +8,8 @@
 
 use fieldaudit_protocol::closed_sets::{
     ActionStatus, AttachmentSubject, AuditStatus, AuditType, FeeCategory, FeeEvidence, FindingOrigin, FindingStatus, MigrantType,
-    Notice, PaidWhen, RecruitmentChannel, ReimbursementStatus, Severity,
+    FollowUpStatus, Notice, PaidWhen, RecruitmentChannel, ReimbursementStatus, Severity, SiteResponse, SupplierResponseState,
+    VerificationMethod,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -153,10 +154,10 @@ pub struct Finding {
     pub description: Option<String>,
     pub status: Option<FindingStatus>,
     pub deleted: Option<bool>,
-    pub site_response: Option<String>,
+    pub site_response: Option<SiteResponse>,
     pub site_comment: Option<String>,
     pub recurrence_of: Option<Uuid>,
-    pub follow_up_status: Option<String>,
+    pub follow_up_status: Option<FollowUpStatus>,
     pub verified_in: Option<Uuid>,
     pub verified_by: Option<String>,
     pub verified_on: Option<String>,
@@ -192,10 +193,9 @@ pub struct Verification {
     pub audit_id: Option<Uuid>,
     pub finding_id: Option<Uuid>,
     pub action_id: Option<Uuid>,
-    /// `closed`, `progress_made` or `still_open`; none until recorded.
-    pub status: Option<String>,
-    /// `on_site` or `desktop_review`.
-    pub method: Option<String>,
+    /// None until recorded.
+    pub status: Option<FollowUpStatus>,
+    pub method: Option<VerificationMethod>,
     pub evidence_reviewed: Option<String>,
     pub note: Option<String>,
     pub verified_by: Option<String>,
@@ -218,8 +218,7 @@ pub struct SupplierResponse {
     pub evidence_description: Option<String>,
     pub file_name: Option<String>,
     pub received_at: Option<String>,
-    /// `pending`, `accepted` or `rejected`.
-    pub state: Option<String>,
+    pub state: Option<SupplierResponseState>,
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
     pub reject_reason: Option<String>,

@@ -263,7 +263,7 @@ mod tests {
         assert_eq!(store.reopenings(audit).unwrap(), vec![r]);
         let a = store.audit(audit).unwrap();
         assert_eq!(
-            (a.locked, a.status.as_deref()),
+            (a.locked, a.status.map(|v| v.as_str())),
             (Some(false), Some("draft"))
         );
         assert!(store.verify_signoffs(audit).unwrap()[0].voided);

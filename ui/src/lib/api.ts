@@ -39,6 +39,7 @@ import type { PreviousFinding } from "../bindings/PreviousFinding";
 import type { VerificationInput } from "../bindings/VerificationInput";
 import type { FindingHistory } from "../bindings/FindingHistory";
 import type { SupplierResponse } from "../bindings/SupplierResponse";
+import type { PendingResponse } from "../bindings/PendingResponse";
 import type { QueueList } from "../bindings/QueueList";
 import type { QueueEntry } from "../bindings/QueueEntry";
 import type { CapFilter } from "../bindings/CapFilter";
@@ -59,8 +60,8 @@ export type {
   ChecklistChoice, NewAudit, AuditWorkspace, FindingWithActions, ActionUpdate, FeesView, NewFee,
   PhotoData, Severity, SyncStatus, SyncProgress, SyncReport, ConflictView, QuarantinedOp, Resolution,
   InterviewsOverview, InterviewForm, InterviewReview, InterviewSummary, ReportedFees, SignoffCheck,
-  Audit, ReviewDecision, CapItem, CapImport, PreviousFinding, VerificationInput, FindingHistory, SupplierResponse,
-  Audit, ReviewDecision, QueueList, QueueEntry, CapFilter, CapRow, CapSortColumn, ExportFormat, OfficeFilter,
+  Audit, ReviewDecision, CapItem, CapImport, PreviousFinding, VerificationInput, FindingHistory, SupplierResponse, PendingResponse,
+  QueueList, QueueEntry, CapFilter, CapRow, CapSortColumn, ExportFormat, OfficeFilter,
   Dashboard, PlanRow, PlanSortColumn, Scorecard, ReferenceImportSummary,
 };
 
@@ -134,8 +135,9 @@ export const api = {
   findingHistory: (findingId: string) => call<FindingHistory>("finding_history", { findingId }),
   exportCapWorkbook: (facilityId: string) => call<string>("export_cap_workbook", { facilityId }),
   importCapWorkbook: (fileName: string, dataBase64: string, apply: boolean) => call<CapImport>("import_cap_workbook", { fileName, dataBase64, apply }),
-  pendingSupplierResponses: () => call<SupplierResponse[]>("pending_supplier_responses"),
-  decideSupplierResponse: (responseId: string, accept: boolean, reason: string) => call<SupplierResponse[]>("decide_supplier_response", { responseId, accept, reason }),
+  pendingSupplierResponses: (language: string) => call<PendingResponse[]>("pending_supplier_responses", { language }),
+  decideSupplierResponse: (responseId: string, accept: boolean, reason: string, language: string) =>
+    call<PendingResponse[]>("decide_supplier_response", { responseId, accept, reason, language }),
   // The office (reviewers and admins): every figure is computed in core; exports
   // return the path of the file written.
   reviewQueue: (list: QueueList) => call<QueueEntry[]>("office_review_queue", { list }),

@@ -22,6 +22,7 @@ pub mod supplier;
 pub mod workbook;
 
 use chrono::{Days, NaiveDate};
+use fieldaudit_protocol::closed_sets::{ActionStatus, AttachmentSubject, FindingStatus, FollowUpStatus, SupplierResponseState};
 use fieldaudit_protocol::EntityKind;
 use fieldaudit_templates::Severity;
 use serde::Serialize;
@@ -62,10 +63,10 @@ pub fn default_deadlines(severity: Severity, closing: NaiveDate) -> Deadlines {
 }
 
 /// CAP statuses that mean the correction is finished.
-pub const FINISHED_STATUSES: [&str; 2] = ["done", "verified"];
+pub const FINISHED_STATUSES: [ActionStatus; 2] = [ActionStatus::Done, ActionStatus::Verified];
 
 /// CAP statuses whose deadlines run (a missing status reads as `open`).
-pub const RUNNING_STATUSES: [&str; 2] = ["open", "in_progress"];
+pub const RUNNING_STATUSES: [ActionStatus; 2] = [ActionStatus::Open, ActionStatus::InProgress];
 
 /// [`FINISHED_STATUSES`] as an SQL list, for `coalesce(ca.status, 'open') IN …`.
 pub const FINISHED_STATUSES_SQL: &str = "('done', 'verified')";
@@ -85,13 +86,13 @@ pub const PLAN_OVERDUE_SQL: &str = "(coalesce(ca.status, 'open') IN ('open', 'in
     AND NOT EXISTS (SELECT 1 FROM supplier_response sr WHERE sr.action_id = ca.id AND sr.state = 'accepted' AND coalesce(sr.deleted, 0) = 0))";
 
 /// Whether a CAP item's status means the correction is finished.
-pub fn is_finished(status: Option<&str>) -> bool {
+pub fn is_finished(status: Option<ActionStatus>) -> bool {
     status.is_some_and(|s| FINISHED_STATUSES.contains(&s))
 }
 
 /// Whether a CAP item's deadlines run: open (or no status yet) or in progress.
-pub fn deadlines_run(status: Option<&str>) -> bool {
-    RUNNING_STATUSES.contains(&status.unwrap_or("open"))
+pub fn deadlines_run(status: Option<ActionStatus>) -> bool {
+    RUNNING_STATUSES.contains(&status.unwrap_or(ActionStatus::Open))
 }
 
 /// A CAP item's standing on a given day.
@@ -110,7 +111,7 @@ pub struct Standing {
 /// at the closing meeting or a supplier response accepted since.
 pub fn standing(action: &CorrectiveAction, has_plan: bool, today: NaiveDate) -> Standing {
     let date = |d: &Option<String>| d.as_deref().and_then(fieldaudit_templates::parse_date);
-    let running = deadlines_run(action.status.as_deref());
+    let running = deadlines_run(action.status);
     let plan_due = date(&action.plan_due_date);
     let fix_by = date(&action.due_date);
     Standing {
@@ -143,8 +144,8 @@ pub struct CapItem {
 impl CapItem {
     /// Whether the item still needs work (not done or verified, finding not closed by a follow-up).
     pub fn is_open(&self) -> bool {
-        !is_finished(self.action.status.as_deref())
-            && self.finding.follow_up_status.as_deref() != Some("closed")
+        !is_finished(self.action.status)
+            && self.finding.follow_up_status != Some(FollowUpStatus::Closed)
     }
 }
 
@@ -154,7 +155,7 @@ impl Store {
         let mut out = Vec::new();
         let attachments = self.attachments(audit_id, None)?;
         for f in self.findings(audit_id)? {
-            if f.finding.status.as_deref() != Some("open") {
+            if f.finding.status != Some(FindingStatus::Open) {
                 continue;
             }
             for action in f.actions {
@@ -162,7 +163,7 @@ impl Store {
                 let accepted_response = responses
                     .iter()
                     .rev()
-                    .find(|r| r.state.as_deref() == Some("accepted"))
+                    .find(|r| r.state == Some(SupplierResponseState::Accepted))
                     .cloned();
                 let agreed = action
                     .corrective_action
@@ -173,7 +174,7 @@ impl Store {
                 let mine = attachments
                     .iter()
                     .filter(|a| {
-                        a.subject_kind.as_deref() == Some("corrective_action")
+                        a.subject_kind == Some(AttachmentSubject::CorrectiveAction)
                             && a.subject_id.as_deref() == Some(id.as_str())
                     })
                     .cloned()

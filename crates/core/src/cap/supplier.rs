@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::model::{CorrectiveAction, SupplierResponse};
+use fieldaudit_protocol::closed_sets::{ActionStatus, Severity};
+
+use crate::model::{CorrectiveAction, Finding, SupplierResponse};
 use crate::{CoreError, Result, Store};
 
 /// One supplier answer for one CAP item, checked and ready to store.
@@ -34,6 +36,22 @@ pub struct ResponseInput {
     pub planned_completion: Option<NaiveDate>,
     /// The evidence the site offers.
     pub evidence_description: Option<String>,
+}
+
+/// A supplier response waiting for a reviewer, with what it answers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PendingResponse {
+    /// The response.
+    pub response: SupplierResponse,
+    /// The facility's name.
+    pub facility: Option<String>,
+    /// The finding's title in the reader's language.
+    pub finding: Option<String>,
+    /// The finding's severity.
+    pub severity: Option<Severity>,
+    /// The CAP item as agreed at the closing meeting.
+    pub action: Option<CorrectiveAction>,
 }
 
 impl ResponseInput {
@@ -108,6 +126,34 @@ impl Store {
         .collect()
     }
 
+    /// [`Store::pending_supplier_responses`] with the facility, the finding (its
+    /// title in `lang`) and the CAP item each answers, for a reviewer to decide.
+    pub fn pending_responses_to_decide(&self, lang: &str) -> Result<Vec<PendingResponse>> {
+        let mut out = Vec::new();
+        for response in self.pending_supplier_responses()? {
+            let action: Option<CorrectiveAction> = match response.action_id {
+                Some(id) => self.get(EntityKind::CorrectiveAction, id)?,
+                None => None,
+            };
+            let finding: Option<Finding> = match action.as_ref().and_then(|a| a.finding_id) {
+                Some(id) => self.get(EntityKind::Finding, id)?,
+                None => None,
+            };
+            let facility = match finding.as_ref().and_then(|f| f.audit_id) {
+                Some(audit) => self.audit(audit)?.facility_id.map(|f| self.facility(f)).transpose()?.and_then(|f| f.name),
+                None => None,
+            };
+            out.push(PendingResponse {
+                facility,
+                finding: finding.as_ref().and_then(|f| self.finding_title(f, lang)),
+                severity: finding.and_then(|f| f.severity),
+                action,
+                response,
+            });
+        }
+        Ok(out)
+    }
+
     fn pending_response(&self, id: Uuid) -> Result<(SupplierResponse, String)> {
         let who = crate::reopen::actor(self)?;
         if !who.signed_in || !corrective::may_decide_supplier_response(who.role) {
@@ -120,10 +166,10 @@ impl Store {
         let r: SupplierResponse = self
             .get(EntityKind::SupplierResponse, id)?
             .ok_or_else(|| CoreError::not_found("supplier response", id))?;
-        if r.state.as_deref() != Some(SupplierResponseState::Pending.as_str()) {
+        if r.state != Some(SupplierResponseState::Pending) {
             return Err(CoreError::Invalid(format!(
                 "this supplier response was already {}",
-                r.state.as_deref().unwrap_or("decided")
+                r.state.map_or("decided", |s| s.as_str())
             )));
         }
         Ok((r, who.name))
@@ -147,7 +193,7 @@ impl Store {
                     ("decided_at", json!(Utc::now().to_rfc3339())),
                 ],
             )?;
-            if let Some(a) = action.filter(|a| a.status.as_deref() == Some("open")) {
+            if let Some(a) = action.filter(|a| a.status == Some(ActionStatus::Open)) {
                 w.set(
                     EntityKind::CorrectiveAction,
                     a.id,

@@ -58,8 +58,8 @@ fn production_blocking_comes_from_the_checklist_and_overdue_moves_with_the_clock
                     version: 1,
                 },
             ],
-            audit_type: "initial".into(),
-            notice: "unannounced".into(),
+            audit_type: fieldaudit_protocol::closed_sets::AuditType::Initial,
+            notice: fieldaudit_protocol::closed_sets::Notice::Unannounced,
             start_date: day("2026-11-24"),
             end_date: Some(day("2026-11-26")),
             auditors: vec!["Rina".into()],
@@ -118,7 +118,7 @@ fn production_blocking_comes_from_the_checklist_and_overdue_moves_with_the_clock
         (Some("2026-12-03"), Some("2026-12-26"))
     );
     let passports = by_item("documents.held");
-    assert_eq!(passports.finding.severity.as_deref(), Some("critical"));
+    assert_eq!(passports.finding.severity.map(|v| v.as_str()), Some("critical"));
     assert_eq!(
         passports.action.production_blocking,
         Some(false),
@@ -162,7 +162,7 @@ fn production_blocking_comes_from_the_checklist_and_overdue_moves_with_the_clock
         .update_action(
             exit.action.id,
             &crate::audits::ActionUpdate {
-                status: Some("done".into()),
+                status: Some(ActionStatus::Done),
                 ..Default::default()
             },
         )
@@ -229,7 +229,7 @@ fn the_sql_overdue_rule_is_the_rust_rule() {
                             due_date: fix_by.map(str::to_owned),
                             evidence: None,
                             verification_method: None,
-                            status: status.map(str::to_owned),
+                            status: status.map(|s: &str| s.parse().unwrap()),
                             production_blocking: None,
                             deleted: None,
                             plan_due_date: plan_due.map(str::to_owned),
@@ -250,13 +250,13 @@ fn the_sql_overdue_rule_is_the_rust_rule() {
 
 #[test]
 fn the_sql_status_lists_are_the_rust_lists() {
-    let list = |l: &[&str]| format!("({})", l.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", "));
+    let list = |l: &[ActionStatus]| format!("({})", l.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", "));
     assert_eq!(FINISHED_STATUSES_SQL, list(&FINISHED_STATUSES));
     assert_eq!(RUNNING_STATUSES_SQL, list(&RUNNING_STATUSES));
     assert!(FIX_OVERDUE_SQL.contains(RUNNING_STATUSES_SQL) && PLAN_OVERDUE_SQL.contains(RUNNING_STATUSES_SQL));
     // A disputed item waits for the dispute; a finished one has no deadline left.
-    for s in ["disputed", "done", "verified"] {
+    for s in [ActionStatus::Disputed, ActionStatus::Done, ActionStatus::Verified] {
         assert!(!deadlines_run(Some(s)), "{s}");
     }
-    assert!(deadlines_run(None) && deadlines_run(Some("in_progress")));
+    assert!(deadlines_run(None) && deadlines_run(Some(ActionStatus::InProgress)));
 }

@@ -18,6 +18,7 @@
 //! applied.
 
 use std::io::Cursor;
+use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx};
 use chrono::{Days, NaiveDate};
@@ -26,6 +27,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::supplier::ResponseInput;
+use fieldaudit_protocol::closed_sets::{FollowUpStatus, SupplierResponseState};
+
 use super::CapItem;
 use crate::{CoreError, Result, Store};
 
@@ -127,6 +130,21 @@ fn cell_name(row: usize, col: usize) -> String {
 }
 
 impl Store {
+    /// Writes the supplier's workbook of a facility's open CAP items to `path`
+    /// (through a `.partial` file renamed at the end, so a failure leaves no
+    /// half-written workbook). Returns how many CAP items it holds.
+    pub fn write_cap_workbook(&self, facility_id: Uuid, today: NaiveDate, path: &Path) -> Result<usize> {
+        let bytes = self.export_cap_workbook(facility_id, today)?;
+        let items = self.facility_cap_items(facility_id, today)?.len();
+        let tmp = path.with_extension("xlsx.partial");
+        std::fs::write(&tmp, &bytes).map_err(|e| CoreError::io(format!("cannot write {}", tmp.display()), e))?;
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            CoreError::io(format!("cannot write {}", path.display()), e)
+        })?;
+        Ok(items)
+    }
+
     /// The open CAP items of a facility as the supplier's workbook (XLSX bytes).
     pub fn export_cap_workbook(&self, facility_id: Uuid, today: NaiveDate) -> Result<Vec<u8>> {
         let facility = self.facility(facility_id)?;
@@ -164,9 +182,9 @@ impl Store {
                 format!(
                     "{} {}",
                     audit.start_date.clone().unwrap_or_default(),
-                    audit.audit_type.clone().unwrap_or_default()
+                    audit.audit_type.map(|t| t.as_str().replace('_', " ")).unwrap_or_default()
                 ),
-                item.finding.severity.clone().unwrap_or_default(),
+                item.finding.severity.map(|s| s.as_str().replace('_', " ")).unwrap_or_default(),
                 [item.finding.title.clone(), item.finding.description.clone()]
                     .into_iter()
                     .flatten()
@@ -428,10 +446,10 @@ impl Store {
             if !item.is_open() {
                 problem(format!(
                     "CAP item {action_id} is already {}; it needs no answer (leave its row empty)",
-                    if item.finding.follow_up_status.as_deref() == Some("closed") {
+                    if item.finding.follow_up_status == Some(FollowUpStatus::Closed) {
                         "verified closed at a follow-up".to_owned()
                     } else {
-                        item.action.status.clone().unwrap_or_default().replace('_', " ")
+                        item.action.status.map(|s| s.as_str().replace('_', " ")).unwrap_or_default()
                     }
                 ));
                 continue;
@@ -439,7 +457,7 @@ impl Store {
             if let Some(waiting) = item
                 .responses
                 .iter()
-                .find(|p| p.state.as_deref() == Some("pending") && same_answer(p, &response))
+                .find(|p| p.state == Some(SupplierResponseState::Pending) && same_answer(p, &response))
             {
                 problem(format!(
                     "this answer to CAP item {action_id} is already waiting for a reviewer (imported from {} on {}); leave the row empty or change the answer",

@@ -10,8 +10,8 @@ fn day(s: &str) -> NaiveDate {
 
 fn input(status: &str, evidence: &str) -> VerificationInput {
     VerificationInput {
-        status: status.into(),
-        method: "on_site".into(),
+        status: status.parse().unwrap(),
+        method: VerificationMethod::OnSite,
         evidence_reviewed: evidence.into(),
         note: String::new(),
         verified_by: "Tomas".into(),
@@ -30,8 +30,8 @@ fn signed_initial(store: &mut Store) -> (Uuid, Uuid, Uuid, Uuid) {
                 template_id: "fire-safety".into(),
                 version: 1,
             }],
-            audit_type: "initial".into(),
-            notice: "announced".into(),
+            audit_type: fieldaudit_protocol::closed_sets::AuditType::Initial,
+            notice: fieldaudit_protocol::closed_sets::Notice::Announced,
             start_date: day("2026-11-24"),
             end_date: Some(day("2026-11-25")),
             auditors: vec!["Rina".into()],
@@ -89,7 +89,7 @@ fn a_follow_up_verifies_earlier_findings_without_touching_the_signed_audit() {
             facility_id: facility,
             kind: FollowUpKind::Partial,
             checklists: vec![],
-            notice: "announced".into(),
+            notice: fieldaudit_protocol::closed_sets::Notice::Announced,
             start_date: day("2027-01-10"),
             auditors: vec!["Tomas".into()],
         })
@@ -97,7 +97,7 @@ fn a_follow_up_verifies_earlier_findings_without_touching_the_signed_audit() {
     let a = store.audit(follow).unwrap();
     assert_eq!(
         (
-            a.audit_type.as_deref(),
+            a.audit_type.map(|v| v.as_str()),
             a.follow_up_of,
             a.checklists.as_deref().map(<[_]>::len)
         ),
@@ -140,7 +140,7 @@ fn a_follow_up_verifies_earlier_findings_without_touching_the_signed_audit() {
         .unwrap();
     assert_eq!(
         (
-            f.follow_up_status.as_deref(),
+            f.follow_up_status.map(|v| v.as_str()),
             f.verified_in,
             f.verified_by.as_deref()
         ),
@@ -156,7 +156,7 @@ fn a_follow_up_verifies_earlier_findings_without_touching_the_signed_audit() {
             .clone()
     };
     assert_eq!(
-        (status(exit).as_deref(), status(alarm).as_deref()),
+        (status(exit).map(|v| v.as_str()), status(alarm).map(|v| v.as_str())),
         (Some("verified"), Some("in_progress"))
     );
     assert_eq!(
@@ -172,7 +172,7 @@ fn a_follow_up_verifies_earlier_findings_without_touching_the_signed_audit() {
             facility_id: facility,
             kind: FollowUpKind::Full,
             checklists: vec![],
-            notice: "unannounced".into(),
+            notice: fieldaudit_protocol::closed_sets::Notice::Unannounced,
             start_date: day("2027-03-01"),
             auditors: vec!["Rina".into()],
         })
@@ -280,7 +280,7 @@ fn a_desktop_review_is_a_reviewers_verification_without_a_visit() {
         .unwrap();
     let v: Verification = store.get(EntityKind::Verification, id).unwrap().unwrap();
     assert_eq!(
-        (v.method.as_deref(), v.audit_id),
+        (v.method.map(|v| v.as_str()), v.audit_id),
         (Some("desktop_review"), None)
     );
     let item = store
@@ -290,7 +290,7 @@ fn a_desktop_review_is_a_reviewers_verification_without_a_visit() {
         .find(|c| c.finding.id == exit)
         .unwrap();
     assert_eq!(
-        (item.action.status.as_deref(), item.attachments.len()),
+        (item.action.status.map(|v| v.as_str()), item.attachments.len()),
         (Some("verified"), 1)
     );
     assert!(
