@@ -378,15 +378,15 @@ fn the_corrective_action_loop_on_two_devices() {
     let item = |f: Uuid| items.iter().find(|i| i.finding.id == f).unwrap();
     assert_eq!(
         (
-            item(exit).action.status.as_deref(),
-            item(exit).finding.follow_up_status.as_deref()
+            item(exit).action.status.map(|v| v.as_str()),
+            item(exit).finding.follow_up_status.map(|v| v.as_str())
         ),
         (Some("verified"), Some("closed"))
     );
     assert_eq!(
         (
-            item(alarm).action.status.as_deref(),
-            item(alarm).finding.follow_up_status.as_deref()
+            item(alarm).action.status.map(|v| v.as_str()),
+            item(alarm).finding.follow_up_status.map(|v| v.as_str())
         ),
         (Some("in_progress"), Some("progress_made"))
     );
@@ -422,7 +422,7 @@ fn the_corrective_action_loop_on_two_devices() {
     let previous = s.previous_findings(follow).unwrap();
     let status: Vec<(Uuid, Option<String>)> = previous
         .iter()
-        .map(|p| (p.finding.id, p.verification.status.clone()))
+        .map(|p| (p.finding.id, p.verification.status.map(|v| v.as_str().to_owned())))
         .collect();
     assert_eq!(
         status,

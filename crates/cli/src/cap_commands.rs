@@ -216,7 +216,7 @@ pub fn history(dir: &Path, finding: &str, json: bool) -> Result<()> {
     crate::out!(
         "{} ({})",
         h.finding.title.clone().unwrap_or_default(),
-        h.finding.severity.clone().unwrap_or_default()
+        h.finding.severity.map(|s| s.as_str()).unwrap_or_default()
     );
     for e in &h.events {
         let step = serde_json::to_value(&e.step)?
@@ -275,7 +275,7 @@ pub fn follow_up(dir: &Path, cmd: FollowUpCommand) -> Result<()> {
             crate::out!("{id}");
             crate::out!(
                 "{} follow-up started with {carried} previous finding(s) to verify",
-                kind.audit_type().replace('_', " ")
+                kind.audit_type().as_str().replace('_', " ")
             );
         }
         FollowUpCommand::Findings { audit, json } => {
@@ -289,13 +289,10 @@ pub fn follow_up(dir: &Path, cmd: FollowUpCommand) -> Result<()> {
                 .map(|p| {
                     vec![
                         short(&p.finding.id),
-                        p.finding.severity.clone().unwrap_or_default(),
+                        p.finding.severity.map(|s| s.to_string()).unwrap_or_default(),
                         p.finding.title.clone().unwrap_or_default(),
                         p.original_audit.start_date.clone().unwrap_or_default(),
-                        p.verification
-                            .status
-                            .clone()
-                            .unwrap_or_else(|| "not yet verified".into()),
+                        p.verification.status.map_or_else(|| "not yet verified".into(), |s| s.to_string()),
                         p.verification.method.map(|m| m.to_string()).unwrap_or_default(),
                     ]
                 })

@@ -33,6 +33,7 @@ pub fn may_decide_supplier_response(role: Role) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::closed_sets::ClosedSet;
 
     #[test]
     fn names_round_trip_and_serde_agrees() {
