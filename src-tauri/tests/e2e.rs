@@ -1658,7 +1658,7 @@ async fn a_reviewer_approves_from_the_queue_and_follows_the_programme_in_the_off
     let seed = tempfile::tempdir().expect("seed dir");
     fieldaudit_core::Store::create(seed.path(), "office seed").expect("seed store");
     tokio::task::block_in_place(|| fieldaudit_core::sync::login(seed.path(), &server.url(), ORG, "ada", PASSWORD)).expect("the admin signs in");
-    let (overdue_country, overdue_there) = {
+    let (overdue_country, overdue_there, overdue_facility) = {
         let mut store = fieldaudit_core::Store::open(seed.path()).expect("seed store");
         let preview = store.preview_facility_import(&fixture("summer-2019-compliance.csv")[..]).expect("preview");
         store.apply_facility_import(&preview).expect("import");
@@ -1668,7 +1668,8 @@ async fn a_reviewer_approves_from_the_queue_and_follows_the_programme_in_the_off
         let country = overdue.first().and_then(|r| r.country.clone()).expect("the demo has overdue CAP items");
         let filter = fieldaudit_core::office::cap_tracker::CapFilter { overdue: true, country: Some(country.clone()), ..Default::default() };
         let there = store.cap_tracker(&filter, today).expect("overdue there").len();
-        (country, there)
+        let facility = overdue.first().and_then(|r| r.facility_id).expect("an overdue CAP item's facility");
+        (country, there, facility)
     };
     let cancel = std::sync::atomic::AtomicBool::new(false);
     tokio::task::block_in_place(|| fieldaudit_core::sync::sync(seed.path(), fieldaudit_core::sync::SyncOptions::default(), &|_| {}, &cancel)).expect("the seed syncs up");
@@ -1752,5 +1753,20 @@ async fn a_reviewer_approves_from_the_queue_and_follows_the_programme_in_the_off
     assert!(priorities.windows(2).all(|w| w[0] >= w[1]), "highest priority first: {priorities:?}");
     app.axe_check("audit plan").await;
     app.screenshot("22-plan").await;
+
+    // Supplier CAP: the open CAP items of a facility with overdue items go out as a
+    // workbook the supplier can open; nothing waits for a decision yet.
+    app.nav("Supplier CAP").await;
+    app.wait_css("[data-testid=sup-none]").await;
+    select(&app, "[data-testid=sup-facility]", &overdue_facility.to_string()).await;
+    app.click("[data-testid=sup-export]").await;
+    app.wait_css("[data-testid=sup-exported]").await;
+    let saved = app.text("[data-testid=sup-exported]").await;
+    let path = saved.split_once('/').map(|(_, rest)| format!("/{}", rest.trim())).expect("the saved path is shown");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("the workbook {path} was written: {e}"));
+    assert!(bytes.starts_with(b"PK"), "an XLSX (zip) file: {path}");
+    assert!(!std::path::Path::new(&format!("{path}.partial")).exists());
+    app.axe_check("supplier CAP").await;
+    app.screenshot("23-supplier-cap").await;
     app.quit().await;
 }
