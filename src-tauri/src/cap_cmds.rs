@@ -134,6 +134,12 @@ pub async fn record_verification(
         .await
 }
 
+/// As a reviewer: verifies a finding's CAP from evidence received, without a visit.
+#[tauri::command]
+pub async fn desktop_review(state: State<'_, AppState>, finding_id: Uuid, input: VerificationInput) -> CmdResult<()> {
+    state.with_store(move |s| s.desktop_review(finding_id, &input).map(|_| ()).map_err(Into::into)).await
+}
+
 /// A finding's history, oldest first.
 #[tauri::command]
 pub async fn finding_history(

@@ -49,6 +49,7 @@ app_commands! {
         add_cap_evidence,
         previous_findings,
         record_verification,
+        desktop_review,
         finding_history,
         export_cap_workbook,
         import_cap_workbook,

@@ -38,6 +38,7 @@ export type CommandName =
   | "add_cap_evidence"
   | "previous_findings"
   | "record_verification"
+  | "desktop_review"
   | "finding_history"
   | "export_cap_workbook"
   | "import_cap_workbook"

@@ -460,6 +460,8 @@ export const bn: Partial<Record<MessageKey, string>> = {
   "loop.prevSave": "লিখে রাখুন",
   "loop.prevRaised": "{date} তারিখের অডিটে উঠেছে",
   "loop.notVerified": "এখনও যাচাই হয়নি",
+  "loop.desktopReview": "প্রাপ্ত প্রমাণ থেকে যাচাই (ডেস্কটপ পর্যালোচনা)",
+  "loop.desktopReviewHelp": "পরিদর্শন ছাড়াই: এই CAP-এ সংযুক্ত ছবি বা নথি কী দেখায় তা লিখুন। বন্ধ মানে CAP যাচাই হয়েছে ও ফলাফল বন্ধ।",
   "code.agreed": "সম্মত",
   "code.on_site": "সরেজমিনে",
   "code.desktop_review": "নথি পর্যালোচনা",

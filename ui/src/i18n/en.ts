@@ -457,6 +457,8 @@ export const en = {
   "loop.prevSave": "Record",
   "loop.prevRaised": "Raised in the audit of {date}",
   "loop.notVerified": "Not yet verified",
+  "loop.desktopReview": "Verify from evidence received (desktop review)",
+  "loop.desktopReviewHelp": "Without a visit: record what the photos or documents attached to this CAP show. Closed marks the CAP verified and the finding closed.",
   "code.agreed": "Agreed",
   "code.on_site": "On site",
   "code.desktop_review": "Desktop review",

@@ -460,6 +460,8 @@ export const hi: Partial<Record<MessageKey, string>> = {
   "loop.prevSave": "दर्ज करें",
   "loop.prevRaised": "{date} के ऑडिट में उठाया गया",
   "loop.notVerified": "अभी सत्यापित नहीं",
+  "loop.desktopReview": "प्राप्त साक्ष्य से सत्यापन (डेस्कटॉप समीक्षा)",
+  "loop.desktopReviewHelp": "बिना दौरे के: इस CAP से जुड़ी तस्वीरें या दस्तावेज़ क्या दिखाते हैं, दर्ज करें। बंद का अर्थ है CAP सत्यापित और खोज बंद।",
   "code.agreed": "सहमत",
   "code.on_site": "स्थल पर",
   "code.desktop_review": "दस्तावेज़ समीक्षा",

@@ -460,6 +460,8 @@ export const vi: Partial<Record<MessageKey, string>> = {
   "loop.prevSave": "Ghi lại",
   "loop.prevRaised": "Nêu trong cuộc đánh giá ngày {date}",
   "loop.notVerified": "Chưa xác minh",
+  "loop.desktopReview": "Xác minh từ bằng chứng nhận được (xem xét tại văn phòng)",
+  "loop.desktopReviewHelp": "Không cần đến thăm: ghi lại những gì ảnh hoặc tài liệu đính kèm CAP này cho thấy. Đã đóng nghĩa là CAP được xác minh và phát hiện được đóng.",
   "code.agreed": "Đồng ý",
   "code.on_site": "Tại chỗ",
   "code.desktop_review": "Xem xét hồ sơ",

@@ -459,6 +459,8 @@ export const zhHans: Partial<Record<MessageKey, string>> = {
   "loop.prevSave": "记录",
   "loop.prevRaised": "在 {date} 的审核中提出",
   "loop.notVerified": "尚未验证",
+  "loop.desktopReview": "根据收到的证据核实（文件审核）",
+  "loop.desktopReviewHelp": "无需现场访问：记录该纠正措施所附照片或文件显示的情况。“已关闭”表示纠正措施已核实、发现问题已关闭。",
   "code.agreed": "同意",
   "code.on_site": "现场",
   "code.desktop_review": "文件审查",

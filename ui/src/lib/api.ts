@@ -132,6 +132,7 @@ export const api = {
   addCapEvidence: (auditId: string, actionId: string, fileName: string, dataBase64: string) => call<CapItem[]>("add_cap_evidence", { auditId, actionId, fileName, dataBase64 }),
   previousFindings: (auditId: string) => call<PreviousFinding[]>("previous_findings", { auditId }),
   recordVerification: (auditId: string, findingId: string, input: VerificationInput) => call<PreviousFinding[]>("record_verification", { auditId, findingId, input }),
+  desktopReview: (findingId: string, input: VerificationInput) => call<void>("desktop_review", { findingId, input }),
   findingHistory: (findingId: string) => call<FindingHistory>("finding_history", { findingId }),
   exportCapWorkbook: (facilityId: string) => call<string>("export_cap_workbook", { facilityId }),
   importCapWorkbook: (fileName: string, dataBase64: string, apply: boolean) => call<CapImport>("import_cap_workbook", { fileName, dataBase64, apply }),
