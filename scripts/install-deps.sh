@@ -16,6 +16,12 @@ python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 # The OS keyring for interview draft keys (libdbus for the Secret Service client;
 # dbus-run-session and gnome-keyring for its test on a private session bus).
 have mold || need_apt+=(mold)
+# openpyxl: the tests fill and read back the supplier's CAP workbook (XLSX) with it,
+# through the first of `python3` on PATH and /usr/bin/python3 that has it (a pyenv or
+# venv python3 on PATH does not see the distribution's python3-openpyxl).
+if ! python3 -c 'import openpyxl' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import openpyxl' >/dev/null 2>&1; then
+  need_apt+=(python3-openpyxl)
+fi
 for p in libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev xvfb xauth webkit2gtk-driver libdbus-1-dev dbus gnome-keyring; do
   have_pkg "$p" || need_apt+=("$p")
 done

@@ -49,18 +49,31 @@ fn write_capability() {
 }
 
 fn npm(ui: &Path, args: &[&str]) -> bool {
-    Command::new("npm").args(args).current_dir(ui).status().map(|s| s.success()).unwrap_or(false)
+    Command::new("npm")
+        .args(args)
+        .current_dir(ui)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
 }
 
 fn build_ui() {
     let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui");
-    for p in ["src", "index.html", "package.json", "package-lock.json", "vite.config.ts"] {
+    for p in [
+        "src",
+        "index.html",
+        "package.json",
+        "package-lock.json",
+        "vite.config.ts",
+    ] {
         println!("cargo:rerun-if-changed=../ui/{p}");
     }
-    if std::env::var_os("FIELDAUDIT_SKIP_UI_BUILD").is_some() && ui.join("dist/index.html").exists() {
+    if std::env::var_os("FIELDAUDIT_SKIP_UI_BUILD").is_some() && ui.join("dist/index.html").exists()
+    {
         return;
     }
-    let ok = (ui.join("node_modules").exists() || npm(&ui, &["ci", "--no-audit", "--no-fund"])) && npm(&ui, &["run", "build", "--silent"]);
+    let ok = (ui.join("node_modules").exists() || npm(&ui, &["ci", "--no-audit", "--no-fund"]))
+        && npm(&ui, &["run", "build", "--silent"]);
     if !ok {
         println!("cargo:warning=could not build the UI in ui/ (is Node/npm installed? run scripts/install-deps.sh, then `npm ci && npm run build` in ui/); the app shows a page saying so");
         let dist = ui.join("dist");

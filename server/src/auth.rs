@@ -94,8 +94,12 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or_default();
     memory.resize(params.block_count(), argon2::Block::default());
     let mut out = vec![0u8; expected.len()];
-    let computed = Argon2::new(algorithm, version, params)
-        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut memory);
+    let computed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password.as_bytes(),
+        salt,
+        &mut out,
+        &mut memory,
+    );
     if let Ok(mut pool) = MEMORY.lock() {
         if pool.len() < hashing_permits() {
             pool.push(memory);
@@ -272,10 +276,14 @@ mod tests {
         let small = argon2::Params::new(8 * 1024, 3, 1, None).expect("params");
         let hashes = [
             hash_password("pw one").expect("hash"),
-            Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, small.clone())
-                .hash_password(b"pw one", &salt)
-                .expect("hash")
-                .to_string(),
+            Argon2::new(
+                argon2::Algorithm::Argon2id,
+                argon2::Version::V0x13,
+                small.clone(),
+            )
+            .hash_password(b"pw one", &salt)
+            .expect("hash")
+            .to_string(),
             Argon2::new(argon2::Algorithm::Argon2i, argon2::Version::V0x10, small)
                 .hash_password(b"pw one", &salt)
                 .expect("hash")
@@ -284,7 +292,9 @@ mod tests {
         for h in &hashes {
             let parsed = PasswordHash::new(h).expect("phc");
             for pw in ["pw one", "pw two", ""] {
-                let reference = Argon2::default().verify_password(pw.as_bytes(), &parsed).is_ok();
+                let reference = Argon2::default()
+                    .verify_password(pw.as_bytes(), &parsed)
+                    .is_ok();
                 assert_eq!(verify_password(pw, h), reference, "{pw:?} against {h}");
             }
         }
@@ -292,10 +302,17 @@ mod tests {
         let h = &hashes[0];
         assert!(!verify_password("pw one", &h[..h.len() - 4]));
         let last = h.chars().last().expect("char");
-        let flipped = format!("{}{}", &h[..h.len() - 1], if last == 'A' { 'B' } else { 'A' });
+        let flipped = format!(
+            "{}{}",
+            &h[..h.len() - 1],
+            if last == 'A' { 'B' } else { 'A' }
+        );
         assert!(!verify_password("pw one", &flipped));
         let pool = MEMORY.lock().expect("pool").len();
-        assert!((1..=hashing_permits()).contains(&pool), "buffers are kept for reuse, never more than the permits: {pool}");
+        assert!(
+            (1..=hashing_permits()).contains(&pool),
+            "buffers are kept for reuse, never more than the permits: {pool}"
+        );
     }
 
     #[test]

@@ -109,7 +109,9 @@ pub async fn import_facilities(
             created: if dry_run { Vec::new() } else { created },
         });
     }
-    let pushed = crate::reviewers::push_as_server_device(store, org.id, EntityKind::Facility, newest, ops).await?;
+    let pushed =
+        crate::reviewers::push_as_server_device(store, org.id, EntityKind::Facility, newest, ops)
+            .await?;
     Ok(ImportOutcome {
         preview,
         pushed: Some(pushed),

@@ -17,6 +17,7 @@ pub mod import;
 pub mod metrics;
 pub mod openapi;
 pub mod reviewers;
+pub mod signed;
 pub mod storage;
 pub mod store;
 pub mod sync;

@@ -62,6 +62,8 @@ pub enum RejectCode {
     Forbidden,
     /// The HLC is too far in the future.
     ClockSkew,
+    /// The op changes what a standing sign-off covers; reopen the audit for correction first.
+    AuditSigned,
 }
 
 /// One refused op.

@@ -30,6 +30,9 @@ pub struct PushPolicy {
     /// Whether the pushing user may approve or return audits (reviewers and
     /// admins); others' review decisions are refused.
     pub may_review: bool,
+    /// Ops that change what a standing sign-off covers (device_seq → audit),
+    /// found by [`crate::signed`]; they are refused with `audit_signed`.
+    pub signed_refusals: HashMap<u64, Uuid>,
 }
 
 impl Default for PushPolicy {
@@ -37,6 +40,7 @@ impl Default for PushPolicy {
         PushPolicy {
             max_clock_skew: Duration::from_secs(600),
             may_review: false,
+            signed_refusals: HashMap::new(),
         }
     }
 }
@@ -149,6 +153,16 @@ pub fn validate_ops<'a>(
             rejected.push(reject(
                 RejectCode::Forbidden,
                 "only reviewers and admins approve or return audits; sign in as a reviewer to record this decision".into(),
+            ));
+            continue;
+        }
+        if let Some(audit) = policy.signed_refusals.get(&change.device_seq) {
+            rejected.push(reject(
+                RejectCode::AuditSigned,
+                format!(
+                    "audit {audit} was signed off, so {entity}.{} cannot change: the lead auditor or a reviewer reopens it for correction (fieldaudit audit reopen {audit} --reason …) to take this change in, or you drop it",
+                    change.field
+                ),
             ));
             continue;
         }
@@ -569,10 +583,25 @@ mod tests {
         ];
         let auditor = PushPolicy::default();
         let (valid, rejected) = validate_ops(&ops, &auditor, false);
-        assert_eq!(valid.iter().map(|v| v.change.device_seq).collect::<Vec<_>>(), [1, 4]);
-        assert_eq!(rejected.iter().map(|r| (r.device_seq, r.code)).collect::<Vec<_>>(), [(2, RejectCode::Forbidden), (3, RejectCode::Forbidden)]);
+        assert_eq!(
+            valid
+                .iter()
+                .map(|v| v.change.device_seq)
+                .collect::<Vec<_>>(),
+            [1, 4]
+        );
+        assert_eq!(
+            rejected
+                .iter()
+                .map(|r| (r.device_seq, r.code))
+                .collect::<Vec<_>>(),
+            [(2, RejectCode::Forbidden), (3, RejectCode::Forbidden)]
+        );
         assert!(rejected[0].message.contains("reviewers"));
-        let reviewer = PushPolicy { may_review: true, ..PushPolicy::default() };
+        let reviewer = PushPolicy {
+            may_review: true,
+            ..PushPolicy::default()
+        };
         assert_eq!(validate_ops(&ops, &reviewer, false).0.len(), 4);
     }
 
@@ -595,9 +624,20 @@ mod tests {
             op(4, other, "value", serde_json::json!("yes")),
         ];
         let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), false);
-        assert_eq!(valid.iter().map(|v| v.change.device_seq).collect::<Vec<_>>(), [3, 4]);
-        assert_eq!(rejected.iter().map(|r| r.device_seq).collect::<Vec<_>>(), [1, 2]);
-        assert!(rejected.iter().all(|r| r.code == RejectCode::Forbidden && r.message.contains("interview")));
+        assert_eq!(
+            valid
+                .iter()
+                .map(|v| v.change.device_seq)
+                .collect::<Vec<_>>(),
+            [3, 4]
+        );
+        assert_eq!(
+            rejected.iter().map(|r| r.device_seq).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert!(rejected
+            .iter()
+            .all(|r| r.code == RejectCode::Forbidden && r.message.contains("interview")));
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub async fn import_device_file(
             rejected: Vec::new(),
         }
     } else {
-        store.push(org.id, device, &file.changes, policy).await?
+        crate::signed::push(store, org.id, device, &file.changes, policy).await?
     };
     for (sha, data) in blobs_in {
         attachments::put(blobs, org.id, &sha, data).await?;

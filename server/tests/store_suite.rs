@@ -53,6 +53,7 @@ on_every_backend!(
     templates_round_trip,
     pull_is_scoped_by_organisation,
     a_device_never_pulls_its_own_changes,
+    a_signed_audit_refuses_changes_to_what_was_signed,
 );
 
 async fn pull_all(store: &dyn ServerStore, org: Uuid) -> Vec<PulledChange> {
@@ -808,4 +809,103 @@ async fn a_device_never_pulls_its_own_changes(store: &dyn ServerStore) {
     assert_eq!((seen, cursor), (vec![1, 2, 3, 4, 5, 9, 10, 11, 12], 12));
     // Without exclusion (server exports), everything.
     assert_eq!(pull_all(store, t.org.id).await.len(), 12);
+}
+
+/// After sign-off (the audit's `locked` field) the server refuses changes to what
+/// the sign-off covers, through every link (answer → audit, CAP item → finding →
+/// audit), and still accepts CAP progress and the reopening itself.
+async fn a_signed_audit_refuses_changes_to_what_was_signed(store: &dyn ServerStore) {
+    let t = tenant(store, "acme").await;
+    let (audit, answer, finding, action) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
+    let now = || Hlc::from_datetime(chrono::Utc::now());
+    let op = |seq: u64, entity: &str, row: Uuid, field: &str, value: serde_json::Value| Change {
+        device_seq: seq,
+        hlc: now(),
+        entity: entity.into(),
+        row_id: row,
+        field: field.into(),
+        value,
+    };
+    let (org, device) = (t.org.id, t.device);
+    let push = |changes: Vec<Change>| async move {
+        fieldaudit_server::signed::push(store, org, device, &changes, &policy())
+            .await
+            .expect("push")
+    };
+    let setup = vec![
+        op(1, "audit", audit, "notice", json!("announced")),
+        op(2, "answer", answer, "audit_id", json!(audit.to_string())),
+        op(3, "answer", answer, "value", json!("yes")),
+        op(4, "finding", finding, "audit_id", json!(audit.to_string())),
+        op(
+            5,
+            "corrective_action",
+            action,
+            "finding_id",
+            json!(finding.to_string()),
+        ),
+        op(6, "audit", audit, "locked", json!(true)),
+        // The same batch after its own sign-off: refused.
+        op(7, "answer", answer, "value", json!("no")),
+    ];
+    let res = push(setup).await;
+    assert_eq!(
+        res.rejected
+            .iter()
+            .map(|r| (r.device_seq, r.code))
+            .collect::<Vec<_>>(),
+        vec![(7, RejectCode::AuditSigned)]
+    );
+    let later = vec![
+        op(8, "answer", answer, "note", json!("edited offline")),
+        op(
+            9,
+            "corrective_action",
+            action,
+            "corrective_action",
+            json!("new plan"),
+        ),
+        op(
+            10,
+            "corrective_action",
+            action,
+            "status",
+            json!("in_progress"),
+        ),
+        op(11, "audit", audit, "start_date", json!("2026-11-25")),
+    ];
+    let res = push(later).await;
+    assert_eq!(
+        res.rejected
+            .iter()
+            .map(|r| r.device_seq)
+            .collect::<Vec<_>>(),
+        vec![8, 9, 11]
+    );
+    assert!(
+        res.rejected
+            .iter()
+            .all(|r| r.code == RejectCode::AuditSigned && r.message.contains("reopen")),
+        "{:?}",
+        res.rejected
+    );
+    assert_eq!(res.applied, 1, "CAP progress is not signed");
+    let value = store
+        .field_value(t.org.id, "answer", answer, "value")
+        .await
+        .expect("read")
+        .expect("value");
+    assert_eq!(value.value, json!("yes"), "the signed answer is unchanged");
+    // Reopened: the change goes through.
+    let res = push(vec![
+        op(12, "audit", audit, "locked", json!(false)),
+        op(13, "answer", answer, "note", json!("corrected")),
+    ])
+    .await;
+    assert!(res.rejected.is_empty(), "{:?}", res.rejected);
 }

@@ -65,6 +65,13 @@ fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     fieldaudit_core::report::ReportKind::export_all(&cfg)?;
     fieldaudit_core::interviews::InterviewForm::export_all(&cfg)?;
     fieldaudit_core::interviews::InterviewReview::export_all(&cfg)?;
+    fieldaudit_core::cap::CapItem::export_all(&cfg)?;
+    fieldaudit_core::cap::workbook::CapImport::export_all(&cfg)?;
+    fieldaudit_core::follow_up::PreviousFinding::export_all(&cfg)?;
+    fieldaudit_core::follow_up::VerificationInput::export_all(&cfg)?;
+    fieldaudit_core::follow_up::FindingHistory::export_all(&cfg)?;
+    fieldaudit_core::model::SupplierResponse::export_all(&cfg)?;
+    fieldaudit_core::cap::supplier::PendingResponse::export_all(&cfg)?;
     fieldaudit_core::office::OfficeFilter::export_all(&cfg)?;
     fieldaudit_core::office::review_queue::QueueList::export_all(&cfg)?;
     fieldaudit_core::office::review_queue::QueueEntry::export_all(&cfg)?;
@@ -126,13 +133,18 @@ fn closed_sets_ts(sets: &[SetInfo]) -> String {
 
 fn files(root: &Path) -> BTreeMap<PathBuf, String> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
                 walk(root, &p, out);
             } else if p.extension().is_some_and(|x| x == "ts") {
-                let rel = p.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| p.clone());
+                let rel = p
+                    .strip_prefix(root)
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|_| p.clone());
                 out.insert(rel, std::fs::read_to_string(&p).unwrap_or_default());
             }
         }
@@ -148,7 +160,11 @@ fn committed_typescript_bindings_match_the_rust_types() {
     let fresh = tempfile::tempdir().expect("temp dir");
     export_all(fresh.path()).expect("ts-rs export");
     let generated = files(fresh.path());
-    assert!(generated.len() > 20, "expected the bridge's types, got {:?}", generated.keys());
+    assert!(
+        generated.len() > 20,
+        "expected the bridge's types, got {:?}",
+        generated.keys()
+    );
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
         let _ = std::fs::remove_dir_all(&committed);
         for (rel, text) in &generated {
@@ -161,8 +177,14 @@ fn committed_typescript_bindings_match_the_rust_types() {
     let missing: Vec<_> = ALL_SETS.iter().filter(|set| !generated.contains_key(Path::new(&format!("{}.ts", set.type_name)))).collect();
     assert!(missing.is_empty(), "closed sets without a generated union type (add them to export_all): {missing:?}");
     let existing = files(&committed);
-    let stale: Vec<_> = generated.keys().filter(|k| existing.get(*k) != generated.get(*k)).collect();
-    let extra: Vec<_> = existing.keys().filter(|k| !generated.contains_key(*k)).collect();
+    let stale: Vec<_> = generated
+        .keys()
+        .filter(|k| existing.get(*k) != generated.get(*k))
+        .collect();
+    let extra: Vec<_> = existing
+        .keys()
+        .filter(|k| !generated.contains_key(*k))
+        .collect();
     assert!(
         stale.is_empty() && extra.is_empty(),
         "ui/src/bindings is stale (changed or missing: {stale:?}; no longer generated: {extra:?}). Run `UPDATE_BINDINGS=1 cargo test -p fieldaudit-app --lib bindings` and commit ui/src/bindings."

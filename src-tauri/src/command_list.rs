@@ -41,6 +41,21 @@ app_commands! {
         audit_details,
         review_audit,
     ;
+    cap_cmds:
+        reopen_audit,
+        acknowledge_audit,
+        record_site_response,
+        cap_items,
+        add_cap_evidence,
+        previous_findings,
+        record_verification,
+        desktop_review,
+        finding_history,
+        export_cap_workbook,
+        import_cap_workbook,
+        pending_supplier_responses,
+        decide_supplier_response,
+    ;
     office_cmds:
         office_review_queue,
         office_cap_tracker,

@@ -78,7 +78,10 @@ pub struct PhotoData {
 
 /// A non-blank environment variable, trimmed.
 fn env_text(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
 }
 
 /// Start-up information for a store (or none yet).
@@ -128,7 +131,13 @@ pub async fn setup_offline(state: State<'_, AppState>, device_name: String) -> C
 #[tauri::command]
 pub async fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<Preferences> {
     if !fieldaudit_templates::SUPPORTED_LANGUAGES.contains(&language.as_str()) {
-        return Err(UiError::new(format!("{language:?} is not a language FieldAudit offers."), format!("Choose one of {}.", fieldaudit_templates::SUPPORTED_LANGUAGES.join(", "))));
+        return Err(UiError::new(
+            format!("{language:?} is not a language FieldAudit offers."),
+            format!(
+                "Choose one of {}.",
+                fieldaudit_templates::SUPPORTED_LANGUAGES.join(", ")
+            ),
+        ));
     }
     let mut prefs = state.preferences();
     prefs.language = language;
@@ -147,7 +156,10 @@ pub async fn set_auto_sync(state: State<'_, AppState>, enabled: bool) -> CmdResu
 
 /// Facilities matching `search`, with last audit and open actions.
 #[tauri::command]
-pub async fn list_facilities(state: State<'_, AppState>, search: String) -> CmdResult<Vec<FacilitySummary>> {
+pub async fn list_facilities(
+    state: State<'_, AppState>,
+    search: String,
+) -> CmdResult<Vec<FacilitySummary>> {
     state.with_store(move |s| Ok(s.facilities(&search)?)).await
 }
 
@@ -163,8 +175,13 @@ pub async fn facility_page(state: State<'_, AppState>, facility_id: Uuid) -> Cmd
 #[tauri::command]
 pub async fn preview_import(state: State<'_, AppState>, csv: String) -> CmdResult<ImportPreview> {
     let slot = state.import_preview.clone();
-    let preview = state.with_store(move |s| Ok(s.preview_facility_import(csv.as_bytes())?)).await?;
-    *slot.lock().map_err(|_| UiError::new("The import preview was lost.", "Choose the file again."))? = Some(preview.clone());
+    let preview = state
+        .with_store(move |s| Ok(s.preview_facility_import(csv.as_bytes())?))
+        .await?;
+    *slot
+        .lock()
+        .map_err(|_| UiError::new("The import preview was lost.", "Choose the file again."))? =
+        Some(preview.clone());
     Ok(preview)
 }
 
@@ -176,14 +193,25 @@ pub async fn apply_import(state: State<'_, AppState>) -> CmdResult<ImportApplied
         .lock()
         .map_err(|_| UiError::new("The import preview was lost.", "Choose the file again."))?
         .take()
-        .ok_or_else(|| UiError::new("There is no import preview to apply.", "Choose a CSV file first and review the preview."))?;
-    state.with_store(move |s| Ok(s.apply_facility_import(&preview)?)).await
+        .ok_or_else(|| {
+            UiError::new(
+                "There is no import preview to apply.",
+                "Choose a CSV file first and review the preview.",
+            )
+        })?;
+    state
+        .with_store(move |s| Ok(s.apply_facility_import(&preview)?))
+        .await
 }
 
 /// Drops the preview without importing.
 #[tauri::command]
 pub async fn cancel_import(state: State<'_, AppState>) -> CmdResult<()> {
-    state.import_preview.lock().map_err(|_| UiError::new("The import preview was lost.", "Choose the file again."))?.take();
+    state
+        .import_preview
+        .lock()
+        .map_err(|_| UiError::new("The import preview was lost.", "Choose the file again."))?
+        .take();
     Ok(())
 }
 
@@ -201,8 +229,14 @@ pub async fn start_audit(state: State<'_, AppState>, audit: NewAudit) -> CmdResu
 
 /// The audit workspace view (sections, visible items, answers, progress, score).
 #[tauri::command]
-pub async fn audit_workspace(state: State<'_, AppState>, audit_id: Uuid, language: String) -> CmdResult<AuditWorkspace> {
-    state.with_store(move |s| Ok(s.workspace(audit_id, &language)?)).await
+pub async fn audit_workspace(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    language: String,
+) -> CmdResult<AuditWorkspace> {
+    state
+        .with_store(move |s| Ok(s.workspace(audit_id, &language)?))
+        .await
 }
 
 /// Saves an answer (null clears it) and returns the updated workspace.
@@ -226,13 +260,33 @@ pub async fn record_answer(
 
 /// Saves the note on an item.
 #[tauri::command]
-pub async fn set_answer_note(state: State<'_, AppState>, audit_id: Uuid, template_id: String, item_id: String, instance_id: Option<Uuid>, note: String) -> CmdResult<()> {
-    state.with_store(move |s| s.set_answer_note(audit_id, &template_id, &item_id, instance_id, &note).map(|_| ()).map_err(Into::into)).await
+pub async fn set_answer_note(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    template_id: String,
+    item_id: String,
+    instance_id: Option<Uuid>,
+    note: String,
+) -> CmdResult<()> {
+    state
+        .with_store(move |s| {
+            s.set_answer_note(audit_id, &template_id, &item_id, instance_id, &note)
+                .map(|_| ())
+                .map_err(Into::into)
+        })
+        .await
 }
 
 /// Adds a repeat-group instance and returns the updated workspace.
 #[tauri::command]
-pub async fn add_repeat_instance(state: State<'_, AppState>, audit_id: Uuid, template_id: String, section_id: String, label: String, language: String) -> CmdResult<AuditWorkspace> {
+pub async fn add_repeat_instance(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    template_id: String,
+    section_id: String,
+    label: String,
+    language: String,
+) -> CmdResult<AuditWorkspace> {
     state
         .with_store(move |s| {
             s.add_repeat_instance(audit_id, &template_id, &section_id, &label)?;
@@ -243,7 +297,12 @@ pub async fn add_repeat_instance(state: State<'_, AppState>, audit_id: Uuid, tem
 
 /// Removes a repeat-group instance and returns the updated workspace.
 #[tauri::command]
-pub async fn remove_repeat_instance(state: State<'_, AppState>, audit_id: Uuid, instance_id: Uuid, language: String) -> CmdResult<AuditWorkspace> {
+pub async fn remove_repeat_instance(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    instance_id: Uuid,
+    language: String,
+) -> CmdResult<AuditWorkspace> {
     state
         .with_store(move |s| {
             s.remove_repeat_instance(instance_id)?;
@@ -258,25 +317,65 @@ const MAX_BASE64: usize = fieldaudit_core::attachments::MAX_ATTACHMENT_BYTES / 3
 /// Attaches a photo or document (read in the webview from the picker or a drop,
 /// sent as base64) to an item's answer.
 #[tauri::command]
-pub async fn add_photo(state: State<'_, AppState>, audit_id: Uuid, answer_id: Uuid, file_name: String, media_type: String, data_base64: String) -> CmdResult<Uuid> {
+pub async fn add_photo(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    answer_id: Uuid,
+    file_name: String,
+    media_type: String,
+    data_base64: String,
+) -> CmdResult<Uuid> {
     if data_base64.len() > MAX_BASE64 {
-        return Err(UiError::new(format!("{file_name} is larger than {} MiB.", fieldaudit_core::attachments::MAX_ATTACHMENT_BYTES / (1024 * 1024)), "Resize the photo and attach it again."));
+        return Err(UiError::new(
+            format!(
+                "{file_name} is larger than {} MiB.",
+                fieldaudit_core::attachments::MAX_ATTACHMENT_BYTES / (1024 * 1024)
+            ),
+            "Resize the photo and attach it again.",
+        ));
     }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data_base64.as_bytes())
-        .map_err(|_| UiError::new(format!("{file_name} could not be read."), "Choose the file again; if it persists, save it again from the camera app."))?;
-    state.with_store(move |s| Ok(s.add_attachment(audit_id, "answer", answer_id, &file_name, &media_type, &bytes)?)).await
+        .map_err(|_| {
+            UiError::new(
+                format!("{file_name} could not be read."),
+                "Choose the file again; if it persists, save it again from the camera app.",
+            )
+        })?;
+    state
+        .with_store(move |s| {
+            Ok(s.add_attachment(
+                audit_id,
+                "answer",
+                answer_id,
+                &file_name,
+                &media_type,
+                &bytes,
+            )?)
+        })
+        .await
 }
 
 /// The photos of an audit as `data:` URLs of their thumbnails (made once per
 /// photo and cached; see `fieldaudit_report::thumbnails`), never the full photo.
 #[tauri::command]
-pub async fn photo_data(state: State<'_, AppState>, audit_id: Uuid, attachment_ids: Vec<Uuid>) -> CmdResult<Vec<PhotoData>> {
+pub async fn photo_data(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    attachment_ids: Vec<Uuid>,
+) -> CmdResult<Vec<PhotoData>> {
     state
         .with_store(move |s| {
             let mut out = Vec::new();
-            for a in s.attachments(audit_id, None)?.into_iter().filter(|a| attachment_ids.contains(&a.id)) {
-                let (Some(sha), Some(media)) = (a.sha256.as_deref(), a.media_type.as_deref()) else { continue };
+            for a in s
+                .attachments(audit_id, None)?
+                .into_iter()
+                .filter(|a| attachment_ids.contains(&a.id))
+            {
+                let (Some(sha), Some(media)) = (a.sha256.as_deref(), a.media_type.as_deref())
+                else {
+                    continue;
+                };
                 if !media.starts_with("image/") {
                     continue;
                 }
@@ -294,7 +393,9 @@ pub async fn photo_data(state: State<'_, AppState>, audit_id: Uuid, attachment_i
 /// Removes an attachment.
 #[tauri::command]
 pub async fn remove_attachment(state: State<'_, AppState>, attachment_id: Uuid) -> CmdResult<()> {
-    state.with_store(move |s| Ok(s.remove_attachment(attachment_id)?)).await
+    state
+        .with_store(move |s| Ok(s.remove_attachment(attachment_id)?))
+        .await
 }
 
 /// Findings of an audit with their corrective actions, most severe first.
@@ -306,19 +407,40 @@ pub async fn list_findings(state: State<'_, AppState>, audit_id: Uuid) -> CmdRes
 
 /// Edits a corrective action.
 #[tauri::command]
-pub async fn update_action(state: State<'_, AppState>, action_id: Uuid, update: ActionUpdate) -> CmdResult<()> {
-    state.with_store(move |s| Ok(s.update_action(action_id, &update)?)).await
+pub async fn update_action(
+    state: State<'_, AppState>,
+    action_id: Uuid,
+    update: ActionUpdate,
+) -> CmdResult<()> {
+    state
+        .with_store(move |s| Ok(s.update_action(action_id, &update)?))
+        .await
 }
 
 /// Raises a finding by hand.
 #[tauri::command]
-pub async fn raise_finding(state: State<'_, AppState>, audit_id: Uuid, severity: Severity, title: String, description: String) -> CmdResult<Uuid> {
-    state.with_store(move |s| Ok(s.raise_finding(audit_id, severity, &title, &description)?)).await
+pub async fn raise_finding(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    severity: Severity,
+    title: String,
+    description: String,
+) -> CmdResult<Uuid> {
+    state
+        .with_store(move |s| Ok(s.raise_finding(audit_id, severity, &title, &description)?))
+        .await
 }
 
 fn fees_view(s: &Store, audit_id: Uuid) -> CmdResult<FeesView> {
-    let records = s.fee_records(audit_id)?.into_iter().map(|(record, fees)| FeeRecordView { record, fees }).collect();
-    Ok(FeesView { records, totals: s.fee_totals(audit_id)? })
+    let records = s
+        .fee_records(audit_id)?
+        .into_iter()
+        .map(|(record, fees)| FeeRecordView { record, fees })
+        .collect();
+    Ok(FeesView {
+        records,
+        totals: s.fee_totals(audit_id)?,
+    })
 }
 
 /// An audit's fee records and totals.
@@ -329,7 +451,13 @@ pub async fn list_fees(state: State<'_, AppState>, audit_id: Uuid) -> CmdResult<
 
 /// Creates or updates a worker's fee record; returns the updated fees view.
 #[tauri::command]
-pub async fn save_fee_record(state: State<'_, AppState>, audit_id: Uuid, record_id: Option<Uuid>, worker_ref: String, fields: Map<String, Value>) -> CmdResult<FeesView> {
+pub async fn save_fee_record(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    record_id: Option<Uuid>,
+    worker_ref: String,
+    fields: Map<String, Value>,
+) -> CmdResult<FeesView> {
     state
         .with_store(move |s| {
             s.save_fee_record(record_id, audit_id, &worker_ref, &fields)?;
@@ -340,7 +468,12 @@ pub async fn save_fee_record(state: State<'_, AppState>, audit_id: Uuid, record_
 
 /// Adds a fee to a worker's record; returns the updated fees view.
 #[tauri::command]
-pub async fn add_fee(state: State<'_, AppState>, audit_id: Uuid, record_id: Uuid, fee: NewFee) -> CmdResult<FeesView> {
+pub async fn add_fee(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    record_id: Uuid,
+    fee: NewFee,
+) -> CmdResult<FeesView> {
     state
         .with_store(move |s| {
             s.add_fee(record_id, &fee)?;
@@ -351,7 +484,11 @@ pub async fn add_fee(state: State<'_, AppState>, audit_id: Uuid, record_id: Uuid
 
 /// Removes a fee; returns the updated fees view.
 #[tauri::command]
-pub async fn remove_fee(state: State<'_, AppState>, audit_id: Uuid, fee_id: Uuid) -> CmdResult<FeesView> {
+pub async fn remove_fee(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    fee_id: Uuid,
+) -> CmdResult<FeesView> {
     state
         .with_store(move |s| {
             s.remove_fee(fee_id)?;
@@ -362,13 +499,22 @@ pub async fn remove_fee(state: State<'_, AppState>, audit_id: Uuid, fee_id: Uuid
 
 /// The audit's sign-offs, each checked against the audit as it is now.
 #[tauri::command]
-pub async fn audit_signoffs(state: State<'_, AppState>, audit_id: Uuid) -> CmdResult<Vec<SignoffCheck>> {
-    state.with_store(move |s| Ok(s.verify_signoffs(audit_id)?)).await
+pub async fn audit_signoffs(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+) -> CmdResult<Vec<SignoffCheck>> {
+    state
+        .with_store(move |s| Ok(s.verify_signoffs(audit_id)?))
+        .await
 }
 
 /// Signs the audit off as `signer` (and submits it); returns its sign-offs checked.
 #[tauri::command]
-pub async fn sign_off_audit(state: State<'_, AppState>, audit_id: Uuid, signer: String) -> CmdResult<Vec<SignoffCheck>> {
+pub async fn sign_off_audit(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    signer: String,
+) -> CmdResult<Vec<SignoffCheck>> {
     state
         .with_store(move |s| {
             s.sign_off_audit(audit_id, &signer)?;
@@ -379,13 +525,21 @@ pub async fn sign_off_audit(state: State<'_, AppState>, audit_id: Uuid, signer: 
 
 /// One audit row (status and review decision included).
 #[tauri::command]
-pub async fn audit_details(state: State<'_, AppState>, audit_id: Uuid) -> CmdResult<fieldaudit_core::model::Audit> {
+pub async fn audit_details(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+) -> CmdResult<fieldaudit_core::model::Audit> {
     state.with_store(move |s| Ok(s.audit(audit_id)?)).await
 }
 
 /// As a reviewer: approves or returns a submitted audit; returns the audit.
 #[tauri::command]
-pub async fn review_audit(state: State<'_, AppState>, audit_id: Uuid, decision: fieldaudit_core::review::ReviewDecision, comment: String) -> CmdResult<fieldaudit_core::model::Audit> {
+pub async fn review_audit(
+    state: State<'_, AppState>,
+    audit_id: Uuid,
+    decision: fieldaudit_core::review::ReviewDecision,
+    comment: String,
+) -> CmdResult<fieldaudit_core::model::Audit> {
     state
         .with_store(move |s| {
             s.review_audit(audit_id, decision, &comment)?;

@@ -44,6 +44,11 @@ impl UiError {
     pub fn new(message: impl Into<String>, hint: impl Into<String>) -> UiError {
         UiError { message: message.into(), hint: hint.into(), kind: UiErrorKind::Other }
     }
+
+    /// The arguments a command received could not be used.
+    pub fn bad_input(what: impl std::fmt::Display) -> UiError {
+        UiError::new(format!("The app sent something it cannot use: {what}."), "Reload the screen (Ctrl+R) and try again; if it happens again, report it with what you did.")
+    }
 }
 
 impl From<CoreError> for UiError {

@@ -20,6 +20,7 @@
 
 #[cfg(test)]
 mod bindings;
+pub mod cap_cmds;
 pub mod commands;
 pub mod error;
 pub mod interview_cmds;

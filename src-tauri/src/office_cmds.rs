@@ -43,7 +43,7 @@ pub async fn office_cap_tracker(state: State<'_, AppState>, filter: CapFilter) -
 
 /// A new file for an export: `<what>-<local time>.<csv|xlsx>` in the Downloads
 /// folder when there is one, else in `exports/` of the data directory.
-fn export_path(app: &AppHandle, state: &AppState, what: &str, format: ExportFormat) -> CmdResult<PathBuf> {
+pub(crate) fn export_path(app: &AppHandle, state: &AppState, what: &str, format: ExportFormat) -> CmdResult<PathBuf> {
     let dir = app.path().download_dir().ok().filter(|d| d.is_dir()).unwrap_or_else(|| state.data_dir.join("exports"));
     std::fs::create_dir_all(&dir).map_err(|source| CoreError::Io { context: format!("cannot create the folder {}", dir.display()), source })?;
     let ext = match format {

@@ -66,7 +66,11 @@ pub struct Preferences {
 
 impl Default for Preferences {
     fn default() -> Preferences {
-        Preferences { language: String::new(), set_up: false, auto_sync: true }
+        Preferences {
+            language: String::new(),
+            set_up: false,
+            auto_sync: true,
+        }
     }
 }
 
@@ -117,10 +121,20 @@ impl AppState {
 
     /// Writes the preferences.
     pub fn save_preferences(&self, p: &Preferences) -> CmdResult<()> {
-        let text = serde_json::to_string_pretty(p).map_err(|e| UiError::new(format!("Could not encode the settings: {e}."), "Try again."))?;
+        let text = serde_json::to_string_pretty(p).map_err(|e| {
+            UiError::new(format!("Could not encode the settings: {e}."), "Try again.")
+        })?;
         std::fs::create_dir_all(&self.data_dir)
             .and_then(|_| std::fs::write(self.data_dir.join(SETTINGS_FILE), text))
-            .map_err(|e| UiError::new(format!("Could not save the settings in {}: {e}.", self.data_dir.display()), "Check that the disk is not full and the folder is writable."))
+            .map_err(|e| {
+                UiError::new(
+                    format!(
+                        "Could not save the settings in {}: {e}.",
+                        self.data_dir.display()
+                    ),
+                    "Check that the disk is not full and the folder is writable.",
+                )
+            })
     }
 }
 
@@ -139,7 +153,10 @@ fn poisoned() -> UiError {
 }
 
 fn read_preferences(dir: &Path) -> Preferences {
-    let mut p: Preferences = std::fs::read_to_string(dir.join(SETTINGS_FILE)).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    let mut p: Preferences = std::fs::read_to_string(dir.join(SETTINGS_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     if p.language.is_empty() {
         p.language = "en".into();
     }
@@ -154,11 +171,35 @@ mod tests {
     fn preferences_round_trip_and_default_to_english() {
         let dir = tempfile::tempdir().expect("tempdir");
         let state = AppState::new(dir.path().to_owned());
-        assert_eq!(state.preferences(), Preferences { language: "en".into(), set_up: false, auto_sync: true });
-        state.save_preferences(&Preferences { language: "vi".into(), set_up: true, auto_sync: false }).expect("save");
-        assert_eq!(state.preferences(), Preferences { language: "vi".into(), set_up: true, auto_sync: false });
+        assert_eq!(
+            state.preferences(),
+            Preferences {
+                language: "en".into(),
+                set_up: false,
+                auto_sync: true
+            }
+        );
+        state
+            .save_preferences(&Preferences {
+                language: "vi".into(),
+                set_up: true,
+                auto_sync: false,
+            })
+            .expect("save");
+        assert_eq!(
+            state.preferences(),
+            Preferences {
+                language: "vi".into(),
+                set_up: true,
+                auto_sync: false
+            }
+        );
         std::fs::write(dir.path().join(SETTINGS_FILE), "not json").expect("write");
-        assert_eq!(state.preferences().language, "en", "a broken file falls back to defaults");
+        assert_eq!(
+            state.preferences().language,
+            "en",
+            "a broken file falls back to defaults"
+        );
     }
 
     #[test]
@@ -178,8 +219,19 @@ mod tests {
     #[test]
     fn a_settings_file_from_before_auto_sync_keeps_its_values_and_syncs_by_itself() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(SETTINGS_FILE), r#"{ "language": "bn", "set_up": true }"#).expect("write");
+        std::fs::write(
+            dir.path().join(SETTINGS_FILE),
+            r#"{ "language": "bn", "set_up": true }"#,
+        )
+        .expect("write");
         let state = AppState::new(dir.path().to_owned());
-        assert_eq!(state.preferences(), Preferences { language: "bn".into(), set_up: true, auto_sync: true });
+        assert_eq!(
+            state.preferences(),
+            Preferences {
+                language: "bn".into(),
+                set_up: true,
+                auto_sync: true
+            }
+        );
     }
 }

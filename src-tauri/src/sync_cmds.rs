@@ -7,7 +7,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use fieldaudit_core::sync::{self, ConflictView, QuarantinedOp, Resolution, SyncOptions, SyncProgress, SyncReport, SyncStatus};
+use fieldaudit_core::sync::{
+    self, ConflictView, QuarantinedOp, Resolution, SyncOptions, SyncProgress, SyncReport,
+    SyncStatus,
+};
 use fieldaudit_core::Store;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -20,7 +23,14 @@ use crate::state::{blocking, AppState};
 /// Signs this device in to a server (creating the device's store first on first
 /// run) and completes setup. The UI runs a first sync next.
 #[tauri::command]
-pub async fn connect(state: State<'_, AppState>, server_url: String, organisation: String, username: String, password: String, device_name: String) -> CmdResult<AppInfo> {
+pub async fn connect(
+    state: State<'_, AppState>,
+    server_url: String,
+    organisation: String,
+    username: String,
+    password: String,
+    device_name: String,
+) -> CmdResult<AppInfo> {
     let state = state.inner().clone();
     blocking(move || {
         {
@@ -29,7 +39,13 @@ pub async fn connect(state: State<'_, AppState>, server_url: String, organisatio
                 *guard = Some(Store::create(&state.data_dir, &device_name)?);
             }
         }
-        sync::login(&state.data_dir, server_url.trim(), &organisation, &username, &password)?;
+        sync::login(
+            &state.data_dir,
+            server_url.trim(),
+            &organisation,
+            &username,
+            &password,
+        )?;
         let mut prefs = state.preferences();
         prefs.set_up = true;
         state.save_preferences(&prefs)?;
@@ -75,7 +91,14 @@ pub async fn sync_now(state: State<'_, AppState>, on_progress: Channel<SyncProgr
     cancel.store(false, Ordering::Relaxed);
     blocking(move || {
         let _running = running;
-        let report = sync::sync(&dir, SyncOptions::default(), &|p| { let _ = on_progress.send(p); }, &cancel)?;
+        let report = sync::sync(
+            &dir,
+            SyncOptions::default(),
+            &|p| {
+                let _ = on_progress.send(p);
+            },
+            &cancel,
+        )?;
         Ok(report)
     })
     .await
@@ -91,15 +114,26 @@ pub async fn cancel_sync(state: State<'_, AppState>) -> CmdResult<()> {
 /// Kept conflicts, open ones first, each named by its question (checklist text in
 /// the UI language) and audit.
 #[tauri::command]
-pub async fn list_conflicts(state: State<'_, AppState>, include_resolved: bool) -> CmdResult<Vec<ConflictView>> {
+pub async fn list_conflicts(
+    state: State<'_, AppState>,
+    include_resolved: bool,
+) -> CmdResult<Vec<ConflictView>> {
     let lang = state.preferences().language;
-    state.with_store(move |s| Ok(s.conflicts_in(include_resolved, &lang)?)).await
+    state
+        .with_store(move |s| Ok(s.conflicts_in(include_resolved, &lang)?))
+        .await
 }
 
 /// Keeps the current value or writes the other one back.
 #[tauri::command]
-pub async fn resolve_conflict(state: State<'_, AppState>, conflict_id: Uuid, resolution: Resolution) -> CmdResult<()> {
-    state.with_store(move |s| Ok(s.resolve_conflict(conflict_id, resolution)?)).await
+pub async fn resolve_conflict(
+    state: State<'_, AppState>,
+    conflict_id: Uuid,
+    resolution: Resolution,
+) -> CmdResult<()> {
+    state
+        .with_store(move |s| Ok(s.resolve_conflict(conflict_id, resolution)?))
+        .await
 }
 
 /// Changes the server refused, with its reasons.
@@ -111,5 +145,7 @@ pub async fn list_quarantine(state: State<'_, AppState>) -> CmdResult<Vec<Quaran
 /// Removes a refused change from the list once read.
 #[tauri::command]
 pub async fn dismiss_quarantined(state: State<'_, AppState>, device_seq: u64) -> CmdResult<()> {
-    state.with_store(move |s| Ok(s.dismiss_quarantined(device_seq)?)).await
+    state
+        .with_store(move |s| Ok(s.dismiss_quarantined(device_seq)?))
+        .await
 }

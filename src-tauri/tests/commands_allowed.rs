@@ -20,12 +20,17 @@ fn listed() -> BTreeSet<String> {
 
 /// `allow-…` permissions of the main window, as command names.
 fn allowed() -> BTreeSet<String> {
-    let caps: serde_json::Value = serde_json::from_str(&read("capabilities/main.json")).expect("capabilities/main.json is JSON");
+    let caps: serde_json::Value = serde_json::from_str(&read("capabilities/main.json"))
+        .expect("capabilities/main.json is JSON");
     caps["permissions"]
         .as_array()
         .expect("permissions array")
         .iter()
-        .filter_map(|p| p.as_str()?.strip_prefix("allow-").map(|n| n.replace('-', "_")))
+        .filter_map(|p| {
+            p.as_str()?
+                .strip_prefix("allow-")
+                .map(|n| n.replace('-', "_"))
+        })
         .collect()
 }
 

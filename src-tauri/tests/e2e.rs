@@ -36,7 +36,11 @@ struct Proc {
 impl Proc {
     fn spawn(cmd: &mut Command, name: &'static str) -> Proc {
         use std::os::unix::process::CommandExt;
-        let child = cmd.process_group(0).stdin(Stdio::null()).spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
+        let child = cmd
+            .process_group(0)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
         Proc { child, name }
     }
 }
@@ -46,7 +50,10 @@ impl Drop for Proc {
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         std::thread::sleep(Duration::from_millis(200));
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
         eprintln!("e2e: stopped {} (pid {})", self.name, self.child.id());
@@ -54,7 +61,9 @@ impl Drop for Proc {
 }
 
 fn which(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
     if let Some(home) = std::env::var_os("HOME") {
         dirs.push(Path::new(&home).join(".cargo/bin"));
     }
@@ -70,8 +79,10 @@ struct Tools {
 /// The tools the suite needs, or why it cannot run.
 fn tools() -> Result<Tools, String> {
     let xvfb = which("Xvfb").ok_or("Xvfb is not installed (apt-get install xvfb xauth)")?;
-    let tauri_driver = which("tauri-driver").ok_or("tauri-driver is not installed (cargo install tauri-driver --locked)")?;
-    which("WebKitWebDriver").ok_or("WebKitWebDriver is not installed (apt-get install webkit2gtk-driver)")?;
+    let tauri_driver = which("tauri-driver")
+        .ok_or("tauri-driver is not installed (cargo install tauri-driver --locked)")?;
+    which("WebKitWebDriver")
+        .ok_or("WebKitWebDriver is not installed (apt-get install webkit2gtk-driver)")?;
     Ok(Tools { xvfb, tauri_driver })
 }
 
@@ -81,7 +92,9 @@ fn tools_or_skip() -> Option<Tools> {
     match tools() {
         Ok(t) => Some(t),
         Err(reason) if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!("end-to-end prerequisites missing under CI: {reason}; run scripts/install-deps.sh")
+            panic!(
+                "end-to-end prerequisites missing under CI: {reason}; run scripts/install-deps.sh"
+            )
         }
         Err(reason) => {
             eprintln!("SKIPPED end-to-end app test: {reason}");
@@ -91,13 +104,19 @@ fn tools_or_skip() -> Option<Tools> {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free loopback port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free loopback port")
 }
 
 fn wait_port(port: u16, what: &str) {
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "{what} did not listen on port {port}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{what} did not listen on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -105,16 +124,25 @@ fn wait_port(port: u16, what: &str) {
 /// Starts Xvfb on a display nobody uses.
 fn start_xvfb(xvfb: &Path) -> (Proc, String) {
     let n = (90..190)
-        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
         .expect("a free X display number");
     let display = format!(":{n}");
     let proc = Proc::spawn(
-        Command::new(xvfb).args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).stdout(Stdio::null()).stderr(Stdio::null()),
+        Command::new(xvfb)
+            .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
         "Xvfb",
     );
     let start = Instant::now();
     while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-        assert!(start.elapsed() < Duration::from_secs(15), "Xvfb did not start on {display}");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "Xvfb did not start on {display}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     (proc, display)
@@ -138,7 +166,8 @@ impl Rig {
     fn new(tools: Tools) -> Rig {
         let (xvfb, display) = start_xvfb(&tools.xvfb);
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let axe = std::fs::read_to_string(root.join("ui/node_modules/axe-core/axe.min.js")).expect("axe-core in ui/node_modules (npm ci in ui/)");
+        let axe = std::fs::read_to_string(root.join("ui/node_modules/axe-core/axe.min.js"))
+            .expect("axe-core in ui/node_modules (npm ci in ui/)");
         let screenshots = root.join("docs/screenshots");
         std::fs::create_dir_all(&screenshots).expect("docs/screenshots");
         Rig {
@@ -196,7 +225,12 @@ impl Rig {
                 }
             }
         };
-        let app = App { driver, _driver_proc: driver_proc, screenshots: self.screenshots.clone(), axe: self.axe.clone() };
+        let app = App {
+            driver,
+            _driver_proc: driver_proc,
+            screenshots: self.screenshots.clone(),
+            axe: self.axe.clone(),
+        };
         app.wait_css("main").await;
         app
     }
@@ -233,7 +267,13 @@ impl App {
 
     async fn gone(&self, css: &str) {
         let start = Instant::now();
-        while self.driver.find_all(By::Css(css)).await.map(|v| !v.is_empty()).unwrap_or(false) {
+        while self
+            .driver
+            .find_all(By::Css(css))
+            .await
+            .map(|v| !v.is_empty())
+            .unwrap_or(false)
+        {
             assert!(start.elapsed() < WAIT, "{css:?} is still shown");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -284,11 +324,19 @@ impl App {
     }
 
     async fn click_text(&self, text: &str) {
-        let xpath = format!("//button[normalize-space(.)={text:?}] | //label[normalize-space(.)={text:?}]");
+        let xpath =
+            format!("//button[normalize-space(.)={text:?}] | //label[normalize-space(.)={text:?}]");
         let start = Instant::now();
         loop {
-            if let Ok(Some(e)) = self.driver.find_all(By::XPath(&xpath)).await.map(|v| v.into_iter().next()) {
-                e.click().await.unwrap_or_else(|err| panic!("click {text:?}: {err}"));
+            if let Ok(Some(e)) = self
+                .driver
+                .find_all(By::XPath(&xpath))
+                .await
+                .map(|v| v.into_iter().next())
+            {
+                e.click()
+                    .await
+                    .unwrap_or_else(|err| panic!("click {text:?}: {err}"));
                 return;
             }
             assert!(start.elapsed() < WAIT, "no button {text:?}");
@@ -299,7 +347,9 @@ impl App {
     async fn type_into(&self, css: &str, text: &str) {
         let e = self.wait_css(css).await;
         e.clear().await.ok();
-        e.send_keys(text).await.unwrap_or_else(|err| panic!("type into {css}: {err}"));
+        e.send_keys(text)
+            .await
+            .unwrap_or_else(|err| panic!("type into {css}: {err}"));
     }
 
     /// Types into a field and leaves it, so its `change` event saves it.
@@ -324,7 +374,10 @@ impl App {
             if got.contains(want) {
                 return;
             }
-            assert!(start.elapsed() < limit, "{css:?} shows {got:?}, expected it to contain {want:?} within {limit:?}");
+            assert!(
+                start.elapsed() < limit,
+                "{css:?} shows {got:?}, expected it to contain {want:?} within {limit:?}"
+            );
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
@@ -346,17 +399,32 @@ impl App {
     async fn wait_value(&self, css: &str, want: &str) {
         let start = Instant::now();
         loop {
-            let got = self.wait_css(css).await.prop("value").await.ok().flatten().unwrap_or_default();
+            let got = self
+                .wait_css(css)
+                .await
+                .prop("value")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             if got == want {
                 return;
             }
-            assert!(start.elapsed() < WAIT, "{css:?} has value {got:?}, expected {want:?}");
+            assert!(
+                start.elapsed() < WAIT,
+                "{css:?} has value {got:?}, expected {want:?}"
+            );
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
 
     async fn js(&self, script: &str, args: Vec<Value>) -> Value {
-        self.driver.execute(script, args).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}")).json().clone()
+        self.driver
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+            .json()
+            .clone()
     }
 
     /// Gives a file to an `<input type=file>` as the picker would.
@@ -406,16 +474,27 @@ impl App {
 
     async fn save_screenshot(&self, name: &str) {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let png = self.driver.screenshot_as_png().await.unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
-        assert!(png.starts_with(b"\x89PNG"), "screenshot {name} is not a PNG");
-        std::fs::write(self.screenshots.join(format!("{name}.png")), png).expect("write screenshot");
+        let png = self
+            .driver
+            .screenshot_as_png()
+            .await
+            .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+        assert!(
+            png.starts_with(b"\x89PNG"),
+            "screenshot {name} is not a PNG"
+        );
+        std::fs::write(self.screenshots.join(format!("{name}.png")), png)
+            .expect("write screenshot");
     }
 
     /// Runs axe-core in the webview; fails on serious or critical violations.
     async fn axe_check(&self, screen: &str) {
-        let has_axe = self.js("return typeof window.axe === 'object';", vec![]).await;
+        let has_axe = self
+            .js("return typeof window.axe === 'object';", vec![])
+            .await;
         if has_axe != json!(true) {
-            self.js(&format!("{}\nreturn true;", self.axe), vec![]).await;
+            self.js(&format!("{}\nreturn true;", self.axe), vec![])
+                .await;
         }
         let result = self
             .driver
@@ -431,8 +510,13 @@ impl App {
             .unwrap_or_else(|e| panic!("axe on {screen}: {e}"));
         let text = result.json().as_str().unwrap_or_default().to_owned();
         assert!(!text.starts_with("axe failed"), "{screen}: {text}");
-        let violations: Vec<Value> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("axe output on {screen}: {e}: {text}"));
-        assert!(violations.is_empty(), "accessibility violations on the {screen} screen: {}", serde_json::to_string_pretty(&violations).unwrap_or_default());
+        let violations: Vec<Value> = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("axe output on {screen}: {e}: {text}"));
+        assert!(
+            violations.is_empty(),
+            "accessibility violations on the {screen} screen: {}",
+            serde_json::to_string_pretty(&violations).unwrap_or_default()
+        );
     }
 
     async fn nav(&self, label: &str) {
@@ -471,10 +555,17 @@ impl App {
 
     /// Imports a facility list and starts a fire-safety audit of its first facility.
     async fn start_fire_safety_audit(&self) {
-        self.pick_file("[data-testid=csv-input]", "summer-2017-compliance.csv", "text/csv", &fixture("summer-2017-compliance.csv")).await;
+        self.pick_file(
+            "[data-testid=csv-input]",
+            "summer-2017-compliance.csv",
+            "text/csv",
+            &fixture("summer-2017-compliance.csv"),
+        )
+        .await;
         self.click("[data-testid=apply-import]").await;
         self.gone("[data-testid=apply-import]").await;
-        self.click("[data-testid=facility-table] tbody tr td button").await;
+        self.click("[data-testid=facility-table] tbody tr td button")
+            .await;
         self.click("[data-testid=new-audit]").await;
         self.click("[data-testid=checklist-fire-safety]").await;
         self.click("[data-testid=start-audit]").await;
@@ -489,7 +580,11 @@ fn base64_encode(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -505,15 +600,18 @@ fn base64_encode(bytes: &[u8]) -> String {
 /// A small valid PNG (a 2×2 red square) standing in for a phone photo.
 fn photo_png() -> Vec<u8> {
     vec![
-        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
-        0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd, 0xd4, 0x9a, 0x73, 0x00, 0x00, 0x00, 0x12, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf,
-        0xc0, 0x00, 0x44, 0x0c, 0x0c, 0x40, 0x04, 0x00, 0x1d, 0xf6, 0x03, 0xfd, 0xba, 0xaa, 0xe3, 0x1b, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
-        0x44, 0xae, 0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd,
+        0xd4, 0x9a, 0x73, 0x00, 0x00, 0x00, 0x12, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8,
+        0xcf, 0xc0, 0x00, 0x44, 0x0c, 0x0c, 0x40, 0x04, 0x00, 0x1d, 0xf6, 0x03, 0xfd, 0xba, 0xaa,
+        0xe3, 0x1b, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
     ]
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/facility-lists").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/facility-lists")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
@@ -533,10 +631,24 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
 
     // Facilities: import a brand list, with the preview before applying.
     app.wait_text("main h1", "Facilities").await;
-    app.pick_file("[data-testid=csv-input]", "summer-2019-compliance.csv", "text/csv", &fixture("summer-2019-compliance.csv")).await;
+    app.pick_file(
+        "[data-testid=csv-input]",
+        "summer-2019-compliance.csv",
+        "text/csv",
+        &fixture("summer-2019-compliance.csv"),
+    )
+    .await;
     app.wait_css("[data-testid=imp-added]").await;
-    let added: usize = app.text("[data-testid=imp-added]").await.trim().parse().expect("added count");
-    assert!(added > 5, "the fixture adds facilities, preview says {added}");
+    let added: usize = app
+        .text("[data-testid=imp-added]")
+        .await
+        .trim()
+        .parse()
+        .expect("added count");
+    assert!(
+        added > 5,
+        "the fixture adds facilities, preview says {added}"
+    );
     app.axe_check("import preview").await;
     app.screenshot("02-import-preview").await;
     app.click("[data-testid=apply-import]").await;
@@ -547,16 +659,25 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
     app.screenshot("03-facilities").await;
 
     // Search by keyboard, open the first facility, start an audit.
-    let first_name = app.text("[data-testid=facility-table] tbody tr td button").await;
-    let word: String = first_name.split_whitespace().next().unwrap_or("a").to_owned();
+    let first_name = app
+        .text("[data-testid=facility-table] tbody tr td button")
+        .await;
+    let word: String = first_name
+        .split_whitespace()
+        .next()
+        .unwrap_or("a")
+        .to_owned();
     app.type_into("#facility-search", &word).await;
-    app.wait_text("[data-testid=facility-table] tbody", &first_name).await;
-    app.click("[data-testid=facility-table] tbody tr td button").await;
+    app.wait_text("[data-testid=facility-table] tbody", &first_name)
+        .await;
+    app.click("[data-testid=facility-table] tbody tr td button")
+        .await;
     app.wait_css("[data-testid=new-audit]").await;
     app.axe_check("facility").await;
     app.click("[data-testid=new-audit]").await;
     app.click("[data-testid=checklist-fire-safety]").await;
-    app.click("[data-testid=checklist-emergency-preparedness]").await;
+    app.click("[data-testid=checklist-emergency-preparedness]")
+        .await;
     app.fill("#na-team", "A. Rahman, B. Chen").await;
     app.axe_check("new audit").await;
     app.screenshot("04-new-audit").await;
@@ -564,27 +685,52 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
 
     // Workspace, section 1 (a repeat group): add a floor, fail a critical item.
     app.click("[data-testid=section-fire-safety-floor]").await;
-    app.type_into("[data-testid=instance-label]", "Ground floor").await;
+    app.type_into("[data-testid=instance-label]", "Ground floor")
+        .await;
     app.click("[data-testid=add-instance]").await;
     app.wait_css("[data-testid='item-floor.exit_locked']").await;
-    app.click("[data-testid='floor.exit_locked-yes'] + span").await;
-    app.wait_css("[data-testid='floor.exit_locked-failing']").await;
-    app.wait_text("[data-testid=findings-panel]", "CRITICAL").await;
+    app.click("[data-testid='floor.exit_locked-yes'] + span")
+        .await;
+    app.wait_css("[data-testid='floor.exit_locked-failing']")
+        .await;
+    app.wait_text("[data-testid=findings-panel]", "CRITICAL")
+        .await;
     app.wait_text("[data-testid=save-state]", "saved").await;
-    app.fill("[data-testid='floor.exit_locked-note']", "Padlock on exit door 3").await;
+    app.fill(
+        "[data-testid='floor.exit_locked-note']",
+        "Padlock on exit door 3",
+    )
+    .await;
     // Photo evidence by drag and drop; a thumbnail appears.
-    app.drop_file("[data-testid='item-floor.exit_locked'] .photos", "exit-door-3.png", "image/png", &photo_png()).await;
-    app.wait_css("[data-testid='item-floor.exit_locked'] .thumb img").await;
+    app.drop_file(
+        "[data-testid='item-floor.exit_locked'] .photos",
+        "exit-door-3.png",
+        "image/png",
+        &photo_png(),
+    )
+    .await;
+    app.wait_css("[data-testid='item-floor.exit_locked'] .thumb img")
+        .await;
 
     // Section 2: answer with the keyboard; a conditional item appears and goes.
-    app.click("[data-testid=section-fire-safety-equipment]").await;
-    app.wait_css("[data-testid='equipment.alarm_audible-yes']").await.send_keys(Key::Space).await.expect("space on radio");
+    app.click("[data-testid=section-fire-safety-equipment]")
+        .await;
+    app.wait_css("[data-testid='equipment.alarm_audible-yes']")
+        .await
+        .send_keys(Key::Space)
+        .await
+        .expect("space on radio");
     app.wait_text("[data-testid=save-state]", "saved").await;
-    app.click("[data-testid='equipment.sprinklers-yes'] + span").await;
-    app.wait_css("[data-testid='item-equipment.pumps_working']").await;
-    app.click("[data-testid='equipment.sprinklers-no'] + span").await;
-    app.gone("[data-testid='item-equipment.pumps_working']").await;
-    app.wait_text("[data-testid=section-fire-safety-equipment]", "2/").await;
+    app.click("[data-testid='equipment.sprinklers-yes'] + span")
+        .await;
+    app.wait_css("[data-testid='item-equipment.pumps_working']")
+        .await;
+    app.click("[data-testid='equipment.sprinklers-no'] + span")
+        .await;
+    app.gone("[data-testid='item-equipment.pumps_working']")
+        .await;
+    app.wait_text("[data-testid=section-fire-safety-equipment]", "2/")
+        .await;
     app.axe_check("audit workspace").await;
     app.screenshot("05-workspace").await;
 
@@ -592,41 +738,94 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
     app.nav("Findings & CAP").await;
     let card = "[data-testid='finding-floor.exit_locked']";
     app.wait_text(card, "Production-blocking").await;
-    let due = app.wait_css(&format!("{card} [data-testid=due-date]")).await.prop("value").await.ok().flatten().unwrap_or_default();
+    let due = app
+        .wait_css(&format!("{card} [data-testid=due-date]"))
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     assert_eq!(due.len(), 10, "a default due date is set: {due:?}");
-    app.fill(&format!("{card} [data-testid=root-cause]"), "Exit padlocked against theft").await;
-    app.fill(&format!("{card} [data-testid=corrective-action]"), "Remove padlock; fit push-bar").await;
-    app.fill(&format!("{card} [data-testid=owner]"), "Facility manager").await;
-    app.wait_value(&format!("{card} [data-testid=owner]"), "Facility manager").await;
+    app.fill(
+        &format!("{card} [data-testid=root-cause]"),
+        "Exit padlocked against theft",
+    )
+    .await;
+    app.fill(
+        &format!("{card} [data-testid=corrective-action]"),
+        "Remove padlock; fit push-bar",
+    )
+    .await;
+    app.fill(&format!("{card} [data-testid=owner]"), "Facility manager")
+        .await;
+    app.wait_value(&format!("{card} [data-testid=owner]"), "Facility manager")
+        .await;
     app.axe_check("findings").await;
     app.screenshot("06-findings-cap").await;
     // Sign-off: valid now; CAP follow-up does not change it.
     app.type_into("[data-testid=signer]", "A. Rahman").await;
     app.click("[data-testid=sign-off]").await;
-    app.wait_text("[data-testid=signoff-list]", "Valid, unchanged").await;
-    app.wait_text("[data-testid=review-status]", "Submitted").await;
-    assert!(app.driver.find_all(By::Css("[data-testid=approve]")).await.expect("query").is_empty(), "only reviewers see Approve");
+    app.wait_text("[data-testid=signoff-list]", "Valid, unchanged")
+        .await;
+    app.wait_text("[data-testid=review-status]", "Submitted")
+        .await;
+    assert!(
+        app.driver
+            .find_all(By::Css("[data-testid=approve]"))
+            .await
+            .expect("query")
+            .is_empty(),
+        "only reviewers see Approve"
+    );
     app.js(
         "const s = document.querySelector(arguments[0]); s.value = 'in_progress'; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
         vec![json!(format!("{card} [data-testid=action-status]"))],
     )
     .await;
-    app.wait_value(&format!("{card} [data-testid=action-status]"), "in_progress").await;
-    app.wait_text("[data-testid=signoff-list]", "Valid, unchanged").await;
+    app.wait_value(
+        &format!("{card} [data-testid=action-status]"),
+        "in_progress",
+    )
+    .await;
+    app.wait_text("[data-testid=signoff-list]", "Valid, unchanged")
+        .await;
+    // Signed: what it covers is read-only until reopened for correction with a reason.
+    app.wait_text("[data-testid=locked]", "Signed off: read-only.")
+        .await;
+    assert!(
+        !app.wait_css(&format!("{card} [data-testid=root-cause]"))
+            .await
+            .is_enabled()
+            .await
+            .expect("enabled?"),
+        "the signed CAP is read-only"
+    );
+    app.type_into("[data-testid=reopen-reason]", "Fee records still to enter")
+        .await;
+    app.click("[data-testid=reopen]").await;
+    app.gone("[data-testid=locked]").await;
+    app.wait_text("[data-testid=signoff-list]", "Voided by a reopening")
+        .await;
 
     // Recruitment fees: a worker, a fee, the total owed.
     app.nav("Recruitment fees").await;
     app.type_into("#wr", "W-01").await;
-    app.wait_css("#wr").await.send_keys(Key::Enter).await.expect("enter submits the form");
+    app.wait_css("#wr")
+        .await
+        .send_keys(Key::Enter)
+        .await
+        .expect("enter submits the form");
     app.wait_css("[id^=amt-]").await;
     app.type_into("[id^=amt-]", "450.50").await;
     app.click_text("Add fee").await;
     app.wait_text("[data-testid=fee-totals]", "450.5").await;
     app.axe_check("recruitment fees").await;
     app.screenshot("07-fees").await;
-    // A fee recorded after sign-off is a change the sign-off no longer covers.
+    // Recorded after the reopening: the voided sign-off no longer matches either.
     app.nav("Findings & CAP").await;
-    app.wait_text("[data-testid=signoff-list]", "Changed since sign-off").await;
+    app.wait_text("[data-testid=signoff-list]", "Voided by a reopening")
+        .await;
     app.screenshot_bottom("17-signoff-review").await;
 
     // The Report screen: rendered pages, then Save PDF writes a real PDF.
@@ -669,20 +868,43 @@ async fn an_auditor_works_through_an_audit_and_finds_it_all_after_a_restart() {
     let app = rig.launch(None).await;
     app.wait_text("main h1", "Facilities").await;
     app.type_into("#facility-search", &word).await;
-    app.wait_text("[data-testid=facility-table] tbody", &first_name).await;
-    app.click("[data-testid=facility-table] tbody tr td button").await;
+    app.wait_text("[data-testid=facility-table] tbody", &first_name)
+        .await;
+    app.click("[data-testid=facility-table] tbody tr td button")
+        .await;
     app.wait_text("main", "Open corrective actions").await;
     app.wait_text("main", "Is any exit locked").await;
     app.click_text("Open").await;
     app.click("[data-testid=section-fire-safety-floor]").await;
-    app.wait_css("[data-testid='floor.exit_locked-failing']").await;
-    let checked = app.js("return document.querySelector(\"[data-testid='floor.exit_locked-yes']\").checked;", vec![]).await;
+    app.wait_css("[data-testid='floor.exit_locked-failing']")
+        .await;
+    let checked = app
+        .js(
+            "return document.querySelector(\"[data-testid='floor.exit_locked-yes']\").checked;",
+            vec![],
+        )
+        .await;
     assert_eq!(checked, json!(true), "the answer survived the restart");
-    app.wait_css("[data-testid='item-floor.exit_locked'] .thumb img").await;
-    let note = app.wait_css("[data-testid='floor.exit_locked-note']").await.prop("value").await.ok().flatten().unwrap_or_default();
+    app.wait_css("[data-testid='item-floor.exit_locked'] .thumb img")
+        .await;
+    let note = app
+        .wait_css("[data-testid='floor.exit_locked-note']")
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     assert_eq!(note, "Padlock on exit door 3");
     app.nav("Findings & CAP").await;
-    let root = app.wait_css(&format!("{card} [data-testid=root-cause]")).await.prop("value").await.ok().flatten().unwrap_or_default();
+    let root = app
+        .wait_css(&format!("{card} [data-testid=root-cause]"))
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     assert_eq!(root, "Exit padlocked against theft");
     app.quit().await;
 }
@@ -707,15 +929,39 @@ impl Server {
     }
 
     fn admin(&self, args: &[&str]) {
-        let out = Command::new(&self.bin).arg("--data-dir").arg(self.dir.path()).args(args).output().expect("run fieldaudit-server admin");
-        assert!(out.status.success(), "fieldaudit-server {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(&self.bin)
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .args(args)
+            .output()
+            .expect("run fieldaudit-server admin");
+        assert!(
+            out.status.success(),
+            "fieldaudit-server {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn new(bin: PathBuf) -> Server {
-        let s = Server { bin, dir: tempfile::tempdir().expect("server dir"), port: free_port(), proc: None };
+        let s = Server {
+            bin,
+            dir: tempfile::tempdir().expect("server dir"),
+            port: free_port(),
+            proc: None,
+        };
         s.admin(&["org", "create", ORG, "--name", "E2E Audits"]);
         for user in ["alice", "bob"] {
-            s.admin(&["user", "add", "--org", ORG, user, "--role", "auditor", "--password", PASSWORD]);
+            s.admin(&[
+                "user",
+                "add",
+                "--org",
+                ORG,
+                user,
+                "--role",
+                "auditor",
+                "--password",
+                PASSWORD,
+            ]);
         }
         s
     }
@@ -752,13 +998,24 @@ impl OtherDevice {
         let dir = tempfile::tempdir().expect("device B dir");
         fieldaudit_core::Store::create(dir.path(), "laptop B").expect("device B store");
         // Core's sync client is blocking; keep it off the test's async workers.
-        tokio::task::block_in_place(|| fieldaudit_core::sync::login(dir.path(), &server.url(), ORG, "bob", PASSWORD)).expect("device B signs in");
+        tokio::task::block_in_place(|| {
+            fieldaudit_core::sync::login(dir.path(), &server.url(), ORG, "bob", PASSWORD)
+        })
+        .expect("device B signs in");
         OtherDevice { dir }
     }
 
     fn sync(&self) -> fieldaudit_core::sync::SyncReport {
         let cancel = std::sync::atomic::AtomicBool::new(false);
-        tokio::task::block_in_place(|| fieldaudit_core::sync::sync(self.dir.path(), fieldaudit_core::sync::SyncOptions::default(), &|_| {}, &cancel)).expect("device B syncs")
+        tokio::task::block_in_place(|| {
+            fieldaudit_core::sync::sync(
+                self.dir.path(),
+                fieldaudit_core::sync::SyncOptions::default(),
+                &|_| {},
+                &cancel,
+            )
+        })
+        .expect("device B syncs")
     }
 
     fn store(&self) -> fieldaudit_core::Store {
@@ -770,7 +1027,10 @@ impl OtherDevice {
 async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
     let Some(tools) = tools_or_skip() else { return };
     let Some(server_bin) = Server::binary() else {
-        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "fieldaudit-server binary missing beside the tests under CI");
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "fieldaudit-server binary missing beside the tests under CI"
+        );
         eprintln!("SKIPPED sync end-to-end test: build fieldaudit-server first (cargo build -p fieldaudit-server)");
         return;
     };
@@ -782,26 +1042,45 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
 
     // First run: connect to the server; a first sync runs at once.
     app.wait_css("[data-testid=connect-form]").await;
-    let url = app.wait_css("#server-url").await.prop("value").await.ok().flatten().unwrap_or_default();
-    assert_eq!(url, server.url(), "the first-run screen proposes FIELDAUDIT_SERVER_URL");
+    let url = app
+        .wait_css("#server-url")
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    assert_eq!(
+        url,
+        server.url(),
+        "the first-run screen proposes FIELDAUDIT_SERVER_URL"
+    );
     app.connect("Laptop A", "alice").await;
     app.wait_text(".statusbar", "Online").await;
 
     // An audit with two sections answered, then synced.
     app.start_fire_safety_audit().await;
     app.click("[data-testid=section-fire-safety-floor]").await;
-    app.type_into("[data-testid=instance-label]", "Ground floor").await;
+    app.type_into("[data-testid=instance-label]", "Ground floor")
+        .await;
     app.click("[data-testid=add-instance]").await;
     app.choose("floor.exit_locked-no").await;
-    app.click("[data-testid=section-fire-safety-equipment]").await;
+    app.click("[data-testid=section-fire-safety-equipment]")
+        .await;
     app.choose("equipment.alarm_audible-yes").await;
     app.wait_text("[data-testid=save-state]", "saved").await;
     let audit_url_section = "[data-testid=section-fire-safety-hazards]";
 
     // Automatic sync: once the edits settle (about 10 s), they are sent without
     // pressing Sync.
-    app.wait_text_not_starting("[data-testid=sync-pending]", "0 ").await;
-    app.wait_text_for("[data-testid=sync-pending]", "0 changes waiting", Duration::from_secs(45)).await;
+    app.wait_text_not_starting("[data-testid=sync-pending]", "0 ")
+        .await;
+    app.wait_text_for(
+        "[data-testid=sync-pending]",
+        "0 changes waiting",
+        Duration::from_secs(45),
+    )
+    .await;
     app.wait_text(".statusbar", "Online").await;
     app.nav("Sync").await;
     app.wait_text("[data-testid=sync-report]", "Synced").await;
@@ -815,11 +1094,28 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
     app.click("[data-testid=auto-sync]").await;
     // Saved (the polite live region confirms it; it is visually hidden, so read it by script).
     let start = Instant::now();
-    while !app.js("return document.querySelector('.sr-only[role=status]')?.textContent ?? '';", vec![]).await.as_str().unwrap_or_default().contains("Automatic sync is off") {
-        assert!(start.elapsed() < WAIT, "turning automatic sync off was not confirmed");
+    while !app
+        .js(
+            "return document.querySelector('.sr-only[role=status]')?.textContent ?? '';",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .contains("Automatic sync is off")
+    {
+        assert!(
+            start.elapsed() < WAIT,
+            "turning automatic sync off was not confirmed"
+        );
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    let on = app.js("return document.querySelector('[data-testid=auto-sync]').checked;", vec![]).await;
+    let on = app
+        .js(
+            "return document.querySelector('[data-testid=auto-sync]').checked;",
+            vec![],
+        )
+        .await;
     assert_eq!(on, json!(false), "automatic sync is turned off");
     // Settings shows this app's version and the server's (both this build's here).
     let version = env!("CARGO_PKG_VERSION");
@@ -831,8 +1127,13 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
 
     // The auditor notes something on a shared field (not synced yet)…
     app.nav("Checklists").await;
-    app.click("[data-testid=section-fire-safety-equipment]").await;
-    app.fill("[data-testid='equipment.alarm_audible-note']", "Heard on floor 1").await;
+    app.click("[data-testid=section-fire-safety-equipment]")
+        .await;
+    app.fill(
+        "[data-testid='equipment.alarm_audible-note']",
+        "Heard on floor 1",
+    )
+    .await;
     app.wait_text("[data-testid=save-state]", "saved").await;
 
     // …while the second auditor fills another section and the same note, and syncs.
@@ -843,8 +1144,24 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
         let audits = store.audits(None).expect("audits on B");
         assert_eq!(audits.len(), 1, "device B received the audit");
         let audit = audits[0].id;
-        store.record_answer(audit, "fire-safety", "hazards.housekeeping", None, json!("no")).expect("B answers another section");
-        store.set_answer_note(audit, "fire-safety", "equipment.alarm_audible", None, "Not heard in the warehouse").expect("B changes the shared note");
+        store
+            .record_answer(
+                audit,
+                "fire-safety",
+                "hazards.housekeeping",
+                None,
+                json!("no"),
+            )
+            .expect("B answers another section");
+        store
+            .set_answer_note(
+                audit,
+                "fire-safety",
+                "equipment.alarm_audible",
+                None,
+                "Not heard in the warehouse",
+            )
+            .expect("B changes the shared note");
     }
     b.sync();
 
@@ -857,17 +1174,35 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
     // Named by its question and audit, not by entity, field and row id.
     app.wait_text("[data-testid=conflict-label]", "Fire safety & exits › Can the fire alarm be heard (or seen) on every floor, over running machines? — note").await;
     let audit_line = app.text("[data-testid=conflict-audit]").await;
-    assert!(audit_line.contains(" · audit of "), "the conflict names its facility and audit: {audit_line}");
+    assert!(
+        audit_line.contains(" · audit of "),
+        "the conflict names its facility and audit: {audit_line}"
+    );
     let list = app.text("[data-testid=conflict-list]").await;
-    assert!(list.contains("Heard on floor 1") && list.contains("Not heard in the warehouse"), "both values are shown: {list}");
-    assert!(!list.contains("Answer · note"), "no raw entity/field name: {list}");
+    assert!(
+        list.contains("Heard on floor 1") && list.contains("Not heard in the warehouse"),
+        "both values are shown: {list}"
+    );
+    assert!(
+        !list.contains("Answer · note"),
+        "no raw entity/field name: {list}"
+    );
     app.axe_check("conflicts").await;
     app.screenshot("11-conflicts").await;
     app.nav("Checklists").await;
     app.wait_text(audit_url_section, "1/").await;
     app.click(audit_url_section).await;
-    let checked = app.js("return document.querySelector(\"[data-testid='hazards.housekeeping-no']\").checked;", vec![]).await;
-    assert_eq!(checked, json!(true), "device B's answer in another section arrived");
+    let checked = app
+        .js(
+            "return document.querySelector(\"[data-testid='hazards.housekeeping-no']\").checked;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        checked,
+        json!(true),
+        "device B's answer in another section arrived"
+    );
 
     // The server goes away: work goes on, the status bar says offline and counts.
     server.stop();
@@ -886,7 +1221,8 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
     server.start();
     app.click("[data-testid=sync-now]").await;
     app.wait_text("[data-testid=sync-report]", "Synced").await;
-    app.wait_text("[data-testid=sync-pending]", "0 changes waiting").await;
+    app.wait_text("[data-testid=sync-pending]", "0 changes waiting")
+        .await;
     app.wait_text(".statusbar", "Online").await;
     app.quit().await;
 }
@@ -899,7 +1235,10 @@ fn marker_in_files(dir: &Path, needle: &str) -> usize {
         if p.is_dir() {
             n += marker_in_files(&p, needle);
         } else if let Ok(bytes) = std::fs::read(&p) {
-            n += bytes.windows(needle.len()).filter(|w| *w == needle.as_bytes()).count();
+            n += bytes
+                .windows(needle.len())
+                .filter(|w| *w == needle.as_bytes())
+                .count();
         }
     }
     n
@@ -909,15 +1248,29 @@ fn marker_in_files(dir: &Path, needle: &str) -> usize {
 async fn an_interviewer_seals_an_interview_that_only_the_reviewer_reads() {
     let Some(tools) = tools_or_skip() else { return };
     let Some(server_bin) = Server::binary() else {
-        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "fieldaudit-server binary missing beside the tests under CI");
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "fieldaudit-server binary missing beside the tests under CI"
+        );
         eprintln!("SKIPPED interview end-to-end test: build fieldaudit-server first (cargo build -p fieldaudit-server)");
         return;
     };
     let _serial = ONE_AT_A_TIME.lock().await;
     const MARKER: &str = "ZQXMARKERINTERVIEWJW";
-    let reviewer = fieldaudit_core::interviews::generate_reviewer_key("reviewer passphrase", Some(10)).expect("reviewer key");
+    let reviewer =
+        fieldaudit_core::interviews::generate_reviewer_key("reviewer passphrase", Some(10))
+            .expect("reviewer key");
     let mut server = Server::new(server_bin);
-    server.admin(&["reviewer", "add", "--org", ORG, "--name", "Rita Reviewer", "--public-key", &reviewer.public_key]);
+    server.admin(&[
+        "reviewer",
+        "add",
+        "--org",
+        ORG,
+        "--name",
+        "Rita Reviewer",
+        "--public-key",
+        &reviewer.public_key,
+    ]);
     server.start();
     let rig = Rig::new(tools);
     let app = rig.launch(Some(&server.url())).await;
@@ -925,13 +1278,17 @@ async fn an_interviewer_seals_an_interview_that_only_the_reviewer_reads() {
     // Connect (the first sync brings the reviewer key), then an audit.
     app.connect("Interview laptop", "alice").await;
     app.start_fire_safety_audit().await;
-    app.wait_css("[data-testid=section-fire-safety-floor]").await;
+    app.wait_css("[data-testid=section-fire-safety-floor]")
+        .await;
 
     // Interviews: set the passphrase, see the sampling guidance, start one.
     app.nav("Worker interviews").await;
-    app.wait_text("[data-testid=iv-reviewers]", "Rita Reviewer").await;
-    app.type_into("[data-testid=iv-passphrase]", "field passphrase").await;
-    app.type_into("[data-testid=iv-passphrase2]", "field passphrase").await;
+    app.wait_text("[data-testid=iv-reviewers]", "Rita Reviewer")
+        .await;
+    app.type_into("[data-testid=iv-passphrase]", "field passphrase")
+        .await;
+    app.type_into("[data-testid=iv-passphrase2]", "field passphrase")
+        .await;
     app.click("[data-testid=iv-unlock-btn]").await;
     app.fill("[data-testid=iv-site-workers]", "400").await;
     app.wait_text("[data-testid=iv-suggested]", "20").await;
@@ -946,9 +1303,14 @@ async fn an_interviewer_seals_an_interview_that_only_the_reviewer_reads() {
     app.choose("topics.fees-paid").await;
     app.choose("topics.documents-employer").await;
     // A phone number in a note is refused, with what to do, and not kept.
-    app.fill("[data-testid='topics.fees_notes-input']", "call her on 01712345678").await;
+    app.fill(
+        "[data-testid='topics.fees_notes-input']",
+        "call her on 01712345678",
+    )
+    .await;
     app.wait_text("#error-banner", "never record").await;
-    app.wait_value("[data-testid='topics.fees_notes-input']", "").await;
+    app.wait_value("[data-testid='topics.fees_notes-input']", "")
+        .await;
     let texts: Vec<String> = app
         .js("return [...document.querySelectorAll('textarea[data-testid]')].map(e => e.dataset.testid);", vec![])
         .await
@@ -957,26 +1319,47 @@ async fn an_interviewer_seals_an_interview_that_only_the_reviewer_reads() {
         .iter()
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
-    assert!(texts.len() >= 3, "the interview has free-text notes: {texts:?}");
+    assert!(
+        texts.len() >= 3,
+        "the interview has free-text notes: {texts:?}"
+    );
     for testid in &texts {
-        app.fill(&format!("[data-testid='{testid}']"), &format!("{MARKER} said in {testid}")).await;
-        app.wait_value(&format!("[data-testid='{testid}']"), &format!("{MARKER} said in {testid}")).await;
+        app.fill(
+            &format!("[data-testid='{testid}']"),
+            &format!("{MARKER} said in {testid}"),
+        )
+        .await;
+        app.wait_value(
+            &format!("[data-testid='{testid}']"),
+            &format!("{MARKER} said in {testid}"),
+        )
+        .await;
     }
     app.click("[data-testid=iv-add-worker]").await;
     app.type_into("[data-testid=iv-fee-amount-0]", "1500").await;
-    app.type_into("[data-testid=iv-fee-currency-0]", "USD").await;
+    app.type_into("[data-testid=iv-fee-currency-0]", "USD")
+        .await;
     app.click("[data-testid=iv-add-fee-0]").await;
     app.wait_text("[data-testid=iv-worker-0]", "1500 USD").await;
     app.axe_check("interview").await;
     app.screenshot("13-interview").await;
-    assert_eq!(marker_in_files(rig.data_dir.path(), MARKER), 0, "the draft is never on disk in the clear");
-    assert_eq!(marker_in_files(rig.home.path(), MARKER), 0, "nor in the webview's caches or anywhere else the app wrote");
+    assert_eq!(
+        marker_in_files(rig.data_dir.path(), MARKER),
+        0,
+        "the draft is never on disk in the clear"
+    );
+    assert_eq!(
+        marker_in_files(rig.home.path(), MARKER),
+        0,
+        "nor in the webview's caches or anywhere else the app wrote"
+    );
 
     // Finalise: sealed to Rita; the laptop keeps metadata only.
     app.click("[data-testid=iv-finalise]").await;
     app.wait_text("#iv-confirm", "Rita Reviewer").await;
     app.click("[data-testid=iv-seal]").await;
-    app.wait_css("[data-testid=iv-row][data-state=sealed]").await;
+    app.wait_css("[data-testid=iv-row][data-state=sealed]")
+        .await;
     app.wait_text("[data-testid=iv-list]", "Nadia").await;
     app.wait_text("[data-testid=iv-covered]", "1").await;
     app.wait_text("[data-testid=iv-coverage]", "Night: 1").await;
@@ -986,31 +1369,169 @@ async fn an_interviewer_seals_an_interview_that_only_the_reviewer_reads() {
     app.nav("Sync").await;
     app.click("[data-testid=sync-now]").await;
     app.wait_text("[data-testid=sync-report]", "Synced").await;
-    app.wait_text("[data-testid=sync-pending]", "0 changes waiting").await;
-    assert_eq!(marker_in_files(rig.data_dir.path(), MARKER), 0, "only ciphertext on the laptop after finalising");
-    assert_eq!(marker_in_files(rig.home.path(), MARKER), 0, "nothing of the interview in the webview's caches or anywhere else the app wrote");
-    assert!(rig.home.path().join(".local/share/org.fieldaudit.app").is_dir(), "the webview keeps its storage in the app's home, so the check above reads it");
-    assert_eq!(marker_in_files(server.dir.path(), MARKER), 0, "only ciphertext on the server");
+    app.wait_text("[data-testid=sync-pending]", "0 changes waiting")
+        .await;
+    assert_eq!(
+        marker_in_files(rig.data_dir.path(), MARKER),
+        0,
+        "only ciphertext on the laptop after finalising"
+    );
+    assert_eq!(
+        marker_in_files(rig.home.path(), MARKER),
+        0,
+        "nothing of the interview in the webview's caches or anywhere else the app wrote"
+    );
+    assert!(
+        rig.home
+            .path()
+            .join(".local/share/org.fieldaudit.app")
+            .is_dir(),
+        "the webview keeps its storage in the app's home, so the check above reads it"
+    );
+    assert_eq!(
+        marker_in_files(server.dir.path(), MARKER),
+        0,
+        "only ciphertext on the server"
+    );
 
     // Reviewer mode: a wrong passphrase is refused; the right one opens the interview.
     app.nav("Worker interviews").await;
     app.click("[data-testid=iv-review]").await;
-    app.pick_file("[data-testid=rv-file]", "rita.age", "text/plain", reviewer.identity_file.as_bytes()).await;
-    app.type_into("[data-testid=rv-passphrase]", "not the passphrase").await;
+    app.pick_file(
+        "[data-testid=rv-file]",
+        "rita.age",
+        "text/plain",
+        reviewer.identity_file.as_bytes(),
+    )
+    .await;
+    app.type_into("[data-testid=rv-passphrase]", "not the passphrase")
+        .await;
     app.click("[data-testid=rv-open]").await;
     app.wait_text("#error-banner", "passphrase").await;
-    app.type_into("[data-testid=rv-passphrase]", "reviewer passphrase").await;
+    app.type_into("[data-testid=rv-passphrase]", "reviewer passphrase")
+        .await;
     app.click("[data-testid=rv-open]").await;
     app.wait_text("[data-testid=rv-interviews]", "1").await;
     app.wait_text("[data-testid=rv-fee-payers]", "1").await;
     app.wait_text("[data-testid=rv-fees]", "1500").await;
-    app.wait_text("[data-testid=rv-questions]", "Paid fees or costs: 1").await;
+    app.wait_text("[data-testid=rv-questions]", "Paid fees or costs: 1")
+        .await;
     app.click("[data-testid=rv-interview] summary").await;
     app.wait_text("[data-testid=rv-interview]", MARKER).await;
     app.axe_check("reviewer mode").await;
     app.screenshot("15-reviewer").await;
     app.click("[data-testid=rv-leave]").await;
     app.wait_text("main h1", "Worker interviews").await;
+    app.quit().await;
+}
+
+/// The corrective-action loop in the app: the site's acknowledgement and a
+/// disputed finding before sign-off, the signed audit read-only, then a partial
+/// follow-up that carries the finding, verifies it closed, and the original
+/// finding shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_up_verifies_a_finding_of_a_signed_audit() {
+    let Some(tools) = tools_or_skip() else { return };
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let rig = Rig::new(tools);
+    let app = rig.launch(None).await;
+    app.wait_css("[data-testid=work-offline]").await;
+    app.type_into("#device-name", "Dhaka laptop 3").await;
+    app.click("[data-testid=work-offline]").await;
+    app.wait_text("main h1", "Facilities").await;
+    app.start_fire_safety_audit().await;
+    app.click("[data-testid=section-fire-safety-floor]").await;
+    app.type_into("[data-testid=instance-label]", "Ground floor")
+        .await;
+    app.click("[data-testid=add-instance]").await;
+    app.choose("floor.exit_locked-yes").await;
+    app.wait_css("[data-testid='floor.exit_locked-failing']")
+        .await;
+
+    let set_select = |css: String, value: &'static str| {
+        let app = &app;
+        async move {
+            app.js(
+                "const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+                vec![json!(css), json!(value)],
+            )
+            .await;
+        }
+    };
+    app.nav("Findings & CAP").await;
+    let card = "[data-testid='finding-floor.exit_locked']";
+    app.wait_css(&format!("{card} [data-testid=plan-due]"))
+        .await;
+    let plan = app
+        .wait_css(&format!("{card} [data-testid=plan-due]"))
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    assert_eq!(plan.len(), 10, "a plan-due date is set: {plan:?}");
+    app.fill(
+        &format!("{card} [data-testid=site-comment]"),
+        "The door is locked only at night",
+    )
+    .await;
+    set_select(format!("{card} [data-testid=site-response]"), "disputed").await;
+    app.wait_value(&format!("{card} [data-testid=site-response]"), "disputed")
+        .await;
+    app.type_into("[data-testid=ack-name]", "Md. Karim").await;
+    app.type_into("[data-testid=ack-role]", "Compliance manager")
+        .await;
+    app.click("[data-testid=ack-save]").await;
+    app.type_into("[data-testid=signer]", "A. Rahman").await;
+    app.click("[data-testid=sign-off]").await;
+    app.wait_text("[data-testid=signoff-list]", "Valid, unchanged")
+        .await;
+    app.wait_css("[data-testid=locked]").await;
+    app.click(&format!("{card} [data-testid=history-toggle]"))
+        .await;
+    app.wait_text(&format!("{card} [data-testid=history]"), "Site disputed")
+        .await;
+    app.wait_text(&format!("{card} [data-testid=history]"), "Signed off")
+        .await;
+    app.axe_check("signed findings").await;
+    app.screenshot("18-signed-cap").await;
+
+    // A partial follow-up of the same facility carries the finding.
+    app.nav("Facilities").await;
+    app.click("[data-testid=facility-table] tbody tr td button")
+        .await;
+    app.click("[data-testid=new-audit]").await;
+    set_select("#na-type".into(), "partial_follow_up").await;
+    app.click("[data-testid=start-audit]").await;
+    app.nav("Findings & CAP").await;
+    let previous = "[data-testid='previous-floor.exit_locked']";
+    app.wait_text(
+        &format!("{previous} [data-testid=previous-status]"),
+        "Not yet verified",
+    )
+    .await;
+    set_select(
+        format!("{previous} [data-testid=previous-status-select]"),
+        "closed",
+    )
+    .await;
+    app.fill(
+        &format!("{previous} [data-testid=previous-evidence]"),
+        "Push bar fitted on exit 3; photo",
+    )
+    .await;
+    app.fill(&format!("{previous} [data-testid=previous-by]"), "B. Chen")
+        .await;
+    app.click(&format!("{previous} [data-testid=previous-save]"))
+        .await;
+    app.wait_text(
+        &format!("{previous} [data-testid=previous-status]"),
+        "Closed",
+    )
+    .await;
+    app.axe_check("previous findings").await;
+    app.screenshot("19-follow-up").await;
     app.quit().await;
 }
 
@@ -1155,7 +1676,7 @@ async fn a_reviewer_approves_from_the_queue_and_follows_the_programme_in_the_off
     let seed = tempfile::tempdir().expect("seed dir");
     fieldaudit_core::Store::create(seed.path(), "office seed").expect("seed store");
     tokio::task::block_in_place(|| fieldaudit_core::sync::login(seed.path(), &server.url(), ORG, "ada", PASSWORD)).expect("the admin signs in");
-    let (overdue_country, overdue_there) = {
+    let (overdue_country, overdue_there, overdue_facility) = {
         let mut store = fieldaudit_core::Store::open(seed.path()).expect("seed store");
         let preview = store.preview_facility_import(&fixture("summer-2019-compliance.csv")[..]).expect("preview");
         store.apply_facility_import(&preview).expect("import");
@@ -1165,7 +1686,8 @@ async fn a_reviewer_approves_from_the_queue_and_follows_the_programme_in_the_off
         let country = overdue.first().and_then(|r| r.country.clone()).expect("the demo has overdue CAP items");
         let filter = fieldaudit_core::office::cap_tracker::CapFilter { overdue: true, country: Some(country.clone()), ..Default::default() };
         let there = store.cap_tracker(&filter, today).expect("overdue there").len();
-        (country, there)
+        let facility = overdue.first().and_then(|r| r.facility_id).expect("an overdue CAP item's facility");
+        (country, there, facility)
     };
     let cancel = std::sync::atomic::AtomicBool::new(false);
     tokio::task::block_in_place(|| fieldaudit_core::sync::sync(seed.path(), fieldaudit_core::sync::SyncOptions::default(), &|_| {}, &cancel)).expect("the seed syncs up");
@@ -1249,5 +1771,20 @@ async fn a_reviewer_approves_from_the_queue_and_follows_the_programme_in_the_off
     assert!(priorities.windows(2).all(|w| w[0] >= w[1]), "highest priority first: {priorities:?}");
     app.axe_check("audit plan").await;
     app.screenshot("22-plan").await;
+
+    // Supplier CAP: the open CAP items of a facility with overdue items go out as a
+    // workbook the supplier can open; nothing waits for a decision yet.
+    app.nav("Supplier CAP").await;
+    app.wait_css("[data-testid=sup-none]").await;
+    select(&app, "[data-testid=sup-facility]", &overdue_facility.to_string()).await;
+    app.click("[data-testid=sup-export]").await;
+    app.wait_css("[data-testid=sup-exported]").await;
+    let saved = app.text("[data-testid=sup-exported]").await;
+    let path = saved.split_once('/').map(|(_, rest)| format!("/{}", rest.trim())).expect("the saved path is shown");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("the workbook {path} was written: {e}"));
+    assert!(bytes.starts_with(b"PK"), "an XLSX (zip) file: {path}");
+    assert!(!std::path::Path::new(&format!("{path}.partial")).exists());
+    app.axe_check("supplier CAP").await;
+    app.screenshot("23-supplier-cap").await;
     app.quit().await;
 }

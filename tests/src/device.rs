@@ -22,7 +22,15 @@ impl Device {
     pub fn new(name: &str) -> Device {
         let dir = tempfile::tempdir().expect("temp dir");
         Store::create(dir.path(), name).expect("create device store");
-        Device { dir, retry: RetryPolicy { attempts: 4, base_delay: Duration::from_millis(2), max_delay: Duration::from_millis(40), timeout: Duration::from_secs(20) } }
+        Device {
+            dir,
+            retry: RetryPolicy {
+                attempts: 4,
+                base_delay: Duration::from_millis(2),
+                max_delay: Duration::from_millis(40),
+                timeout: Duration::from_secs(20),
+            },
+        }
     }
 
     /// Opens the device's store.
@@ -37,14 +45,21 @@ impl Device {
 
     /// Points the stored session at another server address (same token).
     pub fn switch_server(&self, url: &str) {
-        let mut s = sync::session::load(self.dir.path()).expect("session").expect("signed in");
+        let mut s = sync::session::load(self.dir.path())
+            .expect("session")
+            .expect("signed in");
         s.server_url = url.to_owned();
         sync::session::save(self.dir.path(), &s).expect("save session");
     }
 
     /// One sync.
     pub fn sync(&self) -> Result<SyncReport> {
-        sync::sync(self.dir.path(), SyncOptions { retry: self.retry }, &|_| {}, &AtomicBool::new(false))
+        sync::sync(
+            self.dir.path(),
+            SyncOptions { retry: self.retry },
+            &|_| {},
+            &AtomicBool::new(false),
+        )
     }
 
     /// Syncs until one sync succeeds (at most `tries` attempts), as a person would retry.

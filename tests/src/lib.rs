@@ -19,7 +19,10 @@ pub fn pg_base_url() -> Option<String> {
     match std::env::var(PG_ENV) {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
-            assert!(std::env::var("CI").map_or(true, |v| v != "true"), "{PG_ENV} is not set but CI=true: PostgreSQL tests must run in CI");
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "{PG_ENV} is not set but CI=true: PostgreSQL tests must run in CI"
+            );
             eprintln!("skipped: set {PG_ENV} (e.g. postgres://postgres@127.0.0.1:5432/test) to run the PostgreSQL sync tests");
             None
         }
@@ -28,5 +31,8 @@ pub fn pg_base_url() -> Option<String> {
 
 /// How many random cases a property test runs: `FIELDAUDIT_SYNC_CASES`, else `default`.
 pub fn cases(default: u64) -> u64 {
-    std::env::var("FIELDAUDIT_SYNC_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("FIELDAUDIT_SYNC_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

@@ -42,8 +42,16 @@ pub struct Proxy {
 impl Proxy {
     /// Starts a proxy on the runtime, forwarding to `upstreams`.
     pub fn start(rt: &Runtime, upstreams: Vec<String>, faults: Faults, seed: u64) -> Proxy {
-        let shared = Arc::new(Mutex::new(Shared { upstreams, faults, rng: fastrand::Rng::with_seed(seed) }));
-        let client = reqwest::Client::builder().no_gzip().no_zstd().build().expect("proxy client");
+        let shared = Arc::new(Mutex::new(Shared {
+            upstreams,
+            faults,
+            rng: fastrand::Rng::with_seed(seed),
+        }));
+        let client = reqwest::Client::builder()
+            .no_gzip()
+            .no_zstd()
+            .build()
+            .expect("proxy client");
         let state = (shared.clone(), client);
         let app = Router::new().fallback(
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
@@ -52,7 +60,9 @@ impl Proxy {
             },
         );
         let url = rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind proxy");
             let addr = listener.local_addr().expect("proxy address");
             tokio::spawn(async move {
                 let _ = axum::serve(listener, app).await;
@@ -74,10 +84,20 @@ impl Proxy {
 }
 
 fn bad_gateway(why: &str) -> Response<Body> {
-    Response::builder().status(StatusCode::BAD_GATEWAY).body(Body::from(why.to_owned())).expect("response")
+    Response::builder()
+        .status(StatusCode::BAD_GATEWAY)
+        .body(Body::from(why.to_owned()))
+        .expect("response")
 }
 
-async fn forward(shared: Arc<Mutex<Shared>>, client: reqwest::Client, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response<Body> {
+async fn forward(
+    shared: Arc<Mutex<Shared>>,
+    client: reqwest::Client,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
     let (upstream, roll) = {
         let mut s = shared.lock().expect("proxy state");
         if s.upstreams.is_empty() {
@@ -87,7 +107,14 @@ async fn forward(shared: Arc<Mutex<Shared>>, client: reqwest::Client, method: Me
         let i = s.rng.usize(..n);
         let f = s.faults;
         let mut r = || s.rng.f64();
-        let roll = (r() < f.drop_request, r() < f.drop_response, r() < f.duplicate, r() < f.delay, r() < f.truncate, s.rng.u64(1..30));
+        let roll = (
+            r() < f.drop_request,
+            r() < f.drop_response,
+            r() < f.duplicate,
+            r() < f.delay,
+            r() < f.truncate,
+            s.rng.u64(1..30),
+        );
         (s.upstreams[i].clone(), roll)
     };
     let (drop_request, drop_response, duplicate, delay, truncate, delay_ms) = roll;
@@ -99,7 +126,9 @@ async fn forward(shared: Arc<Mutex<Shared>>, client: reqwest::Client, method: Me
     }
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let send = || {
-        let mut rb = client.request(method.clone(), format!("{upstream}{path}")).body(body.clone());
+        let mut rb = client
+            .request(method.clone(), format!("{upstream}{path}"))
+            .body(body.clone());
         for (k, v) in headers.iter() {
             if k != "host" && k != "content-length" {
                 rb = rb.header(k, v);
@@ -123,7 +152,11 @@ async fn forward(shared: Arc<Mutex<Shared>>, client: reqwest::Client, method: Me
     if drop_response {
         return bad_gateway("lost response");
     }
-    let bytes = if truncate && bytes.len() > 1 { bytes.slice(..bytes.len() / 2) } else { bytes };
+    let bytes = if truncate && bytes.len() > 1 {
+        bytes.slice(..bytes.len() / 2)
+    } else {
+        bytes
+    };
     let mut out = Response::builder().status(status);
     for (k, v) in resp_headers.iter() {
         if k != "content-length" && k != "transfer-encoding" {

@@ -37,7 +37,12 @@ fn rina_and_tomas(c: &Cluster) -> (Device, Device) {
 fn start_audit(device: &Device) -> Uuid {
     let mut store = device.store();
     let facility = store
-        .add_facility(&FacilityRecord { name: "Zaber and Zubair Fabrics".into(), address: "Tongi, Gazipur".into(), country_code: "BD".into(), ..Default::default() })
+        .add_facility(&FacilityRecord {
+            name: "Zaber and Zubair Fabrics".into(),
+            address: "Tongi, Gazipur".into(),
+            country_code: "BD".into(),
+            ..Default::default()
+        })
         .unwrap();
     store
         .start_audit(&NewAudit {
@@ -58,7 +63,12 @@ fn answers(device: &Device, audit: Uuid) -> BTreeMap<(String, String), Value> {
         .answers(audit)
         .unwrap()
         .into_iter()
-        .map(|a| ((a.template_id.unwrap(), a.item_id.unwrap()), a.value.unwrap_or(Value::Null)))
+        .map(|a| {
+            (
+                (a.template_id.unwrap(), a.item_id.unwrap()),
+                a.value.unwrap_or(Value::Null),
+            )
+        })
         .collect()
 }
 
@@ -72,48 +82,78 @@ fn two_auditors(first_a: bool) {
 
     // Offline: Rina does fire safety, Tomas wages & hours; both answer the alarm item.
     let mut sa = a.store();
-    sa.record_answer(audit, FIRE, "equipment.sprinklers", None, json!("no")).unwrap();
-    sa.record_answer(audit, FIRE, "hazards.flammables_apart", None, json!("no")).unwrap();
-    sa.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("yes")).unwrap();
+    sa.record_answer(audit, FIRE, "equipment.sprinklers", None, json!("no"))
+        .unwrap();
+    sa.record_answer(audit, FIRE, "hazards.flammables_apart", None, json!("no"))
+        .unwrap();
+    sa.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("yes"))
+        .unwrap();
     drop(sa);
     let mut sb = b.store();
-    sb.record_answer(audit, WAGES, "wages.legal_minimum", None, json!(12500)).unwrap();
-    sb.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    sb.record_answer(audit, WAGES, "wages.legal_minimum", None, json!(12500))
+        .unwrap();
+    sb.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no"))
+        .unwrap();
     drop(sb);
 
     let (first, second) = if first_a { (&a, &b) } else { (&b, &a) };
     first.sync().unwrap();
     let detected = second.sync().unwrap();
-    assert_eq!(detected.conflicts, 1, "the second to sync sees the concurrent edit");
+    assert_eq!(
+        detected.conflicts, 1,
+        "the second to sync sees the concurrent edit"
+    );
     first.sync().unwrap();
 
     let (ans_a, ans_b) = (answers(&a, audit), answers(&b, audit));
     assert_eq!(ans_a, ans_b, "both devices hold the union");
     assert!(ans_a.contains_key(&(FIRE.to_string(), "hazards.flammables_apart".to_string())));
     assert!(ans_a.keys().any(|(t, _)| t == WAGES));
-    assert_eq!(a.snapshot(), b.snapshot(), "every synced row is the same on both devices");
+    assert_eq!(
+        a.snapshot(),
+        b.snapshot(),
+        "every synced row is the same on both devices"
+    );
 
     // One conflict record, the same on both, keeping the value that lost.
-    let (ca, cb) = (a.store().conflicts(false).unwrap(), b.store().conflicts(false).unwrap());
+    let (ca, cb) = (
+        a.store().conflicts(false).unwrap(),
+        b.store().conflicts(false).unwrap(),
+    );
     assert_eq!(ca.len(), 1);
     assert_eq!(ca, cb);
     let conflict = &ca[0];
     assert_eq!(conflict.field.as_deref(), Some("value"));
     let winner = ans_a[&(FIRE.to_string(), "equipment.alarm_audible".to_string())].clone();
     assert_eq!(conflict.winner_value.as_ref(), Some(&winner));
-    let loser = if winner == json!("yes") { json!("no") } else { json!("yes") };
+    let loser = if winner == json!("yes") {
+        json!("no")
+    } else {
+        json!("yes")
+    };
     assert_eq!(conflict.loser_value.as_ref(), Some(&loser));
 
     // Picking the other value is a new change that reaches everyone.
-    let loser_device = if conflict.loser_device.as_deref() == Some(&a.store().device_id().to_string()) { &a } else { &b };
-    loser_device.store().resolve_conflict(conflict.id, fieldaudit_core::sync::Resolution::UseOther).unwrap();
+    let loser_device =
+        if conflict.loser_device.as_deref() == Some(&a.store().device_id().to_string()) {
+            &a
+        } else {
+            &b
+        };
+    loser_device
+        .store()
+        .resolve_conflict(conflict.id, fieldaudit_core::sync::Resolution::UseOther)
+        .unwrap();
     loser_device.sync().unwrap();
     a.sync().unwrap();
     b.sync().unwrap();
     let key = (FIRE.to_string(), "equipment.alarm_audible".to_string());
     assert_eq!(answers(&a, audit)[&key], loser);
     assert_eq!(answers(&b, audit)[&key], loser);
-    assert!(a.store().conflicts(false).unwrap().is_empty() && b.store().conflicts(false).unwrap().is_empty());
+    assert!(
+        a.store().conflicts(false).unwrap().is_empty()
+            && b.store().conflicts(false).unwrap().is_empty()
+    );
     assert_eq!(a.store().sync_status().unwrap().pending_changes, 0);
 }
 
@@ -141,7 +181,10 @@ impl Expected {
         for c in store.changes_after(0, usize::MAX).unwrap() {
             let key = (c.entity.clone(), c.row_id, c.field.clone());
             let ver = (c.hlc.to_string(), me);
-            let e = self.newest.entry(key).or_insert((ver.clone(), c.value.clone()));
+            let e = self
+                .newest
+                .entry(key)
+                .or_insert((ver.clone(), c.value.clone()));
             if ver > e.0 {
                 *e = (ver, c.value);
             }
@@ -180,35 +223,74 @@ fn random_convergence(backend: fn() -> Option<Backend>, servers: usize, seed: u6
         c.start();
     }
     let mut rng = fastrand::Rng::with_seed(seed);
-    let faults = Faults { drop_request: 0.08, drop_response: 0.08, duplicate: 0.08, delay: 0.1, truncate: 0.08 };
+    let faults = Faults {
+        drop_request: 0.08,
+        drop_response: 0.08,
+        duplicate: 0.08,
+        delay: 0.1,
+        truncate: 0.08,
+    };
     let proxy = Proxy::start(&c.rt, c.urls(), faults, seed);
     let users = ["rina", "tomas", "lan", "arif", "mei"];
-    let devices: Vec<Device> = (0..rng.usize(3..=5)).map(|i| Device::new(&format!("laptop {i}"))).collect();
+    let devices: Vec<Device> = (0..rng.usize(3..=5))
+        .map(|i| Device::new(&format!("laptop {i}")))
+        .collect();
     for (d, user) in devices.iter().zip(users) {
         d.login(&c.urls()[0], "acme", user);
         d.switch_server(&proxy.url);
     }
     let audit = start_audit(&devices[0]);
-    let items = ["equipment.alarm_audible", "equipment.coverage_gap", "hazards.flammables_apart"];
+    let items = [
+        "equipment.alarm_audible",
+        "equipment.coverage_gap",
+        "hazards.flammables_apart",
+    ];
 
     for _step in 0..rng.usize(10..25) {
         let d = &devices[rng.usize(..devices.len())];
         match rng.u8(..10) {
             0..=5 => {
                 let mut store = d.store();
-                let known: Vec<Uuid> = store.snapshot().unwrap()["facility"].iter().filter_map(|r| r["id"].as_str()?.parse().ok()).collect();
+                let known: Vec<Uuid> = store.snapshot().unwrap()["facility"]
+                    .iter()
+                    .filter_map(|r| r["id"].as_str()?.parse().ok())
+                    .collect();
                 let op = rng.u8(..5);
                 if op == 0 || known.is_empty() {
-                    store.write(|w| w.set(EntityKind::Facility, Uuid::now_v7(), &[("name", json!(format!("F{}", rng.u16(..))))]).map(drop)).unwrap();
+                    store
+                        .write(|w| {
+                            w.set(
+                                EntityKind::Facility,
+                                Uuid::now_v7(),
+                                &[("name", json!(format!("F{}", rng.u16(..))))],
+                            )
+                            .map(drop)
+                        })
+                        .unwrap();
                 } else {
                     let row = known[rng.usize(..known.len())];
                     let field = ["name", "address", "deleted"][rng.usize(..3)];
-                    let value = if field == "deleted" { json!(rng.bool()) } else { json!(format!("v{}", rng.u16(..))) };
-                    store.write(|w| w.set(EntityKind::Facility, row, &[(field, value)]).map(drop)).unwrap();
+                    let value = if field == "deleted" {
+                        json!(rng.bool())
+                    } else {
+                        json!(format!("v{}", rng.u16(..)))
+                    };
+                    store
+                        .write(|w| {
+                            w.set(EntityKind::Facility, row, &[(field, value)])
+                                .map(drop)
+                        })
+                        .unwrap();
                 }
                 if store.audit(audit).is_ok() {
                     let item = items[rng.usize(..items.len())];
-                    let _ = store.record_answer(audit, FIRE, item, None, json!(if rng.bool() { "yes" } else { "no" }));
+                    let _ = store.record_answer(
+                        audit,
+                        FIRE,
+                        item,
+                        None,
+                        json!(if rng.bool() { "yes" } else { "no" }),
+                    );
                 }
             }
             6..=8 => {
@@ -235,31 +317,56 @@ fn random_convergence(backend: fn() -> Option<Backend>, servers: usize, seed: u6
 
     let reference = fresh.snapshot();
     for (i, d) in devices.iter().enumerate() {
-        assert_eq!(d.snapshot(), reference, "seed {seed}: device {i} differs from the server's state");
-        assert_eq!(d.store().sync_status().unwrap().pending_changes, 0, "seed {seed}: device {i} has unsent changes");
+        assert_eq!(
+            d.snapshot(),
+            reference,
+            "seed {seed}: device {i} differs from the server's state"
+        );
+        assert_eq!(
+            d.store().sync_status().unwrap().pending_changes,
+            0,
+            "seed {seed}: device {i} has unsent changes"
+        );
     }
 
     // Every acknowledged write is on the server, exactly once.
-    let token = fieldaudit_core::sync::session::load(fresh.dir.path()).unwrap().unwrap().token;
+    let token = fieldaudit_core::sync::session::load(fresh.dir.path())
+        .unwrap()
+        .unwrap()
+        .token;
     let server_log = pull_all(&c.urls()[0], &token);
     let mut seen = HashSet::new();
     for p in &server_log {
-        assert!(seen.insert((p.device_id, p.change.device_seq)), "seed {seed}: duplicate op on the server");
+        assert!(
+            seen.insert((p.device_id, p.change.device_seq)),
+            "seed {seed}: duplicate op on the server"
+        );
     }
     let mut expected = Expected::default();
     for d in &devices {
         let store = d.store();
         let me = store.device_id();
         for ch in store.changes_after(0, usize::MAX).unwrap() {
-            assert!(seen.contains(&(me, ch.device_seq)), "seed {seed}: acknowledged change {} of {me} missing on the server", ch.device_seq);
+            assert!(
+                seen.contains(&(me, ch.device_seq)),
+                "seed {seed}: acknowledged change {} of {me} missing on the server",
+                ch.device_seq
+            );
         }
         expected.record(d);
     }
     // Every field holds the newest write (last writer wins by (hlc, device)).
     for ((entity, row, field), (_, value)) in &expected.newest {
         let rows = &reference[entity];
-        let got = rows.iter().find(|r| r["id"] == json!(row.to_string())).map(|r| r[field.as_str()].clone());
-        assert_eq!(got.as_ref(), Some(value), "seed {seed}: {entity}.{field} of {row}");
+        let got = rows
+            .iter()
+            .find(|r| r["id"] == json!(row.to_string()))
+            .map(|r| r[field.as_str()].clone());
+        assert_eq!(
+            got.as_ref(),
+            Some(value),
+            "seed {seed}: {entity}.{field} of {row}"
+        );
     }
 }
 
@@ -294,11 +401,17 @@ fn no_echo(backend: fn() -> Option<Backend>) {
     let audit = start_audit(&a);
     let first = a.sync().unwrap();
     assert!(first.pushed > 10, "{first:?}");
-    assert_eq!(first.pulled, 0, "a must not receive its own {} changes back", first.pushed);
+    assert_eq!(
+        first.pulled, 0,
+        "a must not receive its own {} changes back",
+        first.pushed
+    );
     let got = b.sync().unwrap();
     assert_eq!(got.pulled, first.pushed, "b receives exactly a's changes");
     let mut b_pushed = got.pushed;
-    b.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    b.store()
+        .record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no"))
+        .unwrap();
     let r = b.sync().unwrap();
     assert!(r.pushed > 0);
     assert_eq!(r.pulled, 0, "b must not receive its own changes back");
@@ -306,7 +419,11 @@ fn no_echo(backend: fn() -> Option<Backend>) {
     let r = a.sync().unwrap();
     assert_eq!(r.pulled, b_pushed, "a receives exactly b's changes");
     let again = a.sync().unwrap();
-    assert_eq!((again.pushed, again.pulled), (0, 0), "nothing new either way");
+    assert_eq!(
+        (again.pushed, again.pulled),
+        (0, 0),
+        "nothing new either way"
+    );
     assert_eq!(a.snapshot(), b.snapshot());
 }
 
@@ -348,8 +465,19 @@ fn a_device_restored_from_an_older_copy_gets_its_own_pushed_changes_back() {
     copy_dir(a.dir.path(), backup.path());
 
     let late = Uuid::now_v7();
-    a.store().write(|w| w.set(EntityKind::Facility, late, &[("name", json!("Written after the backup"))]).map(drop)).unwrap();
-    a.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    a.store()
+        .write(|w| {
+            w.set(
+                EntityKind::Facility,
+                late,
+                &[("name", json!("Written after the backup"))],
+            )
+            .map(drop)
+        })
+        .unwrap();
+    a.store()
+        .record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no"))
+        .unwrap();
     a.sync().unwrap();
     let before_loss = a.snapshot();
 
@@ -359,7 +487,11 @@ fn a_device_restored_from_an_older_copy_gets_its_own_pushed_changes_back() {
     assert!(a.store().row(EntityKind::Facility, late).unwrap().is_none());
     let r = a.sync().unwrap();
     assert!(r.pulled > 0, "{r:?}");
-    assert_eq!(a.snapshot(), before_loss, "everything it had pushed is back");
+    assert_eq!(
+        a.snapshot(),
+        before_loss,
+        "everything it had pushed is back"
+    );
     // Caught up: it stops asking for its own changes.
     assert!(!a.store().pulls_own_changes().unwrap());
     let again = a.sync().unwrap();
@@ -388,7 +520,11 @@ fn restored_then_typed(backend: fn() -> Option<Backend>, new_writes: usize, trou
     let c = cluster(backend);
     let url = c.urls()[0].clone();
     let proxy = Proxy::start(&c.rt, c.urls(), Faults::default(), 7);
-    let (a, b, fresh) = (Device::new("Rina's laptop"), Device::new("Tomas's laptop"), Device::new("fresh laptop"));
+    let (a, b, fresh) = (
+        Device::new("Rina's laptop"),
+        Device::new("Tomas's laptop"),
+        Device::new("fresh laptop"),
+    );
     a.login(&url, "acme", "rina");
     b.login(&url, "acme", "tomas");
     fresh.login(&url, "acme", "fresh");
@@ -403,20 +539,58 @@ fn restored_then_typed(backend: fn() -> Option<Backend>, new_writes: usize, trou
 
     // After the backup: changes that reach the server, then the disk dies.
     let late = Uuid::now_v7();
-    a.store().write(|w| w.set(EntityKind::Facility, late, &[("name", json!("Written after the backup"))]).map(drop)).unwrap();
-    a.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
-    a.store().set_answer_note(audit, FIRE, "equipment.alarm_audible", None, "Siren silent on floor 2").unwrap();
+    a.store()
+        .write(|w| {
+            w.set(
+                EntityKind::Facility,
+                late,
+                &[("name", json!("Written after the backup"))],
+            )
+            .map(drop)
+        })
+        .unwrap();
+    a.store()
+        .record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no"))
+        .unwrap();
+    a.store()
+        .set_answer_note(
+            audit,
+            FIRE,
+            "equipment.alarm_audible",
+            None,
+            "Siren silent on floor 2",
+        )
+        .unwrap();
     for i in 0..10 {
-        a.store().write(|w| w.set(EntityKind::Facility, Uuid::now_v7(), &[("name", json!(format!("Lost side {i}")))]).map(drop)).unwrap();
+        a.store()
+            .write(|w| {
+                w.set(
+                    EntityKind::Facility,
+                    Uuid::now_v7(),
+                    &[("name", json!(format!("Lost side {i}")))],
+                )
+                .map(drop)
+            })
+            .unwrap();
     }
     a.sync().unwrap();
-    let token = fieldaudit_core::sync::session::load(fresh.dir.path()).unwrap().unwrap().token;
-    let own = |log: &[fieldaudit_protocol::PulledChange]| -> BTreeMap<u64, fieldaudit_protocol::Change> {
-        log.iter().filter(|p| p.device_id == me).map(|p| (p.change.device_seq, p.change.clone())).collect()
-    };
+    let token = fieldaudit_core::sync::session::load(fresh.dir.path())
+        .unwrap()
+        .unwrap()
+        .token;
+    let own =
+        |log: &[fieldaudit_protocol::PulledChange]| -> BTreeMap<u64, fieldaudit_protocol::Change> {
+            log.iter()
+                .filter(|p| p.device_id == me)
+                .map(|p| (p.change.device_seq, p.change.clone()))
+                .collect()
+        };
     let lost = own(&pull_all(&url, &token));
     let server_watermark = *lost.keys().max().unwrap();
-    assert!(server_watermark > backed_up + 3, "the server holds changes the copy lacks");
+    assert!(
+        server_watermark > backed_up + 3,
+        "the server holds changes the copy lacks"
+    );
     std::fs::remove_dir_all(a.dir.path()).unwrap();
     copy_dir(backup.path(), a.dir.path());
     assert_eq!(a.store().last_device_seq().unwrap(), backed_up);
@@ -424,25 +598,42 @@ fn restored_then_typed(backend: fn() -> Option<Backend>, new_writes: usize, trou
     // Typed after the restore. With more writes than the server holds beyond the
     // copy, the copy's numbers overtake the server's watermark before it syncs.
     let run = Uuid::now_v7().simple().to_string();
-    let names: Vec<String> = (0..new_writes).map(|i| format!("typed after restore {i} [{run}]")).collect();
+    let names: Vec<String> = (0..new_writes)
+        .map(|i| format!("typed after restore {i} [{run}]"))
+        .collect();
     let mut typed = a.store();
     let mut rows = Vec::new();
     for name in &names {
         let id = Uuid::now_v7();
-        typed.write(|w| w.set(EntityKind::Facility, id, &[("name", json!(name))]).map(drop)).unwrap();
+        typed
+            .write(|w| {
+                w.set(EntityKind::Facility, id, &[("name", json!(name))])
+                    .map(drop)
+            })
+            .unwrap();
         rows.push(id);
     }
     let note = format!("Retyped after restore [{run}]");
-    typed.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("yes")).unwrap();
-    typed.set_answer_note(audit, FIRE, "equipment.alarm_audible", None, &note).unwrap();
+    typed
+        .record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("yes"))
+        .unwrap();
+    typed
+        .set_answer_note(audit, FIRE, "equipment.alarm_audible", None, &note)
+        .unwrap();
     drop(typed);
     let typed_log = a.store().changes_after(backed_up, usize::MAX).unwrap();
     assert!(typed_log.len() >= new_writes + 2);
     let copy_last = a.store().last_device_seq().unwrap();
     if new_writes > 10 {
-        assert!(copy_last > server_watermark, "the copy's numbers went past the server's ({copy_last}, {server_watermark})");
+        assert!(
+            copy_last > server_watermark,
+            "the copy's numbers went past the server's ({copy_last}, {server_watermark})"
+        );
     } else {
-        assert!(copy_last < server_watermark, "the copy's numbers stay below the server's ({copy_last}, {server_watermark})");
+        assert!(
+            copy_last < server_watermark,
+            "the copy's numbers stay below the server's ({copy_last}, {server_watermark})"
+        );
     }
 
     let sync_with = |on_push: &dyn Fn()| {
@@ -458,57 +649,135 @@ fn restored_then_typed(backend: fn() -> Option<Backend>, new_writes: usize, trou
         )
     };
     if trouble == Trouble::CrashThenLostAnswer {
-        let err = sync_with(&|| proxy.set_faults(Faults { drop_request: 1.0, ..Faults::default() })).unwrap_err();
-        assert!(matches!(err, CoreError::Offline { .. } | CoreError::Server { .. }), "{err:?}");
+        let err = sync_with(&|| {
+            proxy.set_faults(Faults {
+                drop_request: 1.0,
+                ..Faults::default()
+            })
+        })
+        .unwrap_err();
+        assert!(
+            matches!(err, CoreError::Offline { .. } | CoreError::Server { .. }),
+            "{err:?}"
+        );
         proxy.set_faults(Faults::default());
         let renumbered = a.store().changes_after(0, usize::MAX).unwrap();
-        assert!(renumbered.iter().all(|c| c.device_seq <= backed_up || c.device_seq > server_watermark), "new changes follow the server's watermark");
+        assert!(
+            renumbered
+                .iter()
+                .all(|c| c.device_seq <= backed_up || c.device_seq > server_watermark),
+            "new changes follow the server's watermark"
+        );
         assert_eq!(a.store().push_watermark().unwrap(), server_watermark);
         assert!(a.store().pulls_own_changes().unwrap());
-        let err = sync_with(&|| proxy.set_faults(Faults { drop_response: 1.0, ..Faults::default() })).unwrap_err();
-        assert!(matches!(err, CoreError::Offline { .. } | CoreError::Server { .. }), "{err:?}");
+        let err = sync_with(&|| {
+            proxy.set_faults(Faults {
+                drop_response: 1.0,
+                ..Faults::default()
+            })
+        })
+        .unwrap_err();
+        assert!(
+            matches!(err, CoreError::Offline { .. } | CoreError::Server { .. }),
+            "{err:?}"
+        );
         proxy.set_faults(Faults::default());
-        assert_eq!(a.store().push_watermark().unwrap(), server_watermark, "the answer never arrived");
+        assert_eq!(
+            a.store().push_watermark().unwrap(),
+            server_watermark,
+            "the answer never arrived"
+        );
     }
     let r = sync_with(&|| {}).unwrap();
-    assert_eq!(r.conflicts, 2, "the answer and note typed again differently are kept as conflicts: {r:?}");
-    assert!(!a.store().pulls_own_changes().unwrap(), "caught up: no more asking for its own changes");
+    assert_eq!(
+        r.conflicts, 2,
+        "the answer and note typed again differently are kept as conflicts: {r:?}"
+    );
+    assert!(
+        !a.store().pulls_own_changes().unwrap(),
+        "caught up: no more asking for its own changes"
+    );
     assert_eq!(a.store().sync_status().unwrap().pending_changes, 0);
 
     // On the server: every typed change once, under new numbers; the changes made
     // before the loss untouched; this device's numbers gap-free.
     let log = pull_all(&url, &token);
     let server_own = own(&log);
-    assert_eq!(server_own.keys().copied().collect::<Vec<_>>(), (1..=*server_own.keys().max().unwrap()).collect::<Vec<_>>(), "gap-free");
+    assert_eq!(
+        server_own.keys().copied().collect::<Vec<_>>(),
+        (1..=*server_own.keys().max().unwrap()).collect::<Vec<_>>(),
+        "gap-free"
+    );
     for (seq, change) in &lost {
-        assert_eq!(server_own.get(seq), Some(change), "change {seq} from before the loss is as it was");
+        assert_eq!(
+            server_own.get(seq),
+            Some(change),
+            "change {seq} from before the loss is as it was"
+        );
     }
     let mut stamps = HashSet::new();
     for change in server_own.values() {
-        assert!(stamps.insert((change.hlc, change.entity.clone(), change.row_id, change.field.clone())), "change sent twice: {change:?}");
+        assert!(
+            stamps.insert((
+                change.hlc,
+                change.entity.clone(),
+                change.row_id,
+                change.field.clone()
+            )),
+            "change sent twice: {change:?}"
+        );
     }
     for t in &typed_log {
-        let on_server: Vec<_> = server_own.values().filter(|c| c.hlc == t.hlc && c.row_id == t.row_id && c.field == t.field).collect();
+        let on_server: Vec<_> = server_own
+            .values()
+            .filter(|c| c.hlc == t.hlc && c.row_id == t.row_id && c.field == t.field)
+            .collect();
         assert_eq!(on_server.len(), 1, "typed change {t:?} on the server once");
         assert_eq!(on_server[0].value, t.value);
-        assert!(on_server[0].device_seq > server_watermark, "under a new number");
+        assert!(
+            on_server[0].device_seq > server_watermark,
+            "under a new number"
+        );
     }
 
     // On the second device: everything, the same as on the laptop.
     b.sync().unwrap();
     let b_store = b.store();
     for (id, name) in rows.iter().zip(&names) {
-        assert_eq!(b_store.row(EntityKind::Facility, *id).unwrap().unwrap()["name"], json!(name));
+        assert_eq!(
+            b_store.row(EntityKind::Facility, *id).unwrap().unwrap()["name"],
+            json!(name)
+        );
     }
-    assert_eq!(b_store.row(EntityKind::Facility, late).unwrap().unwrap()["name"], json!("Written after the backup"));
-    let answer = b_store.answers(audit).unwrap().into_iter().find(|x| x.item_id.as_deref() == Some("equipment.alarm_audible")).unwrap();
-    assert_eq!((answer.value, answer.note.as_deref()), (Some(json!("yes")), Some(note.as_str())), "the newer writes win");
+    assert_eq!(
+        b_store.row(EntityKind::Facility, late).unwrap().unwrap()["name"],
+        json!("Written after the backup")
+    );
+    let answer = b_store
+        .answers(audit)
+        .unwrap()
+        .into_iter()
+        .find(|x| x.item_id.as_deref() == Some("equipment.alarm_audible"))
+        .unwrap();
+    assert_eq!(
+        (answer.value, answer.note.as_deref()),
+        (Some(json!("yes")), Some(note.as_str())),
+        "the newer writes win"
+    );
     drop(b_store);
     a.sync().unwrap();
     assert_eq!(a.snapshot(), b.snapshot());
     let conflicts = a.store().conflicts(false).unwrap();
-    assert!(conflicts.iter().any(|k| k.loser_value == Some(json!("no"))), "{conflicts:?}");
-    assert!(conflicts.iter().any(|k| k.loser_value == Some(json!("Siren silent on floor 2"))), "{conflicts:?}");
+    assert!(
+        conflicts.iter().any(|k| k.loser_value == Some(json!("no"))),
+        "{conflicts:?}"
+    );
+    assert!(
+        conflicts
+            .iter()
+            .any(|k| k.loser_value == Some(json!("Siren silent on floor 2"))),
+        "{conflicts:?}"
+    );
     let again = a.sync().unwrap();
     assert_eq!((again.pushed, again.pulled), (0, 0), "{again:?}");
 }
@@ -537,7 +806,13 @@ fn a_restored_device_recovers_through_a_crash_and_a_lost_answer_on_postgres() {
 
 #[test]
 fn an_oversized_attachment_is_reported_and_blocks_nothing_else() {
-    let mut c = Cluster::new(Backend::Sqlite, ServerConfig { max_attachment_bytes: 1024, ..ServerConfig::default() });
+    let mut c = Cluster::new(
+        Backend::Sqlite,
+        ServerConfig {
+            max_attachment_bytes: 1024,
+            ..ServerConfig::default()
+        },
+    );
     c.organisation("acme", &["rina", "tomas"]);
     c.start();
     let url = c.urls()[0].clone();
@@ -546,23 +821,50 @@ fn an_oversized_attachment_is_reported_and_blocks_nothing_else() {
     b.login(&url, "acme", "tomas");
     let audit = start_audit(&a);
     let mut sa = a.store();
-    sa.add_attachment(audit, "audit", audit, "big.jpg", "image/jpeg", &vec![7u8; 4096]).unwrap();
-    sa.add_attachment(audit, "audit", audit, "small.jpg", "image/jpeg", &[1u8; 100]).unwrap();
-    sa.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    sa.add_attachment(
+        audit,
+        "audit",
+        audit,
+        "big.jpg",
+        "image/jpeg",
+        &vec![7u8; 4096],
+    )
+    .unwrap();
+    sa.add_attachment(
+        audit,
+        "audit",
+        audit,
+        "small.jpg",
+        "image/jpeg",
+        &[1u8; 100],
+    )
+    .unwrap();
+    sa.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no"))
+        .unwrap();
     drop(sa);
     let report = a.sync().unwrap();
     assert_eq!(report.upload_errors.len(), 1, "{report:?}");
-    assert!(report.upload_errors[0].contains("not uploaded"), "{}", report.upload_errors[0]);
+    assert!(
+        report.upload_errors[0].contains("not uploaded"),
+        "{}",
+        report.upload_errors[0]
+    );
     assert_eq!(report.uploaded, 1);
     assert_eq!(a.store().sync_status().unwrap().pending_changes, 0);
     // The next sync does not try the refused file again and still works.
     assert!(a.sync().unwrap().upload_errors.is_empty());
 
     let got = b.sync().unwrap();
-    assert_eq!(got.downloaded, 1, "the small photo arrives; the big one is not on the server");
+    assert_eq!(
+        got.downloaded, 1,
+        "the small photo arrives; the big one is not on the server"
+    );
     assert_eq!(answers(&b, audit).len(), 1);
     let small = fieldaudit_core::attachments::sha256_hex(&[1u8; 100]);
-    assert_eq!(std::fs::read(b.store().attachment_path(&small)).unwrap(), vec![1u8; 100]);
+    assert_eq!(
+        std::fs::read(b.store().attachment_path(&small)).unwrap(),
+        vec![1u8; 100]
+    );
 }
 
 #[test]
@@ -605,7 +907,11 @@ fn an_unreachable_server_is_reported_as_offline_and_nothing_is_lost() {
 fn sneakernet_files_give_the_same_result_as_a_network_sync() {
     let c = cluster(Backend::Sqlite);
     let url = c.urls()[0].clone();
-    let (field, office, online) = (Device::new("site laptop"), Device::new("office laptop"), Device::new("online laptop"));
+    let (field, office, online) = (
+        Device::new("site laptop"),
+        Device::new("office laptop"),
+        Device::new("online laptop"),
+    );
     field.login(&url, "acme", "rina");
     office.login(&url, "acme", "tomas");
     online.login(&url, "acme", "lan");
@@ -614,37 +920,70 @@ fn sneakernet_files_give_the_same_result_as_a_network_sync() {
     // On site, no network: work, then carry a file to the office.
     let audit = start_audit(&field);
     let mut s = field.store();
-    s.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
-    s.add_attachment(audit, "audit", audit, "exit.jpg", "image/jpeg", b"jpeg bytes").unwrap();
+    s.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no"))
+        .unwrap();
+    s.add_attachment(
+        audit,
+        "audit",
+        audit,
+        "exit.jpg",
+        "image/jpeg",
+        b"jpeg bytes",
+    )
+    .unwrap();
     drop(s);
     let out = field.dir.path().join("to-office.fasync");
     let exported = fieldaudit_core::sync::export_sync_file(field.dir.path(), &out).unwrap();
-    assert!(exported.changes > 10 && exported.attachments == 1, "{exported:?}");
+    assert!(
+        exported.changes > 10 && exported.attachments == 1,
+        "{exported:?}"
+    );
     let bytes = std::fs::read(&out).unwrap();
     let first = c.import_device_file(&bytes).unwrap();
     let again = c.import_device_file(&bytes).unwrap();
-    assert_eq!(again.watermark, first.watermark, "importing twice changes nothing");
+    assert_eq!(
+        again.watermark, first.watermark,
+        "importing twice changes nothing"
+    );
     assert_eq!(again.applied, 0);
-    assert!(c.import_device_file(b"not a sync file").unwrap_err().contains("not a complete FieldAudit sync file"));
+    assert!(c
+        .import_device_file(b"not a sync file")
+        .unwrap_err()
+        .contains("not a complete FieldAudit sync file"));
 
     // The office exports everything for a device that also has no network.
     let server_file = c.export_server_file("acme", 0);
     let back = office.dir.path().join("from-office.fasync");
     std::fs::write(&back, &server_file).unwrap();
     let imported = fieldaudit_core::sync::import_sync_file(office.dir.path(), &back).unwrap();
-    assert!(imported.applied > 0 && imported.attachments == 1, "{imported:?}");
+    assert!(
+        imported.applied > 0 && imported.attachments == 1,
+        "{imported:?}"
+    );
     let snapshot = office.snapshot();
-    assert_eq!(fieldaudit_core::sync::import_sync_file(office.dir.path(), &back).unwrap().applied, 0, "a second import applies nothing");
+    assert_eq!(
+        fieldaudit_core::sync::import_sync_file(office.dir.path(), &back)
+            .unwrap()
+            .applied,
+        0,
+        "a second import applies nothing"
+    );
     assert_eq!(office.snapshot(), snapshot);
 
     // Same as a device that synced over the network.
     online.sync().unwrap();
     assert_eq!(office.snapshot(), online.snapshot());
     let sha = fieldaudit_core::attachments::sha256_hex(b"jpeg bytes");
-    assert_eq!(std::fs::read(office.store().attachment_path(&sha)).unwrap(), b"jpeg bytes");
+    assert_eq!(
+        std::fs::read(office.store().attachment_path(&sha)).unwrap(),
+        b"jpeg bytes"
+    );
     // A device file is refused by a device, with where it belongs.
     let err = fieldaudit_core::sync::import_sync_file(office.dir.path(), &out).unwrap_err();
-    assert!(err.to_string().contains("fieldaudit-server sync import"), "{err}");
+    assert!(
+        err.to_string().contains("fieldaudit-server sync import"),
+        "{err}"
+    );
 }
 
 /// A laptop whose date was a day ahead while the auditor typed: the server
@@ -655,31 +994,55 @@ fn clock_was_ahead(backend: fn() -> Option<Backend>) {
     let c = cluster(backend);
     let (a, b) = rina_and_tomas(&c);
     let audit = start_audit(&a);
-    a.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    a.store()
+        .record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no"))
+        .unwrap();
     let typed = answers(&a, audit);
     {
         // What a day-ahead wall clock would have stamped (the hybrid clock then
         // continues from there when the store is opened again).
         let db = rusqlite::Connection::open(a.dir.path().join("fieldaudit.db")).unwrap();
-        let ahead = fieldaudit_protocol::Hlc::from_datetime(chrono::Utc::now() + chrono::Duration::days(1)).to_string();
-        db.execute("UPDATE change_log SET hlc = ?1", [&ahead]).unwrap();
-        db.execute("UPDATE field_version SET hlc = ?1", [&ahead]).unwrap();
+        let ahead =
+            fieldaudit_protocol::Hlc::from_datetime(chrono::Utc::now() + chrono::Duration::days(1))
+                .to_string();
+        db.execute("UPDATE change_log SET hlc = ?1", [&ahead])
+            .unwrap();
+        db.execute("UPDATE field_version SET hlc = ?1", [&ahead])
+            .unwrap();
     }
     let r = a.sync().unwrap();
-    assert!(r.restamped > 10, "every field typed is stamped again: {r:?}");
-    assert_eq!(r.rejected, 0, "the day-ahead stamps were refused, but replaced, so not reported as refused: {r:?}");
-    assert!(a.store().quarantine().unwrap().is_empty(), "refusals replaced by re-stamped changes are not kept");
+    assert!(
+        r.restamped > 10,
+        "every field typed is stamped again: {r:?}"
+    );
+    assert_eq!(
+        r.rejected, 0,
+        "the day-ahead stamps were refused, but replaced, so not reported as refused: {r:?}"
+    );
+    assert!(
+        a.store().quarantine().unwrap().is_empty(),
+        "refusals replaced by re-stamped changes are not kept"
+    );
     b.sync().unwrap();
-    assert_eq!(answers(&b, audit), typed, "the other auditor has everything typed");
+    assert_eq!(
+        answers(&b, audit),
+        typed,
+        "the other auditor has everything typed"
+    );
     assert_eq!(a.snapshot(), b.snapshot());
     let again = a.sync().unwrap();
     assert_eq!((again.restamped, again.pushed, again.rejected), (0, 0, 0));
     // Writes after recovery carry present stamps and go through at once.
-    a.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("yes")).unwrap();
+    a.store()
+        .record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("yes"))
+        .unwrap();
     let r = a.sync().unwrap();
     assert!(r.pushed >= 1 && r.rejected == 0, "{r:?}");
     b.sync().unwrap();
-    assert_eq!(answers(&b, audit)[&(FIRE.to_owned(), "equipment.alarm_audible".to_owned())], json!("yes"));
+    assert_eq!(
+        answers(&b, audit)[&(FIRE.to_owned(), "equipment.alarm_audible".to_owned())],
+        json!("yes")
+    );
 }
 
 #[test]
@@ -702,22 +1065,66 @@ fn a_sign_off_verifies_on_another_device() {
     let audit = start_audit(&a);
     {
         let mut s = a.store();
-        s.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
-        s.record_answer(audit, WAGES, "hours.highest_weekly", None, json!(72)).unwrap();
-        s.set_answer_note(audit, FIRE, "equipment.alarm_audible", None, "not heard in the warehouse").unwrap();
+        s.record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no"))
+            .unwrap();
+        s.record_answer(audit, WAGES, "hours.highest_weekly", None, json!(72))
+            .unwrap();
+        s.set_answer_note(
+            audit,
+            FIRE,
+            "equipment.alarm_audible",
+            None,
+            "not heard in the warehouse",
+        )
+        .unwrap();
         s.sign_off_audit(audit, "Rina Akter").unwrap();
     }
     a.sync().unwrap();
     b.sync().unwrap();
     let checks = b.store().verify_signoffs(audit).unwrap();
     assert_eq!(checks.len(), 1);
-    assert!(checks[0].signature_valid && checks[0].unchanged, "{checks:?}");
-    assert_eq!(b.store().audit_digest(audit).unwrap(), a.store().audit_digest(audit).unwrap());
-    b.store().set_answer_note(audit, FIRE, "equipment.alarm_audible", None, "heard after all").unwrap();
+    assert!(
+        checks[0].signature_valid && checks[0].unchanged,
+        "{checks:?}"
+    );
+    assert_eq!(
+        b.store().audit_digest(audit).unwrap(),
+        a.store().audit_digest(audit).unwrap()
+    );
+    // Signed: read-only on the other laptop too, until the lead auditor reopens it.
+    let e = b
+        .store()
+        .set_answer_note(
+            audit,
+            FIRE,
+            "equipment.alarm_audible",
+            None,
+            "heard after all",
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("reopen"), "{e}");
+    a.store()
+        .reopen_audit(audit, "Tomas heard the alarm after all")
+        .unwrap();
+    a.sync().unwrap();
+    b.sync().unwrap();
+    b.store()
+        .set_answer_note(
+            audit,
+            FIRE,
+            "equipment.alarm_audible",
+            None,
+            "heard after all",
+        )
+        .unwrap();
     b.sync().unwrap();
     a.sync().unwrap();
     let checks = a.store().verify_signoffs(audit).unwrap();
-    assert!(checks[0].signature_valid && !checks[0].unchanged, "the other auditor's change shows on the signer's laptop too");
+    assert!(
+        checks[0].signature_valid && !checks[0].unchanged && checks[0].voided,
+        "the other auditor's change shows on the signer's laptop too"
+    );
 }
 
 /// Only reviewers approve: an auditor's laptop that writes an approval itself is
@@ -728,25 +1135,44 @@ fn only_a_reviewer_approves_an_audit() {
     let Some(backend) = sqlite() else { return };
     let c = cluster(backend);
     let store = c.server_store();
-    c.rt.block_on(fieldaudit_server::admin::add_user(store.as_ref(), "acme", "lena", fieldaudit_tests::server::PASSWORD, fieldaudit_protocol::api::Role::Reviewer))
-        .expect("add a reviewer");
+    c.rt.block_on(fieldaudit_server::admin::add_user(
+        store.as_ref(),
+        "acme",
+        "lena",
+        fieldaudit_tests::server::PASSWORD,
+        fieldaudit_protocol::api::Role::Reviewer,
+    ))
+    .expect("add a reviewer");
     let url = c.urls()[0].clone();
     let (a, r) = (Device::new("Rina's laptop"), Device::new("Lena's laptop"));
     a.login(&url, "acme", "rina");
     r.login(&url, "acme", "lena");
     let audit = start_audit(&a);
-    a.store().record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no")).unwrap();
+    a.store()
+        .record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no"))
+        .unwrap();
     a.store().sign_off_audit(audit, "Rina Akter").unwrap();
     a.sync().unwrap();
 
     // The auditor cannot approve through the app's core…
-    let e = a.store().review_audit(audit, fieldaudit_core::review::ReviewDecision::Approve, "").unwrap_err().to_string();
+    let e = a
+        .store()
+        .review_audit(audit, fieldaudit_core::review::ReviewDecision::Approve, "")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("only reviewers"), "{e}");
     // …and a forged approval written straight into the store is refused by the server.
-    a.store().write(|w| w.set(EntityKind::Audit, audit, &[("status", json!("approved"))]).map(|_| ())).unwrap();
+    a.store()
+        .write(|w| {
+            w.set(EntityKind::Audit, audit, &[("status", json!("approved"))])
+                .map(|_| ())
+        })
+        .unwrap();
     let forged = a.sync().unwrap();
     assert_eq!(forged.rejected, 1, "{forged:?}");
-    assert!(a.store().quarantine().unwrap()[0].message.contains("reviewers"));
+    assert!(a.store().quarantine().unwrap()[0]
+        .message
+        .contains("reviewers"));
 
     // The reviewer approves what was signed; it reaches the auditor.
     r.sync().unwrap();
@@ -760,8 +1186,26 @@ fn only_a_reviewer_approves_an_audit() {
 
     // By sync file (no network at the reviewer's end) the decision counts as its
     // user's too: the reviewer's comment is accepted, the auditor's refused.
-    r.store().write(|w| w.set(EntityKind::Audit, audit, &[("review_comment", json!("approved on site"))]).map(|_| ())).unwrap();
-    a.store().write(|w| w.set(EntityKind::Audit, audit, &[("review_comment", json!("self-approved"))]).map(|_| ())).unwrap();
+    r.store()
+        .write(|w| {
+            w.set(
+                EntityKind::Audit,
+                audit,
+                &[("review_comment", json!("approved on site"))],
+            )
+            .map(|_| ())
+        })
+        .unwrap();
+    a.store()
+        .write(|w| {
+            w.set(
+                EntityKind::Audit,
+                audit,
+                &[("review_comment", json!("self-approved"))],
+            )
+            .map(|_| ())
+        })
+        .unwrap();
     let file = |d: &Device| {
         let out = d.dir.path().join("out.fasync");
         fieldaudit_core::sync::export_sync_file(d.dir.path(), &out).unwrap();

@@ -8,7 +8,8 @@ use fieldaudit_protocol::Change;
 use rusqlite::Connection;
 
 fn open(dir: &std::path::Path, synchronous: &str) -> Result<Connection> {
-    let conn = Connection::open(dir.join("baseline.sqlite3")).context("cannot open the baseline database")?;
+    let conn = Connection::open(dir.join("baseline.sqlite3"))
+        .context("cannot open the baseline database")?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", synchronous)?;
     Ok(conn)
@@ -52,7 +53,15 @@ pub fn bulk_changes(changes: &[Change], device_id: uuid::Uuid) -> Result<Duratio
     {
         let mut q = tx.prepare("INSERT INTO change_log (device_id, device_seq, hlc, entity, row_id, field, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
         for c in changes {
-            q.execute((&device, c.device_seq as i64, c.hlc.to_string(), &c.entity, c.row_id.to_string(), &c.field, c.value.to_string()))?;
+            q.execute((
+                &device,
+                c.device_seq as i64,
+                c.hlc.to_string(),
+                &c.entity,
+                c.row_id.to_string(),
+                &c.field,
+                c.value.to_string(),
+            ))?;
         }
     }
     tx.commit()?;

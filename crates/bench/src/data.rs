@@ -29,7 +29,8 @@ pub fn new_device(name: &str) -> Result<tempfile::TempDir> {
 
 /// Signs a device in to the server.
 pub fn login(dir: &Path, url: &str) -> Result<()> {
-    sync::login(dir, url, ORG, USER, PASSWORD).with_context(|| format!("sign-in to {url} failed"))?;
+    sync::login(dir, url, ORG, USER, PASSWORD)
+        .with_context(|| format!("sign-in to {url} failed"))?;
     Ok(())
 }
 
@@ -59,11 +60,19 @@ pub fn answer_fields(i: usize) -> [(&'static str, serde_json::Value); FIELDS_PER
         ("template_id", json!("fire-safety")),
         ("item_id", json!(format!("equipment.item_{}", i % 97))),
         ("value", json!(if i % 3 == 0 { "no" } else { "yes" })),
-        ("note", json!(format!("checked on the floor, line {}", i % 13))),
+        (
+            "note",
+            json!(format!("checked on the floor, line {}", i % 13)),
+        ),
     ]
 }
 
 /// Retry policy for the benchmark's syncs: one attempt, so any failure counts.
 pub fn strict_retry() -> RetryPolicy {
-    RetryPolicy { attempts: 1, base_delay: Duration::from_millis(10), max_delay: Duration::from_millis(10), timeout: Duration::from_secs(300) }
+    RetryPolicy {
+        attempts: 1,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(10),
+        timeout: Duration::from_secs(300),
+    }
 }

@@ -52,7 +52,11 @@ impl Report {
         Report {
             date: chrono::Utc::now().to_rfc3339(),
             sizes,
-            profile: if cfg!(debug_assertions) { "debug" } else { "release" },
+            profile: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            },
             server_bin: server_bin.display().to_string(),
             machine: machine(),
             rows: Vec::new(),
@@ -62,7 +66,10 @@ impl Report {
 
     /// Adds a row (and prints it at once, so a long run shows progress).
     pub fn add(&mut self, row: Row) {
-        eprintln!("  {:<10} {:<52} {:>12.2} {}", row.scenario, row.metric, row.value, row.unit);
+        eprintln!(
+            "  {:<10} {:<52} {:>12.2} {}",
+            row.scenario, row.metric, row.value, row.unit
+        );
         self.rows.push(row);
     }
 
@@ -74,7 +81,10 @@ impl Report {
 
     /// Prints the table (Markdown, so it can be pasted into BENCHMARKS.md).
     pub fn print(&self) {
-        println!("\nFieldAudit benchmark, {} ({} build), {}", self.date, self.profile, self.machine);
+        println!(
+            "\nFieldAudit benchmark, {} ({} build), {}",
+            self.date, self.profile, self.machine
+        );
         println!("| scenario | metric | value | baseline | × baseline | target | met |");
         println!("|---|---|---:|---:|---:|---|---|");
         for r in &self.rows {
@@ -84,7 +94,9 @@ impl Report {
                 r.metric,
                 fmt(r.value),
                 r.unit,
-                r.baseline.map(|b| format!("{} {}", fmt(b), r.unit)).unwrap_or_default(),
+                r.baseline
+                    .map(|b| format!("{} {}", fmt(b), r.unit))
+                    .unwrap_or_default(),
                 r.slowdown.map(|s| format!("{s:.2}×")).unwrap_or_default(),
                 r.target.clone().unwrap_or_default(),
                 match r.met {
@@ -117,14 +129,26 @@ fn fmt(v: f64) -> String {
 }
 
 fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
         .map(|kb| format!("{:.1} GiB RAM", kb as f64 / 1024.0 / 1024.0))
         .unwrap_or_default();
     format!("{cpus} CPUs ({model}), {mem}")

@@ -54,7 +54,10 @@ pub fn run_all(ctx: &Ctx, wanted: &dyn Fn(u32) -> bool, report: &mut Report) {
         }
     }
     if wanted(6) {
-        eprintln!("scenario 6: {} devices at once on SQLite", ctx.sizes.devices);
+        eprintln!(
+            "scenario 6: {} devices at once on SQLite",
+            ctx.sizes.devices
+        );
         if let Err(e) = many_devices(ctx, &Kind::Sqlite, report) {
             report.fail("6 sqlite", &e);
         }
@@ -71,7 +74,9 @@ pub fn run_all(ctx: &Ctx, wanted: &dyn Fn(u32) -> bool, report: &mut Report) {
                     report.fail("7 (6) postgres", &e);
                 }
             }
-            None => eprintln!("scenario 7 skipped: no --database-url / FIELDAUDIT_TEST_DATABASE_URL"),
+            None => {
+                eprintln!("scenario 7 skipped: no --database-url / FIELDAUDIT_TEST_DATABASE_URL")
+            }
         }
     }
     if wanted(10) {
@@ -90,7 +95,16 @@ pub fn run_all(ctx: &Ctx, wanted: &dyn Fn(u32) -> bool, report: &mut Report) {
 }
 
 fn row(scenario: &str, metric: &str, value: f64, unit: &str) -> Row {
-    Row { scenario: scenario.into(), metric: metric.into(), value, unit: unit.into(), baseline: None, slowdown: None, target: None, met: None }
+    Row {
+        scenario: scenario.into(),
+        metric: metric.into(),
+        value,
+        unit: unit.into(),
+        baseline: None,
+        slowdown: None,
+        target: None,
+        met: None,
+    }
 }
 
 impl Row {
@@ -160,13 +174,38 @@ fn answer_save(ctx: &Ctx, report: &mut Report) -> Result<()> {
     base.sort();
     let (p50, p99) = (percentile_ms(&lat, 50.0), percentile_ms(&lat, 99.0));
     let (b50, b99) = (percentile_ms(&base, 50.0), percentile_ms(&base, 99.0));
-    report.add(row("1", "answer save p50 (Store::write, 6 fields, FULL)", p50, "ms").vs_time(b50));
-    report.add(row("1", "answer save p99", p99, "ms").vs_time(b99).target("< 2 ms", p99 < 2.0));
-    report.add(row("1", "answers saved per second", n as f64 / total, "answers/s").vs_rate(n as f64 / base_total));
+    report.add(
+        row(
+            "1",
+            "answer save p50 (Store::write, 6 fields, FULL)",
+            p50,
+            "ms",
+        )
+        .vs_time(b50),
+    );
+    report.add(
+        row("1", "answer save p99", p99, "ms")
+            .vs_time(b99)
+            .target("< 2 ms", p99 < 2.0),
+    );
+    report.add(
+        row(
+            "1",
+            "answers saved per second",
+            n as f64 / total,
+            "answers/s",
+        )
+        .vs_rate(n as f64 / base_total),
+    );
     // What the fsync per commit costs: the same raw inserts with synchronous=NORMAL.
     let mut normal = baseline::answer_inserts(n, "NORMAL")?;
     normal.sort();
-    report.add(row("1", "raw insert p99 with synchronous=NORMAL (no fsync per commit)", percentile_ms(&normal, 99.0), "ms"));
+    report.add(row(
+        "1",
+        "raw insert p99 with synchronous=NORMAL (no fsync per commit)",
+        percentile_ms(&normal, 99.0),
+        "ms",
+    ));
     Ok(())
 }
 
@@ -199,7 +238,9 @@ pub fn device_sync_child(dir: &Path) -> ExitCode {
     let start = Instant::now();
     let result = sync::sync(
         dir,
-        SyncOptions { retry: strict_retry() },
+        SyncOptions {
+            retry: strict_retry(),
+        },
         &|p| {
             if let Ok(mut f) = firsts.lock() {
                 if !f.iter().any(|(ph, _)| *ph == p.phase) {
@@ -248,11 +289,19 @@ pub fn device_sync_child(dir: &Path) -> ExitCode {
 /// Runs one sync of `dir` in a child process of this binary.
 fn child_sync(dir: &Path) -> Result<ChildOut> {
     let exe = std::env::current_exe().context("cannot find this binary to run the device child")?;
-    let out = std::process::Command::new(exe).arg("device-sync").arg(dir).output().context("cannot run the device-sync child")?;
+    let out = std::process::Command::new(exe)
+        .arg("device-sync")
+        .arg(dir)
+        .output()
+        .context("cannot run the device-sync child")?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().unwrap_or("");
-    let parsed: ChildOut = serde_json::from_str(line)
-        .map_err(|e| anyhow!("device-sync child printed no result ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr)))?;
+    let parsed: ChildOut = serde_json::from_str(line).map_err(|e| {
+        anyhow!(
+            "device-sync child printed no result ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
     if !parsed.ok {
         bail!("device sync failed: {}", parsed.error.unwrap_or_default());
     }
@@ -260,7 +309,10 @@ fn child_sync(dir: &Path) -> Result<ChildOut> {
 }
 
 /// A device with `n` changes written; returns it with the changes it logged.
-fn device_with_changes(name: &str, n: usize) -> Result<(tempfile::TempDir, Vec<Change>, uuid::Uuid)> {
+fn device_with_changes(
+    name: &str,
+    n: usize,
+) -> Result<(tempfile::TempDir, Vec<Change>, uuid::Uuid)> {
     let dir = new_device(name)?;
     let mut store = Store::open(dir.path())?;
     let written = write_answers(&mut store, n, 2000)?;
@@ -285,10 +337,34 @@ fn transfer(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
     if out_a.pushed != n as u64 {
         bail!("the server accepted {} of {n} pushed changes", out_a.pushed);
     }
-    let sc = |s: &str| if b == "sqlite" { s.to_owned() } else { format!("7 ({s})") };
-    report.add(row(&sc("2"), &format!("push {n} changes ({b})"), nf / out_a.push_secs, "changes/s").vs_rate(base_rate));
-    report.add(row(&sc("2"), "same sync: pull of the device's own changes echoed back", out_a.pull_secs, "s"));
-    report.add(row(&sc("2"), "same sync: changes pulled back by the pushing device", out_a.pulled as f64, "changes"));
+    let sc = |s: &str| {
+        if b == "sqlite" {
+            s.to_owned()
+        } else {
+            format!("7 ({s})")
+        }
+    };
+    report.add(
+        row(
+            &sc("2"),
+            &format!("push {n} changes ({b})"),
+            nf / out_a.push_secs,
+            "changes/s",
+        )
+        .vs_rate(base_rate),
+    );
+    report.add(row(
+        &sc("2"),
+        "same sync: pull of the device's own changes echoed back",
+        out_a.pull_secs,
+        "s",
+    ));
+    report.add(row(
+        &sc("2"),
+        "same sync: changes pulled back by the pushing device",
+        out_a.pulled as f64,
+        "changes",
+    ));
 
     // Scenario 3: a second, empty device pulls them.
     let bdev = new_device("bench device B")?;
@@ -297,7 +373,15 @@ fn transfer(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
     if out_b.pulled < n as u64 {
         bail!("the second device pulled {} of {n} changes", out_b.pulled);
     }
-    report.add(row(&sc("3"), &format!("pull {n} changes into an empty device ({b})"), nf / out_b.pull_secs, "changes/s").vs_rate(base_rate));
+    report.add(
+        row(
+            &sc("3"),
+            &format!("pull {n} changes into an empty device ({b})"),
+            nf / out_b.pull_secs,
+            "changes/s",
+        )
+        .vs_rate(base_rate),
+    );
 
     // Scenario 8: bytes on the wire (SQLite only; the encoding does not depend on the backend).
     if b == "sqlite" {
@@ -318,18 +402,47 @@ fn transfer(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
     let out_d = child_sync(d.path())?;
     let e2e = t.elapsed().as_secs_f64();
     if out_d.pulled < changes_c.len() as u64 {
-        bail!("end to end: the receiving device got {} of {n} changes", out_d.pulled);
+        bail!(
+            "end to end: the receiving device got {} of {n} changes",
+            out_d.pulled
+        );
     }
     let rate = nf / e2e;
     // Baseline: the rows bulk-inserted twice (once on the server, once on the receiving device).
-    let r = row(&sc("4"), &format!("end to end device → server → device ({b})"), rate, "changes/s").vs_rate(nf / (2.0 * base_secs));
+    let r = row(
+        &sc("4"),
+        &format!("end to end device → server → device ({b})"),
+        rate,
+        "changes/s",
+    )
+    .vs_rate(nf / (2.0 * base_secs));
     let within = r.slowdown.unwrap_or(f64::INFINITY) <= 3.0;
     report.add(r.target("≥ 20,000/s and ≤ 3× baseline", rate >= 20_000.0 && within));
-    report.add(row(&sc("4"), "  of which: sender's sync (push + echo pull)", out_c.total_secs, "s"));
-    report.add(row(&sc("4"), "  of which: receiver's sync (pull)", out_d.total_secs, "s"));
+    report.add(row(
+        &sc("4"),
+        "  of which: sender's sync (push + echo pull)",
+        out_c.total_secs,
+        "s",
+    ));
+    report.add(row(
+        &sc("4"),
+        "  of which: receiver's sync (pull)",
+        out_d.total_secs,
+        "s",
+    ));
     let speak = srv.peak_mib()?;
-    report.add(row(&sc("9"), "server peak memory during scenario 4 (VmHWM)", speak, "MiB"));
-    report.add(row(&sc("9"), "device peak memory during scenario 4 (VmHWM of sync child, max of both)", out_c.peak_mib.max(out_d.peak_mib), "MiB"));
+    report.add(row(
+        &sc("9"),
+        "server peak memory during scenario 4 (VmHWM)",
+        speak,
+        "MiB",
+    ));
+    report.add(row(
+        &sc("9"),
+        "device peak memory during scenario 4 (VmHWM of sync child, max of both)",
+        out_c.peak_mib.max(out_d.peak_mib),
+        "MiB",
+    ));
     Ok(())
 }
 
@@ -339,15 +452,31 @@ fn wire_bytes(changes: &[Change], device: &Path, url: &str, report: &mut Report)
     let nf = changes.len() as f64;
     let (mut raw, mut zst) = (0usize, 0usize);
     for batch in changes.chunks(sync::PUSH_BATCH) {
-        let body = serde_json::to_vec(&PushRequest { changes: batch.to_vec() })?;
+        let body = serde_json::to_vec(&PushRequest {
+            changes: batch.to_vec(),
+        })?;
         raw += body.len();
         zst += zstd::encode_all(body.as_slice(), 3)?.len();
     }
-    report.add(row("8", "push bytes per changed field, uncompressed JSON", raw as f64 / nf, "B"));
-    report.add(row("8", "push bytes per changed field, zstd (as sent)", zst as f64 / nf, "B"));
+    report.add(row(
+        "8",
+        "push bytes per changed field, uncompressed JSON",
+        raw as f64 / nf,
+        "B",
+    ));
+    report.add(row(
+        "8",
+        "push bytes per changed field, zstd (as sent)",
+        zst as f64 / nf,
+        "B",
+    ));
 
     let session = sync::session::load(device)?.ok_or_else(|| anyhow!("device not signed in"))?;
-    let http = reqwest::blocking::Client::builder().no_gzip().no_zstd().timeout(Duration::from_secs(120)).build()?;
+    let http = reqwest::blocking::Client::builder()
+        .no_gzip()
+        .no_zstd()
+        .timeout(Duration::from_secs(120))
+        .build()?;
     let mut totals = [0usize; 3];
     let encodings = ["identity", "zstd", "gzip"];
     let (mut cursor, mut pulled) = (0u64, 0usize);
@@ -375,9 +504,24 @@ fn wire_bytes(changes: &[Change], device: &Path, url: &str, report: &mut Report)
         }
     }
     let pf = pulled.max(1) as f64;
-    report.add(row("8", "pull bytes per changed field, uncompressed JSON", totals[0] as f64 / pf, "B"));
-    report.add(row("8", "pull bytes per changed field, zstd response", totals[1] as f64 / pf, "B"));
-    report.add(row("8", "pull bytes per changed field, gzip response", totals[2] as f64 / pf, "B"));
+    report.add(row(
+        "8",
+        "pull bytes per changed field, uncompressed JSON",
+        totals[0] as f64 / pf,
+        "B",
+    ));
+    report.add(row(
+        "8",
+        "pull bytes per changed field, zstd response",
+        totals[1] as f64 / pf,
+        "B",
+    ));
+    report.add(row(
+        "8",
+        "pull bytes per changed field, gzip response",
+        totals[2] as f64 / pf,
+        "B",
+    ));
     Ok(())
 }
 
@@ -387,8 +531,22 @@ fn noop_sync(ctx: &Ctx, report: &mut Report) -> Result<()> {
     let small = noop_with_history(ctx, ctx.sizes.small_history)?;
     let large = noop_with_history(ctx, ctx.sizes.history)?;
     let (hs, hl) = (ctx.sizes.small_history, ctx.sizes.history);
-    report.add(row("5", &format!("no-op sync, {hs} changes of history"), small, "ms"));
-    report.add(row("5", &format!("no-op sync, {hl} changes of history"), large, "ms").vs_time(small).target("< 50 ms at 1M, ≈ small history", large < 50.0));
+    report.add(row(
+        "5",
+        &format!("no-op sync, {hs} changes of history"),
+        small,
+        "ms",
+    ));
+    report.add(
+        row(
+            "5",
+            &format!("no-op sync, {hl} changes of history"),
+            large,
+            "ms",
+        )
+        .vs_time(small)
+        .target("< 50 ms at 1M, ≈ small history", large < 50.0),
+    );
     Ok(())
 }
 
@@ -415,11 +573,19 @@ fn noop_with_history(ctx: &Ctx, history: usize) -> Result<f64> {
     // The device has seen the server's whole log (its own changes).
     store.set_sync_state("pull_cursor", &written.to_string())?;
     drop(store);
-    eprintln!("  history of {written} changes ready in {:.1}s", t.elapsed().as_secs_f64());
-    let opts = || SyncOptions { retry: strict_retry() };
+    eprintln!(
+        "  history of {written} changes ready in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+    let opts = || SyncOptions {
+        retry: strict_retry(),
+    };
     let warm = sync::sync(dir.path(), opts(), &|_| {}, &AtomicBool::new(false))?;
     if warm.pushed != 0 {
-        bail!("the warm-up sync pushed {} changes; the history was not fully loaded", warm.pushed);
+        bail!(
+            "the warm-up sync pushed {} changes; the history was not fully loaded",
+            warm.pushed
+        );
     }
     let mut times = Vec::new();
     for _ in 0..7 {
@@ -427,7 +593,11 @@ fn noop_with_history(ctx: &Ctx, history: usize) -> Result<f64> {
         let r = sync::sync(dir.path(), opts(), &|_| {}, &AtomicBool::new(false))?;
         times.push(t.elapsed());
         if r.pushed != 0 || r.pulled != 0 {
-            bail!("a no-op sync moved data (pushed {}, pulled {})", r.pushed, r.pulled);
+            bail!(
+                "a no-op sync moved data (pushed {}, pulled {})",
+                r.pushed,
+                r.pulled
+            );
         }
     }
     times.sort();
@@ -438,18 +608,32 @@ fn noop_with_history(ctx: &Ctx, history: usize) -> Result<f64> {
 
 fn many_devices(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
     let b = kind.name();
-    let sc = if b == "sqlite" { "6".to_owned() } else { "7 (6)".to_owned() };
+    let sc = if b == "sqlite" {
+        "6".to_owned()
+    } else {
+        "7 (6)".to_owned()
+    };
     let (nd, rounds, batch) = (ctx.sizes.devices, ctx.sizes.rounds, ctx.sizes.batch_answers);
     let backend = Backend::new(kind)?;
     let srv = backend.spawn(&ctx.server_bin)?;
-    let devices: Vec<tempfile::TempDir> = (0..nd).map(|i| new_device(&format!("bench device {i}"))).collect::<Result<_>>()?;
+    let devices: Vec<tempfile::TempDir> = (0..nd)
+        .map(|i| new_device(&format!("bench device {i}")))
+        .collect::<Result<_>>()?;
     // Sign-ins (argon2) two at a time, before the clock starts.
     std::thread::scope(|s| {
-        let handles: Vec<_> = devices.chunks(nd.div_ceil(2).max(1)).map(|chunk| s.spawn(|| chunk.iter().try_for_each(|d| login(d.path(), &srv.url)))).collect();
-        handles.into_iter().try_for_each(|h| h.join().map_err(|_| anyhow!("a sign-in thread panicked"))?)
+        let handles: Vec<_> = devices
+            .chunks(nd.div_ceil(2).max(1))
+            .map(|chunk| s.spawn(|| chunk.iter().try_for_each(|d| login(d.path(), &srv.url))))
+            .collect();
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().map_err(|_| anyhow!("a sign-in thread panicked"))?)
     })?;
     let after_login = srv.peak_mib()?;
-    let (server_cpu0, own_cpu0) = (server::cpu_secs_of(srv.pid())?, server::cpu_secs_of(std::process::id())?);
+    let (server_cpu0, own_cpu0) = (
+        server::cpu_secs_of(srv.pid())?,
+        server::cpu_secs_of(std::process::id())?,
+    );
     let pulled = AtomicU64::new(0);
     let errors = AtomicU64::new(0);
     let first_error: Mutex<Option<String>> = Mutex::new(None);
@@ -458,16 +642,32 @@ fn many_devices(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
     let barrier = Barrier::new(nd + 1);
     let started = std::thread::scope(|s| {
         for d in &devices {
-            let (errors, first_error, pushed, pulled, latencies, barrier) = (&errors, &first_error, &pushed, &pulled, &latencies, &barrier);
+            let (errors, first_error, pushed, pulled, latencies, barrier) = (
+                &errors,
+                &first_error,
+                &pushed,
+                &pulled,
+                &latencies,
+                &barrier,
+            );
             s.spawn(move || {
                 barrier.wait();
                 for _ in 0..rounds {
                     let res = Store::open(d.path())
                         .map_err(anyhow::Error::from)
-                        .and_then(|mut st| write_answers(&mut st, batch * data::FIELDS_PER_ROW, batch))
+                        .and_then(|mut st| {
+                            write_answers(&mut st, batch * data::FIELDS_PER_ROW, batch)
+                        })
                         .and_then(|_| {
                             let t = Instant::now();
-                            let r = sync::sync(d.path(), SyncOptions { retry: strict_retry() }, &|_| {}, &AtomicBool::new(false))?;
+                            let r = sync::sync(
+                                d.path(),
+                                SyncOptions {
+                                    retry: strict_retry(),
+                                },
+                                &|_| {},
+                                &AtomicBool::new(false),
+                            )?;
                             pulled.fetch_add(r.pulled, Ordering::Relaxed);
                             Ok((t.elapsed(), r.pushed))
                         });
@@ -501,19 +701,60 @@ fn many_devices(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
     let errs = errors.load(Ordering::Relaxed);
     let peak = srv.peak_mib()?;
     let pushed = pushed.load(Ordering::Relaxed);
-    report.add(row(&sc, &format!("{nd} devices × {rounds} syncs of {} changes ({b}): syncs", batch * data::FIELDS_PER_ROW), total as f64, "syncs"));
-    report.add(row(&sc, "throughput: changes pushed per second (all devices)", pushed as f64 / wall, "changes/s"));
-    report.add(row(&sc, "throughput: syncs per second", total as f64 / wall, "syncs/s"));
+    report.add(row(
+        &sc,
+        &format!(
+            "{nd} devices × {rounds} syncs of {} changes ({b}): syncs",
+            batch * data::FIELDS_PER_ROW
+        ),
+        total as f64,
+        "syncs",
+    ));
+    report.add(row(
+        &sc,
+        "throughput: changes pushed per second (all devices)",
+        pushed as f64 / wall,
+        "changes/s",
+    ));
+    report.add(row(
+        &sc,
+        "throughput: syncs per second",
+        total as f64 / wall,
+        "syncs/s",
+    ));
     let p99 = percentile_ms(&lat, 99.0);
-    report.add(row(&sc, "changes pulled (all devices; each gets every other device's)", pulled.load(Ordering::Relaxed) as f64, "changes"));
+    report.add(row(
+        &sc,
+        "changes pulled (all devices; each gets every other device's)",
+        pulled.load(Ordering::Relaxed) as f64,
+        "changes",
+    ));
     report.add(row(&sc, "wall time", wall, "s"));
     report.add(row(&sc, "server CPU time (user+sys)", server_cpu, "s"));
-    report.add(row(&sc, "simulated devices' CPU time (bench process, same 2 cores)", devices_cpu, "s"));
-    report.add(row(&sc, "sync latency p50", percentile_ms(&lat, 50.0), "ms"));
+    report.add(row(
+        &sc,
+        "simulated devices' CPU time (bench process, same 2 cores)",
+        devices_cpu,
+        "s",
+    ));
+    report.add(row(
+        &sc,
+        "sync latency p50",
+        percentile_ms(&lat, 50.0),
+        "ms",
+    ));
     report.add(row(&sc, "sync latency p99", p99, "ms").target("< 1 s", p99 < 1000.0));
     report.add(row(&sc, "failed syncs", errs as f64, "").target("0", errs == 0));
-    report.add(row(&sc, "server peak memory after sign-ins (VmHWM)", after_login, "MiB"));
-    report.add(row(&sc, "server peak memory (VmHWM)", peak, "MiB").target("< 200 MB", peak * 1.048_576 < 200.0));
+    report.add(row(
+        &sc,
+        "server peak memory after sign-ins (VmHWM)",
+        after_login,
+        "MiB",
+    ));
+    report.add(
+        row(&sc, "server peak memory (VmHWM)", peak, "MiB")
+            .target("< 200 MB", peak * 1.048_576 < 200.0),
+    );
     if let Some(e) = first_error.into_inner().ok().flatten() {
         bail!("{errs} device syncs failed; first: {e}");
     }

@@ -32,10 +32,15 @@ pub fn find_server_bin(given: Option<PathBuf>) -> Result<PathBuf> {
         bail!("the server binary {} does not exist; build it with `cargo build --release -p fieldaudit-server`", p.display());
     }
     let mut candidates = Vec::new();
-    if let Some(dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_owned)) {
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_owned))
+    {
         candidates.push(dir.join("fieldaudit-server"));
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
     candidates.push(target.join("release/fieldaudit-server"));
     candidates.push(target.join("debug/fieldaudit-server"));
     candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
@@ -79,7 +84,10 @@ pub struct Backend {
 impl Backend {
     /// A fresh backend with organisation [`ORG`] and user [`USER`].
     pub fn new(kind: &Kind) -> Result<Backend> {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start a tokio runtime")?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start a tokio runtime")?;
         let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
         let (database_url, pg) = match kind {
             Kind::Sqlite => (None, None),
@@ -96,7 +104,13 @@ impl Backend {
                 (Some(with_database(base, &name)), Some((base.clone(), name)))
             }
         };
-        let mut b = Backend { rt, dir, database_url, pg, org_id: Uuid::nil() };
+        let mut b = Backend {
+            rt,
+            dir,
+            database_url,
+            pg,
+            org_id: Uuid::nil(),
+        };
         let store = b.store()?;
         b.org_id = b.rt.block_on(async {
             let org = admin::create_organisation(store.as_ref(), ORG, "Benchmark").await?;
@@ -109,20 +123,32 @@ impl Backend {
     /// Opens the server store (in this process) on the backend.
     pub fn store(&self) -> Result<Arc<dyn ServerStore>> {
         self.rt
-            .block_on(fieldaudit_server::store::open(self.database_url.as_deref(), self.dir.path()))
+            .block_on(fieldaudit_server::store::open(
+                self.database_url.as_deref(),
+                self.dir.path(),
+            ))
             .map_err(|e| anyhow!("cannot open the server store: {e}"))
     }
 
     /// Pushes a device's changes straight into the server store (no HTTP), in
     /// batches of `batch`; used to load a long history quickly.
-    pub fn load_history(&self, store: &dyn ServerStore, device_id: Uuid, changes: &[Change]) -> Result<()> {
+    pub fn load_history(
+        &self,
+        store: &dyn ServerStore,
+        device_id: Uuid,
+        changes: &[Change],
+    ) -> Result<()> {
         self.rt.block_on(async {
             let resp = store
                 .push(self.org_id, device_id, changes, &PushPolicy::default())
                 .await
                 .map_err(|e| anyhow!("loading history into the server store failed: {e}"))?;
             if !resp.rejected.is_empty() {
-                bail!("the server store rejected {} history ops, first: {:?}", resp.rejected.len(), resp.rejected[0]);
+                bail!(
+                    "the server store rejected {} history ops, first: {:?}",
+                    resp.rejected.len(),
+                    resp.rejected[0]
+                );
             }
             Ok(())
         })
@@ -139,9 +165,17 @@ impl Backend {
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(self.dir.path().join("server.log")).context("cannot create server.log")?));
-        let mut child = cmd.spawn().with_context(|| format!("cannot start {}", bin.display()))?;
-        let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout from the server"))?;
+            .stderr(Stdio::from(
+                std::fs::File::create(self.dir.path().join("server.log"))
+                    .context("cannot create server.log")?,
+            ));
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {}", bin.display()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow!("no stdout from the server"))?;
         let mut lines = BufReader::new(stdout).lines();
         let mut url = None;
         for line in lines.by_ref() {
@@ -154,7 +188,8 @@ impl Backend {
         let Some(url) = url else {
             let _ = child.kill();
             let _ = child.wait();
-            let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+            let log =
+                std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
             bail!("the server exited without saying where it listens; its log:\n{log}");
         };
         // Keep draining stdout so the server never blocks on a full pipe.
@@ -167,9 +202,13 @@ impl Drop for Backend {
     fn drop(&mut self) {
         if let Some((base, name)) = self.pg.take() {
             self.rt.block_on(async move {
-                if let Ok((client, conn)) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await {
+                if let Ok((client, conn)) =
+                    tokio_postgres::connect(&base, tokio_postgres::NoTls).await
+                {
                     tokio::spawn(conn);
-                    let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    let _ = client
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
                 }
             });
         }
@@ -204,7 +243,8 @@ impl Drop for ServerProc {
 
 /// VmHWM of a process, in MiB.
 pub fn peak_mib_of(pid: u32) -> Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).with_context(|| format!("cannot read /proc/{pid}/status (Linux only)"))?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("cannot read /proc/{pid}/status (Linux only)"))?;
     let kb: u64 = status
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
@@ -216,11 +256,19 @@ pub fn peak_mib_of(pid: u32) -> Result<f64> {
 
 /// CPU time (user + system, all threads) a process has used so far, in seconds.
 pub fn cpu_secs_of(pid: u32) -> Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("cannot read /proc/{pid}/stat (Linux only)"))?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("cannot read /proc/{pid}/stat (Linux only)"))?;
     // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or_else(|| anyhow!("odd /proc/{pid}/stat"))?;
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .ok_or_else(|| anyhow!("odd /proc/{pid}/stat"))?;
     let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| anyhow!("odd /proc/{pid}/stat"));
+    let ticks = |i: usize| {
+        f.get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .ok_or_else(|| anyhow!("odd /proc/{pid}/stat"))
+    };
     // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
     Ok((ticks(11)? + ticks(12)?) / 100.0)
 }
@@ -228,6 +276,8 @@ pub fn cpu_secs_of(pid: u32) -> Result<f64> {
 fn with_database(base: &str, name: &str) -> String {
     let (head, query) = base.split_at(base.find('?').unwrap_or(base.len()));
     let scheme_end = head.find("//").map_or(0, |i| i + 2);
-    let path_start = head[scheme_end..].find('/').map_or(head.len(), |i| scheme_end + i);
+    let path_start = head[scheme_end..]
+        .find('/')
+        .map_or(head.len(), |i| scheme_end + i);
     format!("{}/{name}{query}", &head[..path_start])
 }

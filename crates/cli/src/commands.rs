@@ -217,6 +217,49 @@ pub enum AuditCommand {
         #[arg(long)]
         passphrase_stdin: bool,
     },
+    /// Reopen a signed audit for correction (the lead auditor or a reviewer): the
+    /// reason is recorded and the sign-offs are void until it is signed off again.
+    Reopen {
+        /// Audit id.
+        audit: String,
+        /// Why it is reopened.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Record the facility representative who acknowledges the findings (before sign-off).
+    Acknowledge {
+        /// Audit id.
+        audit: String,
+        /// The representative's name.
+        #[arg(long)]
+        name: String,
+        /// Their role.
+        #[arg(long, default_value = "")]
+        role: String,
+    },
+    /// Record whether the site agrees with or disputes a finding (before sign-off).
+    SiteResponse {
+        /// Finding id.
+        finding: String,
+        /// agreed or disputed.
+        #[arg(value_parser = ["agreed", "disputed"])]
+        response: String,
+        /// The site's comment (required for a dispute).
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// A finding's history: raised, the site's answer, sign-off, supplier
+    /// responses, verifications, recurrences.
+    History {
+        /// Finding id.
+        finding: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Follow-up audits: start one, list its previous findings, verify them.
+    #[command(subcommand)]
+    FollowUp(crate::cap_commands::FollowUpCommand),
     /// As a reviewer: approve a submitted audit (its sign-off must still verify)
     /// or return it to the auditors with what to fix.
     Review {
@@ -236,7 +279,12 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init { device_name } => {
             let store = Store::create(&dir, &device_name)?;
-            crate::out!("FieldAudit data in {} (device {} \"{}\")", dir.display(), store.device_id(), store.device_name()?);
+            crate::out!(
+                "FieldAudit data in {} (device {} \"{}\")",
+                dir.display(),
+                store.device_id(),
+                store.device_name()?
+            );
             Ok(())
         }
         Command::Facility(cmd) => facility(&dir, cmd),
@@ -244,7 +292,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Audit(cmd) => audit(&dir, cmd),
         Command::Demo { office: true, .. } => crate::office_commands::seed_office(&dir),
         Command::Demo { fixtures, .. } => demo(&dir, fixtures),
-        Command::Cap(cmd) => crate::office_commands::cap(&dir, cmd),
+        Command::Cap(cmd) => crate::cap_commands::cap(&dir, cmd),
         Command::Plan { country, sort, desc, out, format } => crate::office_commands::plan(&dir, country, &sort, desc, out, &format),
         Command::Dashboard { from, to, country, currency, format } => {
             let filter = fieldaudit_core::office::OfficeFilter { from, to, country: country.map(|c| c.to_ascii_uppercase()), facility_id: None };
@@ -262,12 +310,23 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Risk(cmd) => crate::office_commands::risk(&dir, cmd),
         Command::Interview(cmd) => crate::interview_commands::interview(&dir, cmd),
         Command::Reviewer(cmd) => crate::interview_commands::reviewer(&dir, cmd),
-        Command::Login { server, org, user, password_stdin } => crate::sync_commands::login(&dir, &server, &org, &user, password_stdin),
+        Command::Login {
+            server,
+            org,
+            user,
+            password_stdin,
+        } => crate::sync_commands::login(&dir, &server, &org, &user, password_stdin),
         Command::Logout => crate::sync_commands::logout(&dir),
         Command::Sync => crate::sync_commands::run_sync(&dir),
         Command::Status => crate::sync_commands::status(&dir),
-        Command::Conflicts { resolve, choose, all } => crate::sync_commands::conflicts(&dir, resolve, choose, all),
-        Command::Quarantine => crate::sync_commands::quarantine(&dir),
+        Command::Conflicts {
+            resolve,
+            choose,
+            all,
+        } => crate::sync_commands::conflicts(&dir, resolve, choose, all),
+        Command::Quarantine { retake, drop } => {
+            crate::sync_commands::quarantine(&dir, retake, drop)
+        }
         Command::ExportSync { file } => crate::sync_commands::export_file(&dir, &file),
         Command::ImportSync { file } => crate::sync_commands::import_file(&dir, &file),
         Command::Report(cmd) => crate::report_commands::report(&dir, cmd),
@@ -281,9 +340,14 @@ fn open(dir: &Path) -> Result<Store> {
 
 fn facility(dir: &Path, cmd: FacilityCommand) -> Result<()> {
     match cmd {
-        FacilityCommand::Import { file, dry_run, json } => {
+        FacilityCommand::Import {
+            file,
+            dry_run,
+            json,
+        } => {
             let mut store = open(dir)?;
-            let input = std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
             let preview = store.preview_facility_import(input)?;
             if json {
                 output::json(&preview)?;
@@ -308,7 +372,12 @@ fn facility(dir: &Path, cmd: FacilityCommand) -> Result<()> {
             }
             let applied = store.apply_facility_import(&preview)?;
             if !json {
-                crate::out!("imported: {} added, {} updated, {} rejected", applied.added, applied.updated, applied.rejected);
+                crate::out!(
+                    "imported: {} added, {} updated, {} rejected",
+                    applied.added,
+                    applied.updated,
+                    applied.rejected
+                );
             }
             Ok(())
         }
@@ -332,15 +401,34 @@ fn facility(dir: &Path, cmd: FacilityCommand) -> Result<()> {
                     ]
                 })
                 .collect();
-            output::table(&["ID", "NAME", "COUNTRY", "SECTOR", "LAST AUDIT", "OPEN ACTIONS"], &rows);
+            output::table(
+                &[
+                    "ID",
+                    "NAME",
+                    "COUNTRY",
+                    "SECTOR",
+                    "LAST AUDIT",
+                    "OPEN ACTIONS",
+                ],
+                &rows,
+            );
             Ok(())
         }
-        FacilityCommand::Export { out } => crate::report_commands::facility_export(dir, &out),
-        FacilityCommand::Add { name, country, address } => {
+        FacilityCommand::Add {
+            name,
+            country,
+            address,
+        } => {
             let mut store = open(dir)?;
-            let code = fieldaudit_core::import::normalise_country(&country)
-                .with_context(|| format!("{country:?} is not a country name or ISO code; use a code such as BD"))?;
-            let id = store.add_facility(&FacilityRecord { name, address, country_code: code.to_owned(), ..Default::default() })?;
+            let code = fieldaudit_core::import::normalise_country(&country).with_context(|| {
+                format!("{country:?} is not a country name or ISO code; use a code such as BD")
+            })?;
+            let id = store.add_facility(&FacilityRecord {
+                name,
+                address,
+                country_code: code.to_owned(),
+                ..Default::default()
+            })?;
             crate::out!("{id}");
             Ok(())
         }
@@ -349,7 +437,13 @@ fn facility(dir: &Path, cmd: FacilityCommand) -> Result<()> {
 
 fn find_template(spec: &str) -> Result<&'static Template> {
     let (id, version) = match spec.split_once('@') {
-        Some((id, v)) => (id, Some(v.parse::<u32>().with_context(|| format!("{v:?} is not a version number; write ID@1"))?)),
+        Some((id, v)) => (
+            id,
+            Some(
+                v.parse::<u32>()
+                    .with_context(|| format!("{v:?} is not a version number; write ID@1"))?,
+            ),
+        ),
         None => (spec, None),
     };
     let found = match version {
@@ -357,7 +451,10 @@ fn find_template(spec: &str) -> Result<&'static Template> {
         None => fieldaudit_templates::builtin_latest(id),
     };
     found.with_context(|| {
-        let ids: Vec<_> = fieldaudit_templates::builtin().iter().map(|t| format!("{}@{}", t.id, t.version)).collect();
+        let ids: Vec<_> = fieldaudit_templates::builtin()
+            .iter()
+            .map(|t| format!("{}@{}", t.id, t.version))
+            .collect();
         format!("no checklist {spec:?}; available: {}", ids.join(", "))
     })
 }
@@ -390,7 +487,13 @@ fn template(cmd: TemplateCommand) -> Result<()> {
             let mut failed = 0;
             for f in &files {
                 match fieldaudit_templates::load_file(f) {
-                    Ok(t) => crate::out!("{}: ok ({}@{}, {} items)", f.display(), t.id, t.version, t.items().count()),
+                    Ok(t) => crate::out!(
+                        "{}: ok ({}@{}, {} items)",
+                        f.display(),
+                        t.id,
+                        t.version,
+                        t.items().count()
+                    ),
                     Err(e) => {
                         eprintln!("{e}");
                         failed += 1;
@@ -398,7 +501,10 @@ fn template(cmd: TemplateCommand) -> Result<()> {
                 }
             }
             if failed > 0 {
-                bail!("{failed} of {} template files have mistakes (listed above)", files.len());
+                bail!(
+                    "{failed} of {} template files have mistakes (listed above)",
+                    files.len()
+                );
             }
             Ok(())
         }
@@ -424,14 +530,53 @@ fn parse_value(text: &str) -> Value {
     }
 }
 
+/// A checklist given as `ID` or `ID@VERSION`.
+pub(crate) fn checklist_ref(spec: &str) -> Result<ChecklistRef> {
+    find_template(spec).map(|t| ChecklistRef {
+        template_id: t.id.clone(),
+        version: t.version,
+    })
+}
+
 fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
+    let cmd = match cmd {
+        AuditCommand::Reopen { audit, reason } => {
+            return crate::cap_commands::reopen(dir, &audit, &reason)
+        }
+        AuditCommand::Acknowledge { audit, name, role } => {
+            return crate::cap_commands::acknowledge(dir, &audit, &name, &role)
+        }
+        AuditCommand::SiteResponse {
+            finding,
+            response,
+            comment,
+        } => return crate::cap_commands::site_response(dir, &finding, &response, &comment),
+        AuditCommand::History { finding, json } => {
+            return crate::cap_commands::history(dir, &finding, json)
+        }
+        AuditCommand::FollowUp(cmd) => return crate::cap_commands::follow_up(dir, cmd),
+        other => other,
+    };
     let mut store = open(dir)?;
     match cmd {
-        AuditCommand::Start { facility, checklists, audit_type, notice, start, end, auditors } => {
+        AuditCommand::Start {
+            facility,
+            checklists,
+            audit_type,
+            notice,
+            start,
+            end,
+            auditors,
+        } => {
             let facility_id = store.resolve_id(EntityKind::Facility, &facility)?;
             let checklists = checklists
                 .iter()
-                .map(|c| find_template(c).map(|t| ChecklistRef { template_id: t.id.clone(), version: t.version }))
+                .map(|c| {
+                    find_template(c).map(|t| ChecklistRef {
+                        template_id: t.id.clone(),
+                        version: t.version,
+                    })
+                })
                 .collect::<Result<Vec<_>>>()?;
             let id = store.start_audit(&NewAudit {
                 facility_id,
@@ -445,7 +590,9 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
             crate::out!("{id}");
         }
         AuditCommand::List { facility, json } => {
-            let facility = facility.map(|f| store.resolve_id(EntityKind::Facility, &f)).transpose()?;
+            let facility = facility
+                .map(|f| store.resolve_id(EntityKind::Facility, &f))
+                .transpose()?;
             let audits = store.audits(facility)?;
             if json {
                 return output::json(&audits);
@@ -460,9 +607,18 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
                 .collect();
             output::table(&["ID", "FACILITY", "START", "STATUS", "CHECKLISTS"], &rows);
         }
-        AuditCommand::Answer { audit, item, value, checklist, instance, note } => {
+        AuditCommand::Answer {
+            audit,
+            item,
+            value,
+            checklist,
+            instance,
+            note,
+        } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
-            let instance = instance.map(|i| store.resolve_id(EntityKind::RepeatInstance, &i)).transpose()?;
+            let instance = instance
+                .map(|i| store.resolve_id(EntityKind::RepeatInstance, &i))
+                .transpose()?;
             store.record_answer(audit, &checklist, &item, instance, parse_value(&value))?;
             if let Some(note) = note {
                 store.set_answer_note(audit, &checklist, &item, instance, &note)?;
@@ -478,9 +634,17 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
                 None => crate::out!("saved"),
             }
         }
-        AuditCommand::AddInstance { audit, checklist, section, label } => {
+        AuditCommand::AddInstance {
+            audit,
+            checklist,
+            section,
+            label,
+        } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
-            crate::out!("{}", store.add_repeat_instance(audit, &checklist, &section, &label)?);
+            crate::out!(
+                "{}",
+                store.add_repeat_instance(audit, &checklist, &section, &label)?
+            );
         }
         AuditCommand::Findings { audit, json } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
@@ -497,12 +661,31 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
                         f.finding.severity.map(|s| s.as_str().to_owned()).unwrap_or_default(),
                         f.finding.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
                         f.finding.title.clone().unwrap_or_default(),
-                        a.and_then(|a| a.due_date.clone()).unwrap_or_else(|| "-".into()),
-                        if a.and_then(|a| a.production_blocking) == Some(true) { "yes".into() } else { "".into() },
+                        a.and_then(|a| a.due_date.clone())
+                            .unwrap_or_else(|| "-".into()),
+                        if a.and_then(|a| a.production_blocking) == Some(true) {
+                            "yes".into()
+                        } else {
+                            "".into()
+                        },
                     ]
                 })
                 .collect();
-            output::table(&["ID", "SEVERITY", "STATUS", "FINDING", "CAP DUE", "BLOCKS PRODUCTION"], &rows);
+            output::table(
+                &[
+                    "ID",
+                    "SEVERITY",
+                    "STATUS",
+                    "FINDING",
+                    "CAP DUE",
+                    "BLOCKS PRODUCTION",
+                ],
+                &rows,
+            );
+            crate::out!(
+                "\nplan-due and fix-by dates, and what is overdue: fieldaudit cap list --audit {}",
+                short(&audit)
+            );
         }
         AuditCommand::Score { audit, json } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
@@ -513,10 +696,22 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
             let rows: Vec<Vec<String>> = score
                 .sections
                 .iter()
-                .map(|s| vec![format!("{}/{}", s.template_id, s.section_id), format!("{}/{}", s.answered, s.items), format!("{}/{}", s.conforming, s.applicable)])
+                .map(|s| {
+                    vec![
+                        format!("{}/{}", s.template_id, s.section_id),
+                        format!("{}/{}", s.answered, s.items),
+                        format!("{}/{}", s.conforming, s.applicable),
+                    ]
+                })
                 .collect();
             output::table(&["SECTION", "ANSWERED", "CONFORMING"], &rows);
-            crate::out!("\nanswered {}/{}; conforming {}/{}", score.answered, score.items, score.conforming, score.applicable);
+            crate::out!(
+                "\nanswered {}/{}; conforming {}/{}",
+                score.answered,
+                score.items,
+                score.conforming,
+                score.applicable
+            );
             if let (Some(s), Some(band)) = (score.indicative_score, &score.indicative_band) {
                 crate::out!("indicative score (RBA weights): {s:.1} ({band})");
             }
@@ -529,7 +724,8 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
             let export = store.export_audit(audit)?;
             let text = serde_json::to_string_pretty(&export)?;
             match out {
-                Some(path) => std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?,
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
                 None => crate::out!("{text}"),
             }
         }
@@ -541,17 +737,36 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
         AuditCommand::Sign { audit, signer } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
             let s = store.sign_off_audit(audit, &signer)?;
-            crate::out!("signed off by {} on device {} (digest {}); submitted for review", s.signer, s.signer_device, s.digest);
+            crate::out!(
+                "signed off by {} on device {} (digest {}); submitted for review",
+                s.signer,
+                s.signer_device,
+                s.digest
+            );
         }
-        AuditCommand::Review { audit, approve, return_with } => {
+        AuditCommand::Review {
+            audit,
+            approve,
+            return_with,
+        } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
             let (decision, comment) = match (approve, return_with) {
-                (true, None) => (fieldaudit_core::review::ReviewDecision::Approve, String::new()),
+                (true, None) => (
+                    fieldaudit_core::review::ReviewDecision::Approve,
+                    String::new(),
+                ),
                 (false, Some(c)) => (fieldaudit_core::review::ReviewDecision::Return, c),
                 _ => bail!("say --approve, or --return \"what to fix\""),
             };
             store.review_audit(audit, decision, &comment)?;
-            crate::out!("{}; it syncs with your next sync", if approve { "approved" } else { "returned to the auditors" });
+            crate::out!(
+                "{}; it syncs with your next sync",
+                if approve {
+                    "approved"
+                } else {
+                    "returned to the auditors"
+                }
+            );
         }
         AuditCommand::Report { audit, kind, out, identity, passphrase_stdin } => {
             crate::report_commands::audit_report(&store, crate::report_commands::ReportArgs { audit, kind, out, identity, passphrase_stdin })?;
@@ -564,18 +779,31 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
             }
             let mut ok = true;
             for c in &checks {
-                let verdict = match (c.signature_valid, c.unchanged) {
-                    (true, true) => "valid; unchanged since sign-off",
-                    (true, false) => "valid signature, but the audit changed since sign-off",
-                    (false, _) => "INVALID signature: the sign-off was altered",
+                let verdict = match (c.signature_valid, c.unchanged, c.voided) {
+                    (true, _, true) => "voided: the audit was reopened for correction after it",
+                    (true, true, false) => "valid; unchanged since sign-off",
+                    (true, false, false) => "valid signature, but the audit changed since sign-off",
+                    (false, _, _) => "INVALID signature: the sign-off was altered",
                 };
-                ok &= c.signature_valid && c.unchanged;
-                crate::out!("{}  {}  {} (device {}, key {}…): {verdict}", c.signoff.signed_at, crate::output::short(&c.signoff.id), c.signoff.signer, c.signoff.signer_device, &c.signoff.public_key[..c.signoff.public_key.len().min(16)]);
+                ok &= c.stands() || (c.voided && c.signature_valid);
+                crate::out!(
+                    "{}  {}  {} (device {}, key {}…): {verdict}",
+                    c.signoff.signed_at,
+                    crate::output::short(&c.signoff.id),
+                    c.signoff.signer,
+                    c.signoff.signer_device,
+                    &c.signoff.public_key[..c.signoff.public_key.len().min(16)]
+                );
             }
             if !ok {
                 bail!("a sign-off of audit {audit} does not verify against the audit as it is now");
             }
         }
+        AuditCommand::Reopen { .. }
+        | AuditCommand::Acknowledge { .. }
+        | AuditCommand::SiteResponse { .. }
+        | AuditCommand::History { .. }
+        | AuditCommand::FollowUp(_) => unreachable!("the CAP loop's audit commands are dispatched above"),
     }
     Ok(())
 }
@@ -584,7 +812,8 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
 fn demo(dir: &Path, fixtures: Option<PathBuf>) -> Result<()> {
     let mut store = Store::create(dir, "Demo laptop")?;
     let fixtures = fixtures.or_else(|| {
-        let default = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/facility-lists");
+        let default = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/facility-lists");
         default.is_dir().then_some(default)
     });
     if let Some(folder) = fixtures {
@@ -597,19 +826,37 @@ fn demo(dir: &Path, fixtures: Option<PathBuf>) -> Result<()> {
         for file in files {
             let preview = store.preview_facility_import(std::fs::File::open(&file)?)?;
             let applied = store.apply_facility_import(&preview)?;
-            crate::out!("imported {}: {} added, {} updated, {} rejected", file.display(), applied.added, applied.updated, applied.rejected);
+            crate::out!(
+                "imported {}: {} added, {} updated, {} rejected",
+                file.display(),
+                applied.added,
+                applied.updated,
+                applied.rejected
+            );
         }
     }
     if store.audits(None)?.is_empty() {
         let facilities = store.facilities("")?;
-        let facility = match facilities.iter().find(|f| f.facility.country_code.as_deref() == Some("BD")).or(facilities.first()) {
+        let facility = match facilities
+            .iter()
+            .find(|f| f.facility.country_code.as_deref() == Some("BD"))
+            .or(facilities.first())
+        {
             Some(f) => f.facility.id,
-            None => store.add_facility(&FacilityRecord { name: "Demo Garments Ltd".into(), address: "Gazipur".into(), country_code: "BD".into(), ..Default::default() })?,
+            None => store.add_facility(&FacilityRecord {
+                name: "Demo Garments Ltd".into(),
+                address: "Gazipur".into(),
+                country_code: "BD".into(),
+                ..Default::default()
+            })?,
         };
         let checklists = ["fire-safety", "wages-hours"]
             .iter()
             .filter_map(|id| fieldaudit_templates::builtin_latest(id))
-            .map(|t| ChecklistRef { template_id: t.id.clone(), version: t.version })
+            .map(|t| ChecklistRef {
+                template_id: t.id.clone(),
+                version: t.version,
+            })
             .collect();
         let audit = store.start_audit(&NewAudit {
             facility_id: facility,
@@ -621,8 +868,20 @@ fn demo(dir: &Path, fixtures: Option<PathBuf>) -> Result<()> {
             auditors: vec!["Demo Auditor".into()],
         })?;
         let floor = store.add_repeat_instance(audit, "fire-safety", "floor", "Ground floor")?;
-        store.record_answer(audit, "fire-safety", "floor.exit_locked", Some(floor), Value::String("yes".into()))?;
-        store.record_answer(audit, "fire-safety", "equipment.alarm_audible", None, Value::String("yes".into()))?;
+        store.record_answer(
+            audit,
+            "fire-safety",
+            "floor.exit_locked",
+            Some(floor),
+            Value::String("yes".into()),
+        )?;
+        store.record_answer(
+            audit,
+            "fire-safety",
+            "equipment.alarm_audible",
+            None,
+            Value::String("yes".into()),
+        )?;
         crate::out!("started demo audit {audit}");
     }
     crate::out!("demo data ready in {}", dir.display());
@@ -638,7 +897,10 @@ mod tests {
         assert_eq!(parse_value("yes"), Value::String("yes".into()));
         assert_eq!(parse_value("12"), serde_json::json!(12));
         assert_eq!(parse_value("null"), Value::Null);
-        assert_eq!(parse_value("2026-01-05"), Value::String("2026-01-05".into()));
+        assert_eq!(
+            parse_value("2026-01-05"),
+            Value::String("2026-01-05".into())
+        );
         assert_eq!(parse_value("true"), Value::String("true".into()));
     }
 }

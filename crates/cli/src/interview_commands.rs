@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::Subcommand;
-use fieldaudit_core::interviews::{generate_reviewer_key, unlock_reviewer_key, ReportedFee, ReportedFees};
+use fieldaudit_core::interviews::{
+    generate_reviewer_key, unlock_reviewer_key, ReportedFee, ReportedFees,
+};
 use fieldaudit_core::Store;
 use fieldaudit_protocol::EntityKind;
 use rust_decimal::Decimal;
@@ -110,10 +112,14 @@ pub enum ReviewerCommand {
 pub(crate) fn passphrase(stdin: bool, prompt: &str) -> Result<String> {
     if stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("cannot read the passphrase from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the passphrase from standard input")?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
     }
-    rpassword::prompt_password(prompt).context("cannot read the passphrase; use --passphrase-stdin in scripts")
+    rpassword::prompt_password(prompt)
+        .context("cannot read the passphrase; use --passphrase-stdin in scripts")
 }
 
 /// The draft key: from the OS keyring on a device the app set up that way, else
@@ -135,39 +141,69 @@ fn open(dir: &Path) -> Result<Store> {
 pub fn interview(dir: &Path, cmd: InterviewCommand) -> Result<()> {
     let mut store = open(dir)?;
     match cmd {
-        InterviewCommand::Start { audit, interviewer, date, passphrase_stdin } => {
+        InterviewCommand::Start {
+            audit,
+            interviewer,
+            date,
+            passphrase_stdin,
+        } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
             let key = draft_key(&mut store, passphrase_stdin)?;
             let date = date.unwrap_or_else(|| chrono::Local::now().date_naive());
             let id = store.start_interview(&key, audit, &interviewer, date)?;
             crate::out!("started interview {id} (encrypted draft on this device only)");
-            crate::out!("notes must never hold a worker's name, ID or phone number: record categories only");
+            crate::out!(
+                "notes must never hold a worker's name, ID or phone number: record categories only"
+            );
         }
-        InterviewCommand::Edit { id, set, fees, passphrase_stdin } => {
-            let id = uuid::Uuid::parse_str(id.trim()).context("give the interview's full id, as `interview start` printed it")?;
+        InterviewCommand::Edit {
+            id,
+            set,
+            fees,
+            passphrase_stdin,
+        } => {
+            let id = uuid::Uuid::parse_str(id.trim())
+                .context("give the interview's full id, as `interview start` printed it")?;
             let key = draft_key(&mut store, passphrase_stdin)?;
             let mut draft = store.interview_draft(&key, id)?;
             if set.is_empty() && fees.is_empty() {
                 return output::json(&draft);
             }
             for s in &set {
-                let Some((item, value)) = s.split_once('=') else { bail!("--set {s:?}: write item=value, e.g. topics.fees=paid") };
+                let Some((item, value)) = s.split_once('=') else {
+                    bail!("--set {s:?}: write item=value, e.g. topics.fees=paid")
+                };
                 draft.content.set_answer_text(item.trim(), value)?;
             }
             if !fees.is_empty() {
                 let mut worker = ReportedFees::default();
                 for f in &fees {
                     let parts: Vec<&str> = f.split(',').map(str::trim).collect();
-                    let [category, amount, currency] = parts.as_slice() else { bail!("--fee {f:?}: write category,amount,currency, e.g. visa,1500,USD") };
-                    let amount: Decimal = amount.parse().with_context(|| format!("--fee {f:?}: {amount:?} is not an amount"))?;
-                    worker.fees.push(ReportedFee { category: category.to_string(), amount, currency: currency.to_string(), paid_to: None, paid_when: None, financed_by_loan: None, note: None });
+                    let [category, amount, currency] = parts.as_slice() else {
+                        bail!("--fee {f:?}: write category,amount,currency, e.g. visa,1500,USD")
+                    };
+                    let amount: Decimal = amount
+                        .parse()
+                        .with_context(|| format!("--fee {f:?}: {amount:?} is not an amount"))?;
+                    worker.fees.push(ReportedFee {
+                        category: category.to_string(),
+                        amount,
+                        currency: currency.to_string(),
+                        paid_to: None,
+                        paid_when: None,
+                        financed_by_loan: None,
+                        note: None,
+                    });
                 }
                 draft.content.fees_reported.push(worker);
             }
             store.save_interview_draft(&key, &draft)?;
             crate::out!("saved draft {id} (encrypted)");
         }
-        InterviewCommand::Finalise { id, passphrase_stdin } => {
+        InterviewCommand::Finalise {
+            id,
+            passphrase_stdin,
+        } => {
             let id = uuid::Uuid::parse_str(id.trim()).context("give the interview's full id")?;
             let key = draft_key(&mut store, passphrase_stdin)?;
             let reviewers = store.reviewer_keys()?;
@@ -185,9 +221,16 @@ pub fn interview(dir: &Path, cmd: InterviewCommand) -> Result<()> {
                     vec![i.id.to_string(), i.state.to_string(), o(i.conducted_on), o(i.interviewer), o(i.language), o(i.format.map(|f| f.to_string()))]
                 })
                 .collect();
-            output::table(&["id", "state", "date", "interviewer", "language", "format"], &rows);
+            output::table(
+                &["id", "state", "date", "interviewer", "language", "format"],
+                &rows,
+            );
         }
-        InterviewCommand::Sampling { audit, workers, passphrase_stdin } => {
+        InterviewCommand::Sampling {
+            audit,
+            workers,
+            passphrase_stdin,
+        } => {
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
             let key = draft_key(&mut store, passphrase_stdin)?;
             let g = store.interview_sampling(&key, audit, workers)?;
@@ -200,9 +243,15 @@ pub fn interview(dir: &Path, cmd: InterviewCommand) -> Result<()> {
 /// Runs a `reviewer` subcommand.
 pub fn reviewer(dir: &Path, cmd: ReviewerCommand) -> Result<()> {
     match cmd {
-        ReviewerCommand::Keygen { out, passphrase_stdin } => {
+        ReviewerCommand::Keygen {
+            out,
+            passphrase_stdin,
+        } => {
             if out.exists() {
-                bail!("{} already exists; choose another file (a key file is never overwritten)", out.display());
+                bail!(
+                    "{} already exists; choose another file (a key file is never overwritten)",
+                    out.display()
+                );
             }
             let pass = passphrase(passphrase_stdin, "Passphrase for your reviewer key: ")?;
             if !passphrase_stdin && pass != passphrase(false, "Once more: ")? {
@@ -213,19 +262,33 @@ pub fn reviewer(dir: &Path, cmd: ReviewerCommand) -> Result<()> {
             opts.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts.open(&out).with_context(|| format!("cannot create {}", out.display()))?;
-            std::io::Write::write_all(&mut f, pair.identity_file.as_bytes()).with_context(|| format!("cannot write {}", out.display()))?;
+            let mut f = opts
+                .open(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            std::io::Write::write_all(&mut f, pair.identity_file.as_bytes())
+                .with_context(|| format!("cannot write {}", out.display()))?;
             crate::out!("private key written to {} (encrypted with your passphrase; keep it on this machine)", out.display());
             crate::out!("public key (give it to your admin): {}", pair.public_key);
         }
-        ReviewerCommand::Decrypt { audit, identity, json, passphrase_stdin } => {
+        ReviewerCommand::Decrypt {
+            audit,
+            identity,
+            json,
+            passphrase_stdin,
+        } => {
             let store = open(dir)?;
             let audit = store.resolve_id(EntityKind::Audit, &audit)?;
-            let file = std::fs::read_to_string(&identity).with_context(|| format!("cannot read {}", identity.display()))?;
-            let id = unlock_reviewer_key(&file, &passphrase(passphrase_stdin, "Reviewer key passphrase: ")?)?;
+            let file = std::fs::read_to_string(&identity)
+                .with_context(|| format!("cannot read {}", identity.display()))?;
+            let id = unlock_reviewer_key(
+                &file,
+                &passphrase(passphrase_stdin, "Reviewer key passphrase: ")?,
+            )?;
             let (reviewed, agg) = store.interview_aggregate(audit, &id)?;
             if json {
-                return output::json(&serde_json::json!({ "interviews": reviewed, "aggregate": agg }));
+                return output::json(
+                    &serde_json::json!({ "interviews": reviewed, "aggregate": agg }),
+                );
             }
             for r in &reviewed {
                 let s = &r.summary;
@@ -237,17 +300,36 @@ pub fn reviewer(dir: &Path, cmd: ReviewerCommand) -> Result<()> {
                         }
                         for (i, w) in c.fees_reported.iter().enumerate() {
                             for f in &w.fees {
-                                crate::out!("  worker {} paid {} {} ({})", i + 1, f.amount, f.currency, f.category);
+                                crate::out!(
+                                    "  worker {} paid {} {} ({})",
+                                    i + 1,
+                                    f.amount,
+                                    f.currency,
+                                    f.category
+                                );
                             }
                         }
                     }
                     Err(e) => crate::out!("  cannot open: {e}"),
                 }
             }
-            crate::out!("{} interviews opened, {} could not be opened; {} workers", agg.interviews, agg.unreadable, agg.workers);
-            crate::out!("workers who reported paying fees: {}", agg.workers_reporting_fees);
+            crate::out!(
+                "{} interviews opened, {} could not be opened; {} workers",
+                agg.interviews,
+                agg.unreadable,
+                agg.workers
+            );
+            crate::out!(
+                "workers who reported paying fees: {}",
+                agg.workers_reporting_fees
+            );
             for (cur, t) in &agg.fees_by_currency {
-                crate::out!("  {cur}: {} paid by {} workers, {} reimbursed", t.paid, t.workers, t.reimbursed);
+                crate::out!(
+                    "  {cur}: {} paid by {} workers, {} reimbursed",
+                    t.paid,
+                    t.workers,
+                    t.reimbursed
+                );
             }
             for (held, n) in &agg.documents_held {
                 crate::out!("documents {held}: {n}");

@@ -4,6 +4,7 @@
 //! or the platform's data directory). Errors go to stderr with what to fix, and the
 //! exit code is non-zero (2 for bad arguments, 1 for everything else).
 
+mod cap_commands;
 mod commands;
 mod interview_commands;
 mod office_commands;
@@ -87,8 +88,16 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Changes the server refused, with its reasons.
-    Quarantine,
+    /// Changes the server refused, with its reasons; take one back in (after the
+    /// audit it changes was reopened) or drop it.
+    Quarantine {
+        /// Send this refused change again (its audit must be reopened first).
+        #[arg(long, value_name = "CHANGE", conflicts_with = "drop")]
+        retake: Option<u64>,
+        /// Drop this refused change from the list.
+        #[arg(long, value_name = "CHANGE")]
+        drop: Option<u64>,
+    },
     /// Write unsynced changes (and photos) to a file for the server (no network on site).
     ExportSync {
         /// The file to write.
@@ -126,9 +135,11 @@ enum Command {
         #[arg(long, conflicts_with = "fixtures")]
         office: bool,
     },
-    /// The CAP tracker across facilities (the office).
+    /// Corrective action plans: the list with deadlines and overdue (across
+    /// facilities, or one facility or audit), the supplier's XLSX out and back in,
+    /// supplier responses, CAP evidence, desktop reviews.
     #[command(subcommand)]
-    Cap(office_commands::CapCommand),
+    Cap(cap_commands::CapCommand),
     /// The risk-based audit plan: priority, suggested next audit and why.
     Plan {
         /// Only facilities in this country (ISO alpha-2).
@@ -193,8 +204,10 @@ fn main() -> ExitCode {
 
 impl Cli {
     fn data_dir(&self) -> PathBuf {
-        self.data_dir
-            .clone()
-            .unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("fieldaudit"))
+        self.data_dir.clone().unwrap_or_else(|| {
+            dirs::data_dir()
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("fieldaudit")
+        })
     }
 }

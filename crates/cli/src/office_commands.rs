@@ -45,47 +45,48 @@ impl Format {
     }
 }
 
-/// CAP tracker commands.
-#[derive(Subcommand, Debug)]
-pub enum CapCommand {
-    /// Every CAP item across facilities, filtered (filters combine) and sorted.
-    List {
-        /// Facilities in this country (ISO alpha-2, e.g. BD).
-        #[arg(long)]
-        country: Option<String>,
-        /// One facility (id or its last 8+ characters).
-        #[arg(long)]
-        facility: Option<String>,
-        /// critical, major, minor, observation or good_practice.
-        #[arg(long)]
-        severity: Option<String>,
-        /// One checklist (topic), e.g. fire-safety.
-        #[arg(long)]
-        checklist: Option<String>,
-        /// open, in_progress, done, verified or disputed.
-        #[arg(long)]
-        status: Option<String>,
-        /// Only overdue items.
-        #[arg(long)]
-        overdue: bool,
-        /// Only open items due within this many days.
-        #[arg(long, value_name = "DAYS")]
-        due_within: Option<u32>,
-        /// Only production-blocking items.
-        #[arg(long)]
-        blocking: bool,
-        /// Sort by due_date, facility, country, severity, finding, checklist, status, days_overdue, production_blocking.
-        #[arg(long, default_value = "due_date")]
-        sort: String,
-        /// Sort descending.
-        #[arg(long)]
-        desc: bool,
-        /// Write the list to this file (.csv or .xlsx) instead of printing it.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[command(flatten)]
-        format: Format,
-    },
+/// `fieldaudit cap list`: CAP items across facilities (or of one facility or
+/// audit) with both deadlines, filtered (filters combine) and sorted.
+#[derive(Args, Debug)]
+pub struct CapListArgs {
+    /// Facilities in this country (ISO alpha-2, e.g. BD).
+    #[arg(long)]
+    country: Option<String>,
+    /// One facility (id or its last 8+ characters).
+    #[arg(long)]
+    facility: Option<String>,
+    /// One audit's items (id or its last 8+ characters).
+    #[arg(long)]
+    audit: Option<String>,
+    /// critical, major, minor, observation or good_practice.
+    #[arg(long)]
+    severity: Option<String>,
+    /// One checklist (topic), e.g. fire-safety.
+    #[arg(long)]
+    checklist: Option<String>,
+    /// open, in_progress, done, verified or disputed.
+    #[arg(long)]
+    status: Option<String>,
+    /// Only items whose fix-by date has passed.
+    #[arg(long)]
+    overdue: bool,
+    /// Only open items due within this many days.
+    #[arg(long, value_name = "DAYS")]
+    due_within: Option<u32>,
+    /// Only production-blocking items.
+    #[arg(long)]
+    blocking: bool,
+    /// Sort by due_date, facility, country, severity, finding, checklist, status, days_overdue, production_blocking.
+    #[arg(long, default_value = "due_date")]
+    sort: String,
+    /// Sort descending.
+    #[arg(long)]
+    desc: bool,
+    /// Write the list to this file (.csv or .xlsx) instead of printing it.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    format: Format,
 }
 
 /// Reference-table imports (admin).
@@ -126,11 +127,12 @@ fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
 
-/// `fieldaudit cap …`
-pub fn cap(dir: &Path, cmd: CapCommand) -> Result<()> {
-    let CapCommand::List {
+/// `fieldaudit cap list`
+pub fn cap_list(dir: &Path, args: CapListArgs) -> Result<()> {
+    let CapListArgs {
         country,
         facility,
+        audit,
         severity,
         checklist,
         status,
@@ -141,10 +143,13 @@ pub fn cap(dir: &Path, cmd: CapCommand) -> Result<()> {
         desc,
         out,
         format,
-    } = cmd;
+    } = args;
     let store = open(dir)?;
     let facility_id = facility
         .map(|f| store.resolve_id(fieldaudit_protocol::EntityKind::Facility, &f))
+        .transpose()?;
+    let audit_id = audit
+        .map(|a| store.resolve_id(fieldaudit_protocol::EntityKind::Audit, &a))
         .transpose()?;
     let sort = CapSortColumn::parse(&sort).with_context(|| {
         format!("cannot sort by {sort:?}; use due_date, facility, country, severity, finding, checklist, status, days_overdue or production_blocking")
@@ -152,6 +157,7 @@ pub fn cap(dir: &Path, cmd: CapCommand) -> Result<()> {
     let filter = CapFilter {
         country: country.map(|c| c.to_ascii_uppercase()),
         facility_id,
+        audit_id,
         severity,
         checklist,
         status,
@@ -188,6 +194,7 @@ pub fn cap(dir: &Path, cmd: CapCommand) -> Result<()> {
         "severity",
         "checklist",
         "finding",
+        "plan due",
         "fix by",
         "status",
         "overdue",
@@ -203,6 +210,10 @@ pub fn cap(dir: &Path, cmd: CapCommand) -> Result<()> {
                 opt(&r.severity),
                 opt(&r.checklist),
                 opt(&r.finding),
+                match (&r.plan_due_date, r.plan_overdue) {
+                    (Some(d), true) => format!("{d} OVERDUE"),
+                    (d, _) => opt(d),
+                },
                 opt(&r.due_date),
                 opt(&r.status),
                 r.days_overdue

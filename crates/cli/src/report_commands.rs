@@ -81,6 +81,7 @@ pub fn report(dir: &Path, cmd: ReportCommand) -> Result<()> {
                     match c.since {
                         AuditSinceSignOff::Unchanged => crate::out!("audit on this device: unchanged since sign-off"),
                         AuditSinceSignOff::NotOnThisDevice => crate::out!("audit on this device: not here (sync it to check for later changes)"),
+                        AuditSinceSignOff::Reopened => bail!("the audit on this device was REOPENED FOR CORRECTION after this sign-off, which voided it: this report is not the audit as it now stands"),
                         AuditSinceSignOff::Changed => bail!("the audit on this device has CHANGED SINCE SIGN-OFF: this report no longer shows the audit as it is"),
                     }
                     Ok(())

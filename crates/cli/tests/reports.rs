@@ -96,7 +96,14 @@ fn report_verify_and_exports_from_the_command_line() {
     let verdict = fails(dir, &["report", "verify", tampered.to_str().unwrap()]);
     assert!(verdict.contains("REJECTED") && verdict.contains("altered"), "{verdict}");
 
-    // The audit changes after sign-off: the report no longer shows it as it is.
+    // A signed audit refuses changes until it is reopened for correction.
+    let refused = fails(dir, &["audit", "answer", &audit, "equipment.alarm_audible", "yes", "--checklist", "fire-safety"]);
+    assert!(refused.contains("signed"), "{refused}");
+    ok(dir, &["audit", "reopen", &audit, "--reason", "alarm answer was wrong"]);
+    let verdict = fails(dir, &["report", "verify", signed.to_str().unwrap()]);
+    assert!(verdict.contains("REOPENED FOR CORRECTION"), "{verdict}");
+
+    // The audit changes after the reopening: the report no longer shows it as it is.
     ok(dir, &["audit", "answer", &audit, "equipment.alarm_audible", "yes", "--checklist", "fire-safety"]);
     let verdict = fails(dir, &["report", "verify", signed.to_str().unwrap()]);
     assert!(verdict.contains("signature: valid") && verdict.contains("CHANGED SINCE SIGN-OFF"), "{verdict}");

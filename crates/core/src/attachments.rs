@@ -27,14 +27,27 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl Store {
     /// Where the bytes with this digest live (or would live).
     pub fn attachment_path(&self, sha256: &str) -> PathBuf {
-        self.data_dir().join("attachments").join(&sha256[..2.min(sha256.len())]).join(sha256)
+        self.data_dir()
+            .join("attachments")
+            .join(&sha256[..2.min(sha256.len())])
+            .join(sha256)
     }
 
     /// Stores bytes as evidence on something in an audit (`subject_kind` is
     /// `audit`, `answer`, `finding`, `corrective_action` or `fee_record`).
-    pub fn add_attachment(&mut self, audit_id: Uuid, subject_kind: &str, subject_id: Uuid, file_name: &str, media_type: &str, bytes: &[u8]) -> Result<Uuid> {
+    pub fn add_attachment(
+        &mut self,
+        audit_id: Uuid,
+        subject_kind: &str,
+        subject_id: Uuid,
+        file_name: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Uuid> {
         if bytes.is_empty() {
-            return Err(CoreError::Invalid(format!("{file_name} is empty; choose another file")));
+            return Err(CoreError::Invalid(format!(
+                "{file_name} is empty; choose another file"
+            )));
         }
         if bytes.len() > MAX_ATTACHMENT_BYTES {
             return Err(CoreError::Invalid(format!(
@@ -78,13 +91,27 @@ impl Store {
     /// Attachments of an audit (optionally only those on one subject).
     pub fn attachments(&self, audit_id: Uuid, subject_id: Option<Uuid>) -> Result<Vec<Attachment>> {
         let rows = match subject_id {
-            Some(s) => select_rows(self.conn(), EntityKind::Attachment, "audit_id = ?1 AND subject_id = ?2 AND coalesce(deleted, 0) = 0 ORDER BY id", (audit_id.to_string(), s.to_string()))?,
-            None => select_rows(self.conn(), EntityKind::Attachment, "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY id", [audit_id.to_string()])?,
+            Some(s) => select_rows(
+                self.conn(),
+                EntityKind::Attachment,
+                "audit_id = ?1 AND subject_id = ?2 AND coalesce(deleted, 0) = 0 ORDER BY id",
+                (audit_id.to_string(), s.to_string()),
+            )?,
+            None => select_rows(
+                self.conn(),
+                EntityKind::Attachment,
+                "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY id",
+                [audit_id.to_string()],
+            )?,
         };
         rows.into_iter()
             .map(|r| serde_json::from_value(serde_json::Value::Object(r)))
             .collect::<Result<_, _>>()
-            .map_err(|e| CoreError::Corrupt { entity: "attachment".into(), field: "*".into(), reason: e.to_string() })
+            .map_err(|e| CoreError::Corrupt {
+                entity: "attachment".into(),
+                field: "*".into(),
+                reason: e.to_string(),
+            })
     }
 
     /// Removes an attachment from its subject (tombstone; the bytes stay until no
@@ -94,7 +121,12 @@ impl Store {
             if !w.exists(EntityKind::Attachment, attachment_id)? {
                 return Err(CoreError::not_found("attachment", attachment_id));
             }
-            w.set(EntityKind::Attachment, attachment_id, &[("deleted", json!(true))]).map(|_| ())
+            w.set(
+                EntityKind::Attachment,
+                attachment_id,
+                &[("deleted", json!(true))],
+            )
+            .map(|_| ())
         })
     }
 }
@@ -103,11 +135,13 @@ impl Store {
 /// leaves either no file or the whole file.
 pub(crate) fn write_durably(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(path);
-    std::fs::create_dir_all(dir).map_err(|e| CoreError::io(format!("cannot create {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CoreError::io(format!("cannot create {}", dir.display()), e))?;
     let tmp = dir.join(format!(".{}.tmp", Uuid::now_v7()));
     let io = |e| CoreError::io(format!("cannot write {}", tmp.display()), e);
     let mut f = std::fs::File::create(&tmp).map_err(io)?;
     f.write_all(bytes).map_err(io)?;
     f.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| CoreError::io(format!("cannot move attachment into {}", path.display()), e))
+    std::fs::rename(&tmp, path)
+        .map_err(|e| CoreError::io(format!("cannot move attachment into {}", path.display()), e))
 }

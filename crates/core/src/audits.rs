@@ -8,9 +8,9 @@
 //! a due date from their severity. Scores are computed from the answers, never
 //! stored.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use fieldaudit_protocol::closed_sets::{ActionStatus, AuditStatus, AuditType, FindingOrigin, FindingStatus, Notice};
 use fieldaudit_protocol::EntityKind;
 use fieldaudit_templates::{Section, Severity, Template};
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::evaluation::{self, Evaluation};
 use crate::model::{self, Answer, Audit, ChecklistRef, CorrectiveAction, Finding, RepeatInstance};
 use crate::store::{select_rows, Writer};
 use crate::{CoreError, Result, Store};
@@ -124,6 +125,7 @@ pub struct ActionUpdate {
     pub preventive_action: Option<String>,
     pub owner: Option<String>,
     pub due_date: Option<NaiveDate>,
+    pub plan_due_date: Option<NaiveDate>,
     pub evidence: Option<String>,
     pub verification_method: Option<String>,
     pub status: Option<ActionStatus>,
@@ -131,28 +133,69 @@ pub struct ActionUpdate {
 }
 
 fn template_of(checklist: &ChecklistRef) -> Result<&'static Template> {
-    fieldaudit_templates::builtin_template(&checklist.template_id, checklist.version)
-        .ok_or_else(|| CoreError::not_found("template", format!("{}@{}", checklist.template_id, checklist.version)))
+    fieldaudit_templates::builtin_template(&checklist.template_id, checklist.version).ok_or_else(
+        || {
+            CoreError::not_found(
+                "template",
+                format!("{}@{}", checklist.template_id, checklist.version),
+            )
+        },
+    )
 }
 
-fn decode_all<T: serde::de::DeserializeOwned>(rows: Vec<serde_json::Map<String, Value>>) -> Result<Vec<T>> {
+fn decode_all<T: serde::de::DeserializeOwned>(
+    rows: Vec<serde_json::Map<String, Value>>,
+) -> Result<Vec<T>> {
     rows.into_iter()
-        .map(|r| serde_json::from_value(Value::Object(r)).map_err(|e| CoreError::Corrupt { entity: "row".into(), field: "*".into(), reason: e.to_string() }))
+        .map(|r| {
+            serde_json::from_value(Value::Object(r)).map_err(|e| CoreError::Corrupt {
+                entity: "row".into(),
+                field: "*".into(),
+                reason: e.to_string(),
+            })
+        })
         .collect()
 }
 
 impl Store {
     /// Starts an audit of a facility with the given checklists.
+    /// A follow-up type starts a follow-up ([`Store::start_follow_up`]), which
+    /// carries the facility's earlier findings into it.
     pub fn start_audit(&mut self, new: &NewAudit) -> Result<Uuid> {
-        if new.checklists.is_empty() {
-            return Err(CoreError::Invalid("choose at least one checklist for the audit".into()));
+        let kind = match new.audit_type {
+            AuditType::FullFollowUp => Some(crate::follow_up::FollowUpKind::Full),
+            AuditType::PartialFollowUp => Some(crate::follow_up::FollowUpKind::Partial),
+            AuditType::Initial | AuditType::Periodic => None,
+        };
+        if let Some(kind) = kind {
+            return self.start_follow_up(&crate::follow_up::NewFollowUp {
+                facility_id: new.facility_id,
+                kind,
+                checklists: new.checklists.clone(),
+                notice: new.notice,
+                start_date: new.start_date,
+                auditors: new.auditors.clone(),
+            });
         }
+        if new.checklists.is_empty() {
+            return Err(CoreError::Invalid(
+                "choose at least one checklist for the audit".into(),
+            ));
+        }
+        self.start_audit_unchecked(new)
+    }
+
+    /// Starts an audit (a partial follow-up may have no checklist).
+    pub(crate) fn start_audit_unchecked(&mut self, new: &NewAudit) -> Result<Uuid> {
         for c in &new.checklists {
             template_of(c)?;
         }
         if let Some(end) = new.end_date {
             if end < new.start_date {
-                return Err(CoreError::Invalid(format!("the end date {end} is before the start date {}", new.start_date)));
+                return Err(CoreError::Invalid(format!(
+                    "the end date {end} is before the start date {}",
+                    new.start_date
+                )));
             }
         }
         let id = Uuid::now_v7();
@@ -182,14 +225,25 @@ impl Store {
 
     /// One audit.
     pub fn audit(&self, id: Uuid) -> Result<Audit> {
-        self.get(EntityKind::Audit, id)?.ok_or_else(|| CoreError::not_found("audit", id))
+        self.get(EntityKind::Audit, id)?
+            .ok_or_else(|| CoreError::not_found("audit", id))
     }
 
     /// Audits, newest first, optionally of one facility.
     pub fn audits(&self, facility: Option<Uuid>) -> Result<Vec<Audit>> {
         let rows = match facility {
-            Some(f) => select_rows(self.conn(), EntityKind::Audit, "coalesce(deleted, 0) = 0 AND facility_id = ?1 ORDER BY start_date DESC, id DESC", [f.to_string()])?,
-            None => select_rows(self.conn(), EntityKind::Audit, "coalesce(deleted, 0) = 0 ORDER BY start_date DESC, id DESC", [])?,
+            Some(f) => select_rows(
+                self.conn(),
+                EntityKind::Audit,
+                "coalesce(deleted, 0) = 0 AND facility_id = ?1 ORDER BY start_date DESC, id DESC",
+                [f.to_string()],
+            )?,
+            None => select_rows(
+                self.conn(),
+                EntityKind::Audit,
+                "coalesce(deleted, 0) = 0 ORDER BY start_date DESC, id DESC",
+                [],
+            )?,
         };
         decode_all(rows)
     }
@@ -210,14 +264,25 @@ impl Store {
         })?;
         check_instance_matches(section, instance_id)?;
         if !value.is_null() {
-            item.validate_answer(&value).map_err(|e| CoreError::Invalid(format!("{item_id}: {e}")))?;
+            item.validate_answer(&value)
+                .map_err(|e| CoreError::Invalid(format!("{item_id}: {e}")))?;
         }
         let id = model::answer_id(audit_id, template_id, item_id, instance_id);
         self.write(|w| {
             if let Some(instance) = instance_id {
                 check_instance(w, instance, audit_id, template_id, &section.id)?;
             }
-            w.set(EntityKind::Answer, id, &answer_fields(audit_id, template_id, item_id, instance_id, &[("value", value)]))?;
+            w.set(
+                EntityKind::Answer,
+                id,
+                &answer_fields(
+                    audit_id,
+                    template_id,
+                    item_id,
+                    instance_id,
+                    &[("value", value)],
+                ),
+            )?;
             reconcile_findings(w, &audit, template)?;
             Ok(())
         })?;
@@ -225,16 +290,37 @@ impl Store {
     }
 
     /// Sets (or clears, with an empty string) the note on an item's answer.
-    pub fn set_answer_note(&mut self, audit_id: Uuid, template_id: &str, item_id: &str, instance_id: Option<Uuid>, note: &str) -> Result<Uuid> {
+    pub fn set_answer_note(
+        &mut self,
+        audit_id: Uuid,
+        template_id: &str,
+        item_id: &str,
+        instance_id: Option<Uuid>,
+        note: &str,
+    ) -> Result<Uuid> {
         let (_, template) = self.audit_template(audit_id, template_id)?;
-        let (section, _) = template
-            .item(item_id)
-            .ok_or_else(|| CoreError::Invalid(format!("checklist {template_id} has no item {item_id:?}")))?;
+        let (section, _) = template.item(item_id).ok_or_else(|| {
+            CoreError::Invalid(format!("checklist {template_id} has no item {item_id:?}"))
+        })?;
         check_instance_matches(section, instance_id)?;
         let id = model::answer_id(audit_id, template_id, item_id, instance_id);
-        let note = if note.trim().is_empty() { Value::Null } else { json!(note) };
+        let note = if note.trim().is_empty() {
+            Value::Null
+        } else {
+            json!(note)
+        };
         self.write(|w| {
-            w.set(EntityKind::Answer, id, &answer_fields(audit_id, template_id, item_id, instance_id, &[("note", note)]))?;
+            w.set(
+                EntityKind::Answer,
+                id,
+                &answer_fields(
+                    audit_id,
+                    template_id,
+                    item_id,
+                    instance_id,
+                    &[("note", note)],
+                ),
+            )?;
             Ok(())
         })?;
         Ok(id)
@@ -242,25 +328,52 @@ impl Store {
 
     /// Answers of an audit (not cleared ones).
     pub fn answers(&self, audit_id: Uuid) -> Result<Vec<Answer>> {
-        decode_all(select_rows(self.conn(), EntityKind::Answer, "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY template_id, item_id", [audit_id.to_string()])?)
+        decode_all(select_rows(
+            self.conn(),
+            EntityKind::Answer,
+            "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY template_id, item_id",
+            [audit_id.to_string()],
+        )?)
     }
 
     /// Adds an instance of a repeat group (e.g. another dormitory building).
-    pub fn add_repeat_instance(&mut self, audit_id: Uuid, template_id: &str, section_id: &str, label: &str) -> Result<Uuid> {
+    pub fn add_repeat_instance(
+        &mut self,
+        audit_id: Uuid,
+        template_id: &str,
+        section_id: &str,
+        label: &str,
+    ) -> Result<Uuid> {
         let (audit, template) = self.audit_template(audit_id, template_id)?;
-        let section = template
-            .section(section_id)
-            .ok_or_else(|| CoreError::Invalid(format!("checklist {template_id} has no section {section_id:?}")))?;
-        let spec = section
-            .repeat
-            .as_ref()
-            .ok_or_else(|| CoreError::Invalid(format!("section {section_id} is not a repeat group; it is filled once per audit")))?;
+        let section = template.section(section_id).ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "checklist {template_id} has no section {section_id:?}"
+            ))
+        })?;
+        let spec = section.repeat.as_ref().ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "section {section_id} is not a repeat group; it is filled once per audit"
+            ))
+        })?;
         let existing = self.repeat_instances(audit_id)?;
-        let count = existing.iter().filter(|i| i.template_id.as_deref() == Some(template_id) && i.group_id.as_deref() == Some(section_id)).count();
+        let count = existing
+            .iter()
+            .filter(|i| {
+                i.template_id.as_deref() == Some(template_id)
+                    && i.group_id.as_deref() == Some(section_id)
+            })
+            .count();
         if spec.max.is_some_and(|max| count as u32 >= max) {
-            return Err(CoreError::Invalid(format!("section {section_id} allows at most {} instances", spec.max.unwrap_or_default())));
+            return Err(CoreError::Invalid(format!(
+                "section {section_id} allows at most {} instances",
+                spec.max.unwrap_or_default()
+            )));
         }
-        let label = if label.trim().is_empty() { format!("{} {}", spec.label.en(), count + 1) } else { label.trim().to_owned() };
+        let label = if label.trim().is_empty() {
+            format!("{} {}", spec.label.en(), count + 1)
+        } else {
+            label.trim().to_owned()
+        };
         let id = Uuid::now_v7();
         self.write(|w| {
             w.set(
@@ -282,12 +395,20 @@ impl Store {
 
     /// Removes a repeat instance (a tombstone); its findings close.
     pub fn remove_repeat_instance(&mut self, instance_id: Uuid) -> Result<()> {
-        let inst: RepeatInstance = self.get(EntityKind::RepeatInstance, instance_id)?.ok_or_else(|| CoreError::not_found("repeat instance", instance_id))?;
-        let audit_id = inst.audit_id.ok_or_else(|| CoreError::not_found("audit of repeat instance", instance_id))?;
+        let inst: RepeatInstance = self
+            .get(EntityKind::RepeatInstance, instance_id)?
+            .ok_or_else(|| CoreError::not_found("repeat instance", instance_id))?;
+        let audit_id = inst
+            .audit_id
+            .ok_or_else(|| CoreError::not_found("audit of repeat instance", instance_id))?;
         let template_id = inst.template_id.unwrap_or_default();
         let (audit, template) = self.audit_template(audit_id, &template_id)?;
         self.write(|w| {
-            w.set(EntityKind::RepeatInstance, instance_id, &[("deleted", json!(true))])?;
+            w.set(
+                EntityKind::RepeatInstance,
+                instance_id,
+                &[("deleted", json!(true))],
+            )?;
             reconcile_findings(w, &audit, template)
         })
     }
@@ -298,10 +419,18 @@ impl Store {
     }
 
     /// Raises a finding by hand (not tied to an item).
-    pub fn raise_finding(&mut self, audit_id: Uuid, severity: Severity, title: &str, description: &str) -> Result<Uuid> {
+    pub fn raise_finding(
+        &mut self,
+        audit_id: Uuid,
+        severity: Severity,
+        title: &str,
+        description: &str,
+    ) -> Result<Uuid> {
         let audit = self.audit(audit_id)?;
         if title.trim().is_empty() {
-            return Err(CoreError::Invalid("a finding needs a title that says what was found".into()));
+            return Err(CoreError::Invalid(
+                "a finding needs a title that says what was found".into(),
+            ));
         }
         let id = Uuid::now_v7();
         self.write(|w| {
@@ -318,7 +447,7 @@ impl Store {
                     ("deleted", json!(false)),
                 ],
             )?;
-            ensure_default_action(w, &audit, id, severity)
+            ensure_default_action(w, &audit, id, severity, false)
         })?;
         Ok(id)
     }
@@ -373,10 +502,21 @@ impl Store {
 
     /// Edits a corrective action.
     pub fn update_action(&mut self, action_id: Uuid, update: &ActionUpdate) -> Result<()> {
-        if self.get::<CorrectiveAction>(EntityKind::CorrectiveAction, action_id)?.is_none() {
+        if self
+            .get::<CorrectiveAction>(EntityKind::CorrectiveAction, action_id)?
+            .is_none()
+        {
             return Err(CoreError::not_found("corrective action", action_id));
         }
-        let text = |v: &Option<String>| v.as_ref().map(|s| if s.trim().is_empty() { Value::Null } else { json!(s) });
+        let text = |v: &Option<String>| {
+            v.as_ref().map(|s| {
+                if s.trim().is_empty() {
+                    Value::Null
+                } else {
+                    json!(s)
+                }
+            })
+        };
         let mut fields: Vec<(&str, Value)> = Vec::new();
         let texts = [
             ("root_cause", &update.root_cause),
@@ -397,6 +537,9 @@ impl Store {
         if let Some(d) = update.due_date {
             fields.push(("due_date", json!(d.to_string())));
         }
+        if let Some(d) = update.plan_due_date {
+            fields.push(("plan_due_date", json!(d.to_string())));
+        }
         if let Some(b) = update.production_blocking {
             fields.push(("production_blocking", json!(b)));
         }
@@ -412,59 +555,43 @@ impl Store {
         self.write(|w| w.set(EntityKind::Audit, audit_id, &[("status", json!(AuditStatus::Submitted))]).map(|_| ()))
     }
 
-    /// Progress, conformance and the indicative score of an audit.
+    /// Progress, conformance and the indicative score of an audit, from its
+    /// [`Evaluation`] (the same one the workspace screen and reports read).
     pub fn score(&self, audit_id: Uuid) -> Result<AuditScore> {
         let audit = self.audit(audit_id)?;
         let answers = self.answers(audit_id)?;
         let instances = self.repeat_instances(audit_id)?;
-        let today = audit_day(&audit);
+        let attachments = self.attachments(audit_id, None)?;
+        let day = evaluation::audit_day(&audit);
         let mut sections = Vec::new();
         for checklist in audit.checklists.clone().unwrap_or_default() {
             let template = template_of(&checklist)?;
-            let view = AnswerView::new(&answers, &checklist.template_id);
-            for section in &template.sections {
-                let scopes: Vec<Option<Uuid>> = if section.repeat.is_some() {
-                    instances.iter().filter(|i| i.template_id.as_deref() == Some(&checklist.template_id) && i.group_id.as_deref() == Some(&section.id)).map(|i| Some(i.id)).collect()
-                } else {
-                    vec![None]
-                };
-                for scope in scopes {
-                    let answer_of = |id: &str| view.lookup(template, id, scope);
-                    if !template.is_section_visible(&section.id, &answer_of) {
-                        continue;
-                    }
-                    let mut s = SectionScore {
+            if template.confidential {
+                continue;
+            }
+            let eval = Evaluation::new(audit_id, template, &answers, &instances, &attachments, day);
+            for section in &eval.sections {
+                for scope in &section.scopes {
+                    sections.push(SectionScore {
                         template_id: checklist.template_id.clone(),
-                        section_id: section.id.clone(),
-                        title: section.title.en().to_owned(),
-                        instance_id: scope,
-                        items: 0,
-                        answered: 0,
-                        applicable: 0,
-                        conforming: 0,
-                    };
-                    for item in &section.items {
-                        if item.compute.is_some() || !template.is_visible(&item.id, &answer_of) {
-                            continue;
-                        }
-                        s.items += 1;
-                        let Some(value) = answer_of(&item.id) else { continue };
-                        s.answered += 1;
-                        let na = value.as_str() == Some(fieldaudit_templates::NOT_APPLICABLE);
-                        if item.max_severity().is_some_and(Severity::is_non_conformance) && !na {
-                            s.applicable += 1;
-                            let failed = template.evaluate_item(&item.id, &answer_of, today).is_some_and(Severity::is_non_conformance);
-                            if !failed {
-                                s.conforming += 1;
-                            }
-                        }
-                    }
-                    sections.push(s);
+                        section_id: section.section.id.clone(),
+                        title: section.section.title.en().to_owned(),
+                        instance_id: scope.instance_id,
+                        items: scope.total(),
+                        answered: scope.answered(),
+                        applicable: scope.applicable(),
+                        conforming: scope.conforming(),
+                    });
                 }
             }
         }
         let sum = |f: fn(&SectionScore) -> u32| sections.iter().map(f).sum::<u32>();
-        let (items, answered, applicable, conforming) = (sum(|s| s.items), sum(|s| s.answered), sum(|s| s.applicable), sum(|s| s.conforming));
+        let (items, answered, applicable, conforming) = (
+            sum(|s| s.items),
+            sum(|s| s.answered),
+            sum(|s| s.applicable),
+            sum(|s| s.conforming),
+        );
         let findings = self.findings(audit_id)?;
         let mut open_findings = BTreeMap::new();
         let mut penalty = 0.0;
@@ -472,32 +599,46 @@ impl Store {
         for f in findings.iter().filter(|f| f.finding.status == Some(FindingStatus::Open)) {
             let sev = f.finding.severity;
             *open_findings.entry(sev.map(|s| s.as_str().to_owned()).unwrap_or_default()).or_insert(0) += 1;
-            penalty += match sev {
-                Some(Severity::Critical) => 20.0,
-                Some(Severity::Major) => 4.0,
-                Some(Severity::Minor) => 1.0,
-                Some(Severity::Observation | Severity::GoodPractice) | None => 0.0,
-            };
+            penalty += sev.map(evaluation::penalty).unwrap_or(0.0);
             production_blocked |= f.actions.iter().any(|a| {
                 a.production_blocking == Some(true) && !matches!(a.status, Some(ActionStatus::Done | ActionStatus::Verified))
             });
         }
-        let conformance_percent = (applicable > 0).then(|| 100.0 * conforming as f64 / applicable as f64);
-        let indicative_score = (applicable > 0).then(|| 200.0 * conforming as f64 / applicable as f64 - penalty);
-        let indicative_band = indicative_score.map(|s| {
-            if s > 180.0 { "green" } else if s >= 160.0 { "yellow" } else { "red" }.to_owned()
-        });
-        Ok(AuditScore { sections, items, answered, applicable, conforming, conformance_percent, open_findings, indicative_score, indicative_band, production_blocked })
+        let conformance_percent =
+            (applicable > 0).then(|| 100.0 * conforming as f64 / applicable as f64);
+        let indicative_score =
+            (applicable > 0).then(|| 200.0 * conforming as f64 / applicable as f64 - penalty);
+        let indicative_band = indicative_score.map(|s| evaluation::band(s).to_owned());
+        Ok(AuditScore {
+            sections,
+            items,
+            answered,
+            applicable,
+            conforming,
+            conformance_percent,
+            open_findings,
+            indicative_score,
+            indicative_band,
+            production_blocked,
+        })
     }
 
-    fn audit_template(&self, audit_id: Uuid, template_id: &str) -> Result<(Audit, &'static Template)> {
+    fn audit_template(
+        &self,
+        audit_id: Uuid,
+        template_id: &str,
+    ) -> Result<(Audit, &'static Template)> {
         let audit = self.audit(audit_id)?;
         let checklist = audit
             .checklists
             .iter()
             .flatten()
             .find(|c| c.template_id == template_id)
-            .ok_or_else(|| CoreError::Invalid(format!("audit {audit_id} does not include checklist {template_id:?}")))?;
+            .ok_or_else(|| {
+                CoreError::Invalid(format!(
+                    "audit {audit_id} does not include checklist {template_id:?}"
+                ))
+            })?;
         let template = template_of(checklist)?;
         if template.confidential {
             // Interview answers are never stored in the clear: they go through the
@@ -517,9 +658,15 @@ pub(crate) fn reconcile_touched(w: &mut Writer<'_>, touched: &[(&str, Uuid)]) ->
     for (entity, row) in touched {
         let audit_id = match EntityKind::parse(entity) {
             Some(EntityKind::Audit) => Some(*row),
-            Some(kind @ (EntityKind::Answer | EntityKind::RepeatInstance | EntityKind::Finding)) => w
+            Some(
+                kind @ (EntityKind::Answer | EntityKind::RepeatInstance | EntityKind::Finding),
+            ) => w
                 .conn()
-                .query_row(&format!("SELECT audit_id FROM {kind} WHERE id = ?1"), [row.to_string()], |r| r.get::<_, Option<String>>(0))
+                .query_row(
+                    &format!("SELECT audit_id FROM {kind} WHERE id = ?1"),
+                    [row.to_string()],
+                    |r| r.get::<_, Option<String>>(0),
+                )
                 .ok()
                 .flatten()
                 .and_then(|s| Uuid::parse_str(&s).ok()),
@@ -530,8 +677,22 @@ pub(crate) fn reconcile_touched(w: &mut Writer<'_>, touched: &[(&str, Uuid)]) ->
         }
     }
     for audit_id in audits {
-        let Some(audit) = select_rows(w.conn(), EntityKind::Audit, "id = ?1", [audit_id.to_string()])?.pop() else { continue };
-        let Ok(audit) = serde_json::from_value::<Audit>(Value::Object(audit)) else { continue };
+        let Some(audit) = select_rows(
+            w.conn(),
+            EntityKind::Audit,
+            "id = ?1",
+            [audit_id.to_string()],
+        )?
+        .pop() else {
+            continue;
+        };
+        let Ok(audit) = serde_json::from_value::<Audit>(Value::Object(audit)) else {
+            continue;
+        };
+        if audit.locked == Some(true) {
+            // Signed off: its findings are as signed (and synced from the signer).
+            continue;
+        }
         for checklist in audit.checklists.clone().unwrap_or_default() {
             // A checklist this build does not know cannot be evaluated here; the
             // device that knows it derives its findings.
@@ -549,20 +710,49 @@ fn check_instance_matches(section: &Section, instance_id: Option<Uuid>) -> Resul
             "section {} repeats (e.g. per building); say which instance the answer is for",
             section.id
         ))),
-        (false, Some(_)) => Err(CoreError::Invalid(format!("section {} does not repeat; answer it without an instance", section.id))),
+        (false, Some(_)) => Err(CoreError::Invalid(format!(
+            "section {} does not repeat; answer it without an instance",
+            section.id
+        ))),
         _ => Ok(()),
     }
 }
 
-fn check_instance(w: &Writer<'_>, instance: Uuid, audit_id: Uuid, template_id: &str, section_id: &str) -> Result<()> {
-    let row = crate::store::select_rows(w.conn(), EntityKind::RepeatInstance, "id = ?1 AND coalesce(deleted, 0) = 0", [instance.to_string()])?;
+fn check_instance(
+    w: &Writer<'_>,
+    instance: Uuid,
+    audit_id: Uuid,
+    template_id: &str,
+    section_id: &str,
+) -> Result<()> {
+    let row = crate::store::select_rows(
+        w.conn(),
+        EntityKind::RepeatInstance,
+        "id = ?1 AND coalesce(deleted, 0) = 0",
+        [instance.to_string()],
+    )?;
     let ok = row.first().is_some_and(|r| {
-        r["audit_id"] == json!(audit_id.to_string()) && r["template_id"] == json!(template_id) && r["group_id"] == json!(section_id)
+        r["audit_id"] == json!(audit_id.to_string())
+            && r["template_id"] == json!(template_id)
+            && r["group_id"] == json!(section_id)
     });
-    if ok { Ok(()) } else { Err(CoreError::not_found("repeat instance of this section", instance)) }
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::not_found(
+            "repeat instance of this section",
+            instance,
+        ))
+    }
 }
 
-fn answer_fields<'a>(audit_id: Uuid, template_id: &str, item_id: &str, instance_id: Option<Uuid>, extra: &[(&'a str, Value)]) -> Vec<(&'a str, Value)> {
+fn answer_fields<'a>(
+    audit_id: Uuid,
+    template_id: &str,
+    item_id: &str,
+    instance_id: Option<Uuid>,
+    extra: &[(&'a str, Value)],
+) -> Vec<(&'a str, Value)> {
     let mut fields = vec![
         ("audit_id", json!(audit_id.to_string())),
         ("template_id", json!(template_id)),
@@ -574,73 +764,56 @@ fn answer_fields<'a>(audit_id: Uuid, template_id: &str, item_id: &str, instance_
     fields
 }
 
-/// The day date rules are judged on: the audit's first day (so a report reads the
-/// same later), or today when it has none.
-fn audit_day(audit: &Audit) -> NaiveDate {
-    audit.start_date.as_deref().and_then(fieldaudit_templates::parse_date).unwrap_or_else(|| Utc::now().date_naive())
-}
-
-/// Answers of one checklist, by (instance, item).
-struct AnswerView {
-    values: HashMap<(Option<Uuid>, String), Value>,
-}
-
-impl AnswerView {
-    fn new(answers: &[Answer], template_id: &str) -> Self {
-        let values = answers
-            .iter()
-            .filter(|a| a.template_id.as_deref() == Some(template_id))
-            .filter_map(|a| Some(((a.instance_id, a.item_id.clone()?), a.value.clone().filter(|v| !v.is_null())?)))
-            .collect();
-        AnswerView { values }
-    }
-
-    /// An item's answer as seen from `scope`: items of repeat sections are read in
-    /// the same instance, other items at audit level.
-    fn lookup(&self, template: &Template, item_id: &str, scope: Option<Uuid>) -> Option<Value> {
-        let (section, _) = template.item(item_id)?;
-        let instance = if section.repeat.is_some() { scope } else { None };
-        self.values.get(&(instance, item_id.to_owned())).cloned()
-    }
-}
-
 /// Brings the item findings of one checklist in line with its answers: raises or
 /// updates the findings of failing visible items, closes the rest.
 fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) -> Result<()> {
     let audit_id = audit.id;
-    let answers: Vec<Answer> = decode_all(select_rows(w.conn(), EntityKind::Answer, "audit_id = ?1 AND template_id = ?2 AND coalesce(deleted, 0) = 0", (audit_id.to_string(), &template.id))?)?;
-    let instances: Vec<RepeatInstance> = decode_all(select_rows(w.conn(), EntityKind::RepeatInstance, "audit_id = ?1 AND template_id = ?2 AND coalesce(deleted, 0) = 0", (audit_id.to_string(), &template.id))?)?;
-    let existing: Vec<Finding> = decode_all(select_rows(w.conn(), EntityKind::Finding, "audit_id = ?1 AND template_id = ?2 AND origin = 'item'", (audit_id.to_string(), &template.id))?)?;
-    let view = AnswerView::new(&answers, &template.id);
-    let today = audit_day(audit);
-
-    let mut failing: Vec<(Option<Uuid>, &str, Severity)> = Vec::new();
-    for section in &template.sections {
-        let scopes: Vec<Option<Uuid>> = if section.repeat.is_some() {
-            instances.iter().filter(|i| i.group_id.as_deref() == Some(&section.id)).map(|i| Some(i.id)).collect()
-        } else {
-            vec![None]
-        };
-        for scope in scopes {
-            let answer_of = |id: &str| view.lookup(template, id, scope);
-            for item in &section.items {
-                if let Some(sev) = template.evaluate_item(&item.id, &answer_of, today) {
-                    failing.push((scope, &item.id, sev));
-                }
-            }
-        }
-    }
+    let answers: Vec<Answer> = decode_all(select_rows(
+        w.conn(),
+        EntityKind::Answer,
+        "audit_id = ?1 AND template_id = ?2 AND coalesce(deleted, 0) = 0",
+        (audit_id.to_string(), &template.id),
+    )?)?;
+    let instances: Vec<RepeatInstance> = decode_all(select_rows(
+        w.conn(),
+        EntityKind::RepeatInstance,
+        "audit_id = ?1 AND template_id = ?2 AND coalesce(deleted, 0) = 0",
+        (audit_id.to_string(), &template.id),
+    )?)?;
+    let existing: Vec<Finding> = decode_all(select_rows(
+        w.conn(),
+        EntityKind::Finding,
+        "audit_id = ?1 AND template_id = ?2 AND origin = 'item'",
+        (audit_id.to_string(), &template.id),
+    )?)?;
+    let eval = Evaluation::new(
+        audit_id,
+        template,
+        &answers,
+        &instances,
+        &[],
+        evaluation::audit_day(audit),
+    );
+    let failing: Vec<(Option<Uuid>, &str, Severity, bool)> = eval
+        .failing()
+        .map(|(scope, item, sev)| (scope, item.id.as_str(), sev, item.blocks_production))
+        .collect();
 
     let mut open_ids = Vec::with_capacity(failing.len());
     // An item finding stores the item it refers to, never a copy of its text: every
     // screen, report and CLI shows the item's text in the reader's language
     // (`Store::finding_title`), so a finding raised in Bengali reads in Chinese on a
     // colleague's laptop.
-    for (scope, item_id, severity) in failing {
+    for (scope, item_id, severity, blocks_production) in failing {
         let id = model::item_finding_id(audit_id, &template.id, item_id, scope);
         open_ids.push(id);
         let before = existing.iter().find(|f| f.id == id);
         let reopened = before.is_none_or(|f| f.status != Some(FindingStatus::Open) || model::is_deleted(f.deleted));
+        if before.is_none() {
+            if let Some(earlier) = crate::follow_up::recurrence_of(w, audit, &template.id, item_id)? {
+                w.set(EntityKind::Finding, id, &[("recurrence_of", json!(earlier.to_string()))])?;
+            }
+        }
         w.set(
             EntityKind::Finding,
             id,
@@ -656,7 +829,7 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
             ],
         )?;
         if reopened {
-            ensure_default_action(w, audit, id, severity)?;
+            ensure_default_action(w, audit, id, severity, blocks_production)?;
         }
     }
     for f in existing.iter().filter(|f| !open_ids.contains(&f.id) && f.status == Some(FindingStatus::Open)) {
@@ -665,24 +838,38 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
     Ok(())
 }
 
-/// Creates the finding's corrective action, due by its severity's deadline, unless
-/// it already has one.
-fn ensure_default_action(w: &mut Writer<'_>, audit: &Audit, finding_id: Uuid, severity: Severity) -> Result<()> {
-    let Some(days) = default_due_days(severity) else { return Ok(()) };
+/// Creates the finding's corrective action, with its plan-due and fix-by dates
+/// from its severity ([`crate::cap::default_deadlines`]) and production blocking
+/// from the checklist item's flag, unless it already has one.
+fn ensure_default_action(
+    w: &mut Writer<'_>,
+    audit: &Audit,
+    finding_id: Uuid,
+    severity: Severity,
+    blocks_production: bool,
+) -> Result<()> {
+    let closing = audit
+        .end_date
+        .as_deref()
+        .and_then(fieldaudit_templates::parse_date)
+        .unwrap_or_else(|| evaluation::audit_day(audit));
+    let deadlines = crate::cap::default_deadlines(severity, closing);
+    let Some(fix_by) = deadlines.fix_by else {
+        return Ok(());
+    };
     let action_id = model::default_action_id(finding_id);
     if w.exists(EntityKind::CorrectiveAction, action_id)? {
         return Ok(());
     }
-    let closing = audit.end_date.as_deref().and_then(fieldaudit_templates::parse_date).unwrap_or_else(|| audit_day(audit));
-    let due = closing.checked_add_days(Days::new(days)).unwrap_or(closing);
     w.set(
         EntityKind::CorrectiveAction,
         action_id,
         &[
             ("finding_id", json!(finding_id.to_string())),
-            ("due_date", json!(due.to_string())),
+            ("due_date", json!(fix_by.to_string())),
+            ("plan_due_date", json!(deadlines.plan_due.map(|d| d.to_string()))),
             ("status", json!(ActionStatus::Open)),
-            ("production_blocking", json!(severity == Severity::Critical)),
+            ("production_blocking", json!(blocks_production)),
             ("deleted", json!(false)),
         ],
     )?;

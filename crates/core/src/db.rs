@@ -55,10 +55,16 @@ fn configure(conn: &Connection) -> Result<()> {
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     match MIGRATIONS.to_latest(conn) {
         Ok(()) => Ok(()),
-        Err(rusqlite_migration::Error::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead)) => {
+        Err(rusqlite_migration::Error::MigrationDefinition(
+            MigrationDefinitionError::DatabaseTooFarAhead,
+        )) => {
             let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
             let found = found as usize;
-            Err(CoreError::SchemaTooNew { path: path.to_owned(), found, known: latest_schema_version() })
+            Err(CoreError::SchemaTooNew {
+                path: path.to_owned(),
+                found,
+                known: latest_schema_version(),
+            })
         }
         Err(e) => Err(e.into()),
     }
@@ -70,7 +76,9 @@ mod tests {
 
     #[test]
     fn embedded_migrations_validate() {
-        MIGRATIONS.validate().expect("client migrations must apply to an empty database");
+        MIGRATIONS
+            .validate()
+            .expect("client migrations must apply to an empty database");
     }
 
     #[test]
@@ -82,7 +90,10 @@ mod tests {
         conn.pragma_update(None, "user_version", 99).unwrap();
         drop(conn);
         let err = open(&path).unwrap_err();
-        assert!(matches!(err, CoreError::SchemaTooNew { found: 99, .. }), "{err}");
+        assert!(
+            matches!(err, CoreError::SchemaTooNew { found: 99, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("newer version of FieldAudit"));
     }
 
@@ -90,9 +101,15 @@ mod tests {
     fn pragmas_are_on() {
         let dir = tempfile::tempdir().unwrap();
         let conn = open(&dir.path().join("db.sqlite")).unwrap();
-        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
-        let fk: i64 = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
-        let sd: i64 = conn.pragma_query_value(None, "secure_delete", |r| r.get(0)).unwrap();
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        let fk: i64 = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        let sd: i64 = conn
+            .pragma_query_value(None, "secure_delete", |r| r.get(0))
+            .unwrap();
         assert_eq!((mode.as_str(), fk, sd), ("wal", 1, 1));
     }
 }

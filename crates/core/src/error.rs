@@ -91,10 +91,16 @@ pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
 impl CoreError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> CoreError {
-        CoreError::Io { context: context.into(), source }
+        CoreError::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     pub(crate) fn not_found(kind: &'static str, id: impl ToString) -> CoreError {
-        CoreError::NotFound { kind, id: id.to_string() }
+        CoreError::NotFound {
+            kind,
+            id: id.to_string(),
+        }
     }
 }

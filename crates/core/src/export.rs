@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use crate::audits::{AuditScore, FindingWithActions};
 use crate::fees::FeeTotals;
-use crate::model::{Answer, Attachment, Audit, ChecklistRef, Facility, Fee, FeeRecord, RepeatInstance};
+use crate::model::{
+    Answer, Attachment, Audit, ChecklistRef, Facility, Fee, FeeRecord, RepeatInstance,
+};
 use crate::{Result, Store};
 
 /// Format version of [`AuditExport`]; bumped when its shape changes.
@@ -63,6 +65,9 @@ pub struct AuditExport {
     pub attachments: Vec<Attachment>,
     /// Computed score.
     pub score: AuditScore,
+    /// For a follow-up: the earlier findings it carried, with what it found of each
+    /// (the report's "previous findings and their status").
+    pub previous_findings: Vec<crate::follow_up::PreviousFinding>,
 }
 
 impl Store {
@@ -76,7 +81,9 @@ impl Store {
             .flatten()
             .map(|c| ExportedChecklist {
                 pinned: c.clone(),
-                title: fieldaudit_templates::builtin_template(&c.template_id, c.version).map(|t| t.title.en().to_owned()).unwrap_or_default(),
+                title: fieldaudit_templates::builtin_template(&c.template_id, c.version)
+                    .map(|t| t.title.en().to_owned())
+                    .unwrap_or_default(),
             })
             .collect();
         Ok(AuditExport {
@@ -88,10 +95,15 @@ impl Store {
             repeat_instances: self.repeat_instances(audit_id)?,
             answers: self.answers(audit_id)?,
             findings: self.findings(audit_id)?,
-            fee_records: self.fee_records(audit_id)?.into_iter().map(|(record, fees)| ExportedFeeRecord { record, fees }).collect(),
+            fee_records: self
+                .fee_records(audit_id)?
+                .into_iter()
+                .map(|(record, fees)| ExportedFeeRecord { record, fees })
+                .collect(),
             fee_totals: self.fee_totals(audit_id)?,
             attachments: self.attachments(audit_id, None)?,
             score: self.score(audit_id)?,
+            previous_findings: self.previous_findings(audit_id)?,
             audit,
         })
     }

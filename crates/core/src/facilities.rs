@@ -45,19 +45,30 @@ impl Store {
             return Err(CoreError::Invalid("a facility needs a name".into()));
         }
         let id = Uuid::now_v7();
-        self.write(|w| w.set(EntityKind::Facility, id, &record_fields(record)).map(|_| ()))?;
+        self.write(|w| {
+            w.set(EntityKind::Facility, id, &record_fields(record))
+                .map(|_| ())
+        })?;
         Ok(id)
     }
 
     /// One facility.
     pub fn facility(&self, id: Uuid) -> Result<Facility> {
-        self.get(EntityKind::Facility, id)?.ok_or_else(|| CoreError::not_found("facility", id))
+        self.get(EntityKind::Facility, id)?
+            .ok_or_else(|| CoreError::not_found("facility", id))
     }
 
     /// Facilities whose name, address, country or OS ID contains `search`
     /// (case-insensitive), by name, with their last audit and open actions.
     pub fn facilities(&self, search: &str) -> Result<Vec<FacilitySummary>> {
-        let pattern = format!("%{}%", search.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = format!(
+            "%{}%",
+            search
+                .trim()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         let rows = select_rows(
             self.conn(),
             EntityKind::Facility,
@@ -74,12 +85,20 @@ impl Store {
         )?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let facility: Facility = serde_json::from_value(Value::Object(row))
-                .map_err(|e| CoreError::Corrupt { entity: "facility".into(), field: "*".into(), reason: e.to_string() })?;
+            let facility: Facility =
+                serde_json::from_value(Value::Object(row)).map_err(|e| CoreError::Corrupt {
+                    entity: "facility".into(),
+                    field: "*".into(),
+                    reason: e.to_string(),
+                })?;
             let id = facility.id.to_string();
             let last: Option<String> = last_audit.query_row([&id], |r| r.get(0))?;
             let open: i64 = open_actions.query_row([&id], |r| r.get(0))?;
-            out.push(FacilitySummary { facility, last_audit: last, open_actions: open as u32 });
+            out.push(FacilitySummary {
+                facility,
+                last_audit: last,
+                open_actions: open as u32,
+            });
         }
         Ok(out)
     }
@@ -115,7 +134,8 @@ impl Store {
     /// Reads a facility list and previews the import against this device's facilities.
     pub fn preview_facility_import(&self, input: impl std::io::Read) -> Result<ImportPreview> {
         let existing = self.existing_for_import()?;
-        crate::import::preview_import(input, &existing).map_err(|e| CoreError::Invalid(e.to_string()))
+        crate::import::preview_import(input, &existing)
+            .map_err(|e| CoreError::Invalid(e.to_string()))
     }
 
     /// Applies a preview in one transaction: every new facility and every merge, or

@@ -66,14 +66,20 @@ pub struct FeeTotals {
 }
 
 fn decimal(entity: &str, field: &str, s: &str) -> Result<Decimal> {
-    Decimal::from_str(s).map_err(|e| CoreError::Corrupt { entity: entity.into(), field: field.into(), reason: e.to_string() })
+    Decimal::from_str(s).map_err(|e| CoreError::Corrupt {
+        entity: entity.into(),
+        field: field.into(),
+        reason: e.to_string(),
+    })
 }
 
 /// Rejects a worker reference that looks like a name or an identity number.
 fn check_worker_ref(worker_ref: &str) -> Result<()> {
     let r = worker_ref.trim();
     if r.is_empty() {
-        return Err(CoreError::Invalid("give the worker a pseudonymous reference such as W-07".into()));
+        return Err(CoreError::Invalid(
+            "give the worker a pseudonymous reference such as W-07".into(),
+        ));
     }
     let digits = r.chars().filter(char::is_ascii_digit).count();
     if r.contains(' ') || digits >= 6 || r.len() > 16 {
@@ -87,12 +93,20 @@ fn check_worker_ref(worker_ref: &str) -> Result<()> {
 impl Store {
     /// Creates or updates a worker's fee record. `fields` are registry fields of
     /// `fee_record` (e.g. `migrant_type`, `channel`, `reimbursement_status`).
-    pub fn save_fee_record(&mut self, id: Option<Uuid>, audit_id: Uuid, worker_ref: &str, fields: &Map<String, Value>) -> Result<Uuid> {
+    pub fn save_fee_record(
+        &mut self,
+        id: Option<Uuid>,
+        audit_id: Uuid,
+        worker_ref: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<Uuid> {
         check_worker_ref(worker_ref)?;
         self.audit(audit_id)?;
         if let Some(v) = fields.get("reimbursed_amount").and_then(Value::as_str) {
             if decimal("fee_record", "reimbursed_amount", v)?.is_sign_negative() {
-                return Err(CoreError::Invalid("the reimbursed amount cannot be negative".into()));
+                return Err(CoreError::Invalid(
+                    "the reimbursed amount cannot be negative".into(),
+                ));
             }
         }
         let id = id.unwrap_or_else(Uuid::now_v7);
@@ -117,7 +131,10 @@ impl Store {
     /// Adds a fee to a worker's record.
     pub fn add_fee(&mut self, fee_record_id: Uuid, fee: &NewFee) -> Result<Uuid> {
         if fee.amount.is_sign_negative() || fee.amount.is_zero() {
-            return Err(CoreError::Invalid(format!("a fee amount must be more than zero, got {}", fee.amount)));
+            return Err(CoreError::Invalid(format!(
+                "a fee amount must be more than zero, got {}",
+                fee.amount
+            )));
         }
         let id = Uuid::now_v7();
         self.write(|w| {
@@ -150,22 +167,41 @@ impl Store {
             if !w.exists(EntityKind::Fee, fee_id)? {
                 return Err(CoreError::not_found("fee", fee_id));
             }
-            w.set(EntityKind::Fee, fee_id, &[("deleted", json!(true))]).map(|_| ())
+            w.set(EntityKind::Fee, fee_id, &[("deleted", json!(true))])
+                .map(|_| ())
         })
     }
 
     /// Fee records of an audit with their fees.
     pub fn fee_records(&self, audit_id: Uuid) -> Result<Vec<(FeeRecord, Vec<Fee>)>> {
-        let records = select_rows(self.conn(), EntityKind::FeeRecord, "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY worker_ref, id", [audit_id.to_string()])?;
+        let records = select_rows(
+            self.conn(),
+            EntityKind::FeeRecord,
+            "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY worker_ref, id",
+            [audit_id.to_string()],
+        )?;
         let mut out = Vec::new();
         for r in records {
-            let record: FeeRecord = serde_json::from_value(Value::Object(r))
-                .map_err(|e| CoreError::Corrupt { entity: "fee_record".into(), field: "*".into(), reason: e.to_string() })?;
-            let fees = select_rows(self.conn(), EntityKind::Fee, "fee_record_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY id", [record.id.to_string()])?
-                .into_iter()
-                .map(|f| serde_json::from_value(Value::Object(f)))
-                .collect::<Result<Vec<Fee>, _>>()
-                .map_err(|e| CoreError::Corrupt { entity: "fee".into(), field: "*".into(), reason: e.to_string() })?;
+            let record: FeeRecord =
+                serde_json::from_value(Value::Object(r)).map_err(|e| CoreError::Corrupt {
+                    entity: "fee_record".into(),
+                    field: "*".into(),
+                    reason: e.to_string(),
+                })?;
+            let fees = select_rows(
+                self.conn(),
+                EntityKind::Fee,
+                "fee_record_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY id",
+                [record.id.to_string()],
+            )?
+            .into_iter()
+            .map(|f| serde_json::from_value(Value::Object(f)))
+            .collect::<Result<Vec<Fee>, _>>()
+            .map_err(|e| CoreError::Corrupt {
+                entity: "fee".into(),
+                field: "*".into(),
+                reason: e.to_string(),
+            })?;
             out.push((record, fees));
         }
         Ok(out)
@@ -178,15 +214,24 @@ impl Store {
             totals.workers += 1;
             let mut paid_any = false;
             for fee in &fees {
-                let (Some(amount), Some(currency)) = (&fee.amount, &fee.currency) else { continue };
-                totals.by_currency.entry(currency.clone()).or_default().paid += decimal("fee", "amount", amount)?;
+                let (Some(amount), Some(currency)) = (&fee.amount, &fee.currency) else {
+                    continue;
+                };
+                totals.by_currency.entry(currency.clone()).or_default().paid +=
+                    decimal("fee", "amount", amount)?;
                 paid_any = true;
             }
             if paid_any {
                 totals.workers_who_paid += 1;
             }
-            if let (Some(amount), Some(currency)) = (&record.reimbursed_amount, &record.reimbursed_currency) {
-                totals.by_currency.entry(currency.clone()).or_default().reimbursed += decimal("fee_record", "reimbursed_amount", amount)?;
+            if let (Some(amount), Some(currency)) =
+                (&record.reimbursed_amount, &record.reimbursed_currency)
+            {
+                totals
+                    .by_currency
+                    .entry(currency.clone())
+                    .or_default()
+                    .reimbursed += decimal("fee_record", "reimbursed_amount", amount)?;
             }
         }
         for t in totals.by_currency.values_mut() {

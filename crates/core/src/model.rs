@@ -8,7 +8,8 @@
 
 use fieldaudit_protocol::closed_sets::{
     ActionStatus, AttachmentSubject, AuditStatus, AuditType, FeeCategory, FeeEvidence, FindingOrigin, FindingStatus, MigrantType,
-    Notice, PaidWhen, RecruitmentChannel, ReimbursementStatus, Severity,
+    FollowUpStatus, Notice, PaidWhen, RecruitmentChannel, ReimbursementStatus, Severity, SiteResponse, SupplierResponseState,
+    VerificationMethod,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,20 +19,39 @@ use uuid::Uuid;
 const DERIVED_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a4e_93b7_4d0a_8e55_1f0d_c2b3_a9e7);
 
 /// The id of the answer to `item_id` of `template_id` in an audit (and repeat instance).
-pub fn answer_id(audit_id: Uuid, template_id: &str, item_id: &str, instance_id: Option<Uuid>) -> Uuid {
+pub fn answer_id(
+    audit_id: Uuid,
+    template_id: &str,
+    item_id: &str,
+    instance_id: Option<Uuid>,
+) -> Uuid {
     let instance = instance_id.map(|i| i.to_string()).unwrap_or_default();
-    Uuid::new_v5(&DERIVED_NAMESPACE, format!("answer/{audit_id}/{template_id}/{item_id}/{instance}").as_bytes())
+    Uuid::new_v5(
+        &DERIVED_NAMESPACE,
+        format!("answer/{audit_id}/{template_id}/{item_id}/{instance}").as_bytes(),
+    )
 }
 
 /// The id of the finding an item raises in an audit (and repeat instance).
-pub fn item_finding_id(audit_id: Uuid, template_id: &str, item_id: &str, instance_id: Option<Uuid>) -> Uuid {
+pub fn item_finding_id(
+    audit_id: Uuid,
+    template_id: &str,
+    item_id: &str,
+    instance_id: Option<Uuid>,
+) -> Uuid {
     let instance = instance_id.map(|i| i.to_string()).unwrap_or_default();
-    Uuid::new_v5(&DERIVED_NAMESPACE, format!("finding/{audit_id}/{template_id}/{item_id}/{instance}").as_bytes())
+    Uuid::new_v5(
+        &DERIVED_NAMESPACE,
+        format!("finding/{audit_id}/{template_id}/{item_id}/{instance}").as_bytes(),
+    )
 }
 
 /// The id of the corrective action created with a finding.
 pub fn default_action_id(finding_id: Uuid) -> Uuid {
-    Uuid::new_v5(&DERIVED_NAMESPACE, format!("action/{finding_id}").as_bytes())
+    Uuid::new_v5(
+        &DERIVED_NAMESPACE,
+        format!("action/{finding_id}").as_bytes(),
+    )
 }
 
 /// A checklist pinned by an audit: template id and the version it started with.
@@ -83,6 +103,10 @@ pub struct Audit {
     pub reviewed_at: Option<String>,
     pub review_comment: Option<String>,
     pub deleted: Option<bool>,
+    pub locked: Option<bool>,
+    pub follow_up_of: Option<Uuid>,
+    pub site_rep_name: Option<String>,
+    pub site_rep_role: Option<String>,
 }
 
 /// One instance of a repeat group (e.g. "Building B").
@@ -130,6 +154,13 @@ pub struct Finding {
     pub description: Option<String>,
     pub status: Option<FindingStatus>,
     pub deleted: Option<bool>,
+    pub site_response: Option<SiteResponse>,
+    pub site_comment: Option<String>,
+    pub recurrence_of: Option<Uuid>,
+    pub follow_up_status: Option<FollowUpStatus>,
+    pub verified_in: Option<Uuid>,
+    pub verified_by: Option<String>,
+    pub verified_on: Option<String>,
 }
 
 /// A corrective action (CAP item).
@@ -148,6 +179,49 @@ pub struct CorrectiveAction {
     pub verification_method: Option<String>,
     pub status: Option<ActionStatus>,
     pub production_blocking: Option<bool>,
+    pub deleted: Option<bool>,
+    pub plan_due_date: Option<String>,
+}
+
+/// A follow-up's verification of an earlier finding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[allow(missing_docs)]
+pub struct Verification {
+    pub id: Uuid,
+    /// The follow-up audit (none for a desktop review).
+    pub audit_id: Option<Uuid>,
+    pub finding_id: Option<Uuid>,
+    pub action_id: Option<Uuid>,
+    /// None until recorded.
+    pub status: Option<FollowUpStatus>,
+    pub method: Option<VerificationMethod>,
+    pub evidence_reviewed: Option<String>,
+    pub note: Option<String>,
+    pub verified_by: Option<String>,
+    pub verified_on: Option<String>,
+    pub deleted: Option<bool>,
+}
+
+/// A supplier's response to a CAP item.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[allow(missing_docs)]
+pub struct SupplierResponse {
+    pub id: Uuid,
+    pub action_id: Option<Uuid>,
+    pub root_cause: Option<String>,
+    pub corrective_action: Option<String>,
+    pub preventive_action: Option<String>,
+    pub responsible: Option<String>,
+    pub planned_completion: Option<String>,
+    pub evidence_description: Option<String>,
+    pub file_name: Option<String>,
+    pub received_at: Option<String>,
+    pub state: Option<SupplierResponseState>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub reject_reason: Option<String>,
     pub deleted: Option<bool>,
 }
 

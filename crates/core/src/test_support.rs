@@ -11,7 +11,14 @@ use crate::Store;
 
 /// A facility in Bangladesh.
 pub(crate) fn facility(store: &mut Store) -> Uuid {
-    store.add_facility(&FacilityRecord { name: "Hasan Knit".into(), address: "Ashulia".into(), country_code: "BD".into(), ..Default::default() }).unwrap()
+    store
+        .add_facility(&FacilityRecord {
+            name: "Hasan Knit".into(),
+            address: "Ashulia".into(),
+            country_code: "BD".into(),
+            ..Default::default()
+        })
+        .unwrap()
 }
 
 /// A fire-safety audit of a new facility, with the alarm answered "no".
@@ -28,6 +35,14 @@ pub(crate) fn fire_safety_audit(store: &mut Store) -> Uuid {
             auditors: vec!["Rina".into()],
         })
         .unwrap();
-    store.record_answer(audit, "fire-safety", "equipment.alarm_audible", None, json!("no")).unwrap();
+    store
+        .record_answer(
+            audit,
+            "fire-safety",
+            "equipment.alarm_audible",
+            None,
+            json!("no"),
+        )
+        .unwrap();
     audit
 }

@@ -8,17 +8,15 @@
 //! (`fieldaudit-templates`); the desktop app only draws what this returns, so a
 //! conditional item appears or disappears exactly as the store's findings do.
 
-use std::collections::HashMap;
-
-use chrono::{NaiveDate, Utc};
 use fieldaudit_protocol::closed_sets::{ActionStatus, FindingStatus};
-use fieldaudit_templates::{AnswerType, Severity, Template, Text};
+use fieldaudit_templates::{AnswerType, Severity, Text};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::audits::AuditScore;
-use crate::model::{self, Attachment, Audit, RepeatInstance};
+use crate::evaluation::{self, Evaluation, SectionEvaluation};
+use crate::model::{Attachment, Audit};
 use crate::{CoreError, Result, Store};
 
 /// One audit, ready to draw.
@@ -235,30 +233,24 @@ pub(crate) fn control_of(item: &fieldaudit_templates::Item, lang: &str) -> Contr
         AnswerType::Date => Control::Date,
         AnswerType::Text => Control::Text,
         AnswerType::Choice { options, multiple } => Control::Choice {
-            options: options.iter().map(|o| OptionView { id: o.id.clone(), text: text(&o.text, lang), severity: o.severity }).collect(),
+            options: options
+                .iter()
+                .map(|o| OptionView {
+                    id: o.id.clone(),
+                    text: text(&o.text, lang),
+                    severity: o.severity,
+                })
+                .collect(),
             multiple: *multiple,
         },
         AnswerType::Photo => Control::Photo,
     }
 }
 
-/// Answers and notes of one checklist, by (instance, item).
-struct Answers {
-    values: HashMap<(Option<Uuid>, String), Value>,
-    notes: HashMap<(Option<Uuid>, String), String>,
-}
-
-impl Answers {
-    fn lookup(&self, template: &Template, item_id: &str, scope: Option<Uuid>) -> Option<Value> {
-        let (section, _) = template.item(item_id)?;
-        let instance = if section.repeat.is_some() { scope } else { None };
-        self.values.get(&(instance, item_id.to_owned())).cloned()
-    }
-}
-
 impl Store {
     /// The audit as the workspace screen shows it, with text in `lang` (falling
-    /// back to English).
+    /// back to English). Progress, visibility and failing items come from the
+    /// audit's [`Evaluation`], the same one the score and the findings read.
     pub fn workspace(&self, audit_id: Uuid, lang: &str) -> Result<AuditWorkspace> {
         let audit = self.audit(audit_id)?;
         let facility_name = match audit.facility_id {
@@ -269,33 +261,27 @@ impl Store {
         let instances = self.repeat_instances(audit_id)?;
         let attachments = self.attachments(audit_id, None)?;
         let score = self.score(audit_id)?;
-        let today = audit.start_date.as_deref().and_then(fieldaudit_templates::parse_date).unwrap_or_else(|| Utc::now().date_naive());
+        let day = evaluation::audit_day(&audit);
 
         let mut checklists = Vec::new();
         for checklist in audit.checklists.clone().unwrap_or_default() {
-            let template = fieldaudit_templates::builtin_template(&checklist.template_id, checklist.version)
-                .ok_or_else(|| CoreError::not_found("checklist", format!("{}@{}", checklist.template_id, checklist.version)))?;
+            let template =
+                fieldaudit_templates::builtin_template(&checklist.template_id, checklist.version)
+                    .ok_or_else(|| {
+                    CoreError::not_found(
+                        "checklist",
+                        format!("{}@{}", checklist.template_id, checklist.version),
+                    )
+                })?;
             if template.confidential {
                 // Worker interviews have their own encrypted screen; never a plain checklist.
                 continue;
             }
-            let mine = Answers {
-                values: answers
-                    .iter()
-                    .filter(|a| a.template_id.as_deref() == Some(&checklist.template_id))
-                    .filter_map(|a| Some(((a.instance_id, a.item_id.clone()?), a.value.clone().filter(|v| !v.is_null())?)))
-                    .collect(),
-                notes: answers
-                    .iter()
-                    .filter(|a| a.template_id.as_deref() == Some(&checklist.template_id))
-                    .filter_map(|a| Some(((a.instance_id, a.item_id.clone()?), a.note.clone()?)))
-                    .collect(),
-            };
-            let sections = template
+            let eval = Evaluation::new(audit_id, template, &answers, &instances, &attachments, day);
+            let sections = eval
                 .sections
                 .iter()
-                .filter(|s| template.is_section_visible(&s.id, &|id: &str| mine.lookup(template, id, None)))
-                .map(|section| section_view(audit_id, template, section, &mine, &instances, &attachments, lang, today))
+                .map(|section| section_view(&eval, section, &attachments, lang))
                 .collect();
             checklists.push(ChecklistView {
                 template_id: checklist.template_id.clone(),
@@ -305,85 +291,80 @@ impl Store {
                 sections,
             });
         }
-        let items = checklists.iter().flat_map(|c| &c.sections).map(|s| s.items).sum();
-        let answered = checklists.iter().flat_map(|c| &c.sections).map(|s| s.answered).sum();
-        Ok(AuditWorkspace { audit, facility_name, checklists, items, answered, score })
+        let items = checklists
+            .iter()
+            .flat_map(|c| &c.sections)
+            .map(|s| s.items)
+            .sum();
+        let answered = checklists
+            .iter()
+            .flat_map(|c| &c.sections)
+            .map(|s| s.answered)
+            .sum();
+        Ok(AuditWorkspace {
+            audit,
+            facility_name,
+            checklists,
+            items,
+            answered,
+            score,
+        })
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn section_view(
-    audit_id: Uuid,
-    template: &Template,
-    section: &fieldaudit_templates::Section,
-    answers: &Answers,
-    instances: &[RepeatInstance],
+    eval: &Evaluation<'_>,
+    section: &SectionEvaluation<'_>,
     attachments: &[Attachment],
     lang: &str,
-    today: NaiveDate,
 ) -> SectionView {
-    let scopes: Vec<(Option<Uuid>, Option<String>)> = if section.repeat.is_some() {
-        instances
-            .iter()
-            .filter(|i| i.template_id.as_deref() == Some(&template.id) && i.group_id.as_deref() == Some(&section.id))
-            .map(|i| (Some(i.id), i.label.clone()))
-            .collect()
-    } else {
-        vec![(None, None)]
-    };
-    let count = scopes.len() as u32;
-    let views: Vec<InstanceView> = scopes
-        .into_iter()
-        .map(|(scope, label)| {
-            let answer_of = |id: &str| answers.lookup(template, id, scope);
-            let mut view = InstanceView { instance_id: scope, label, items: Vec::new(), total: 0, answered: 0, applicable: 0, conforming: 0 };
-            for item in &section.items {
-                if !template.is_visible(&item.id, &answer_of) {
-                    continue;
-                }
-                let answer_id = model::answer_id(audit_id, &template.id, &item.id, scope);
-                let photos: Vec<Attachment> = attachments.iter().filter(|a| a.subject_id.as_deref() == Some(answer_id.to_string().as_str())).cloned().collect();
-                let computed = item.compute.is_some();
-                let value = if computed { template.compute(&item.id, &answer_of) } else { answer_of(&item.id) };
-                let failing = template.evaluate_item(&item.id, &answer_of, today);
-                if !computed {
-                    view.total += 1;
-                    let answered = value.is_some() || (matches!(item.answer, AnswerType::Photo) && !photos.is_empty());
-                    if answered {
-                        view.answered += 1;
+    let template = eval.template;
+    let count = section.scopes.len() as u32;
+    let views: Vec<InstanceView> = section
+        .scopes
+        .iter()
+        .map(|scope| InstanceView {
+            instance_id: scope.instance_id,
+            label: scope.label.clone(),
+            total: scope.total(),
+            answered: scope.answered(),
+            applicable: scope.applicable(),
+            conforming: scope.conforming(),
+            items: scope
+                .items
+                .iter()
+                .map(|e| {
+                    let item = e.item;
+                    let answer_id = e.answer_id.to_string();
+                    ItemView {
+                        id: item.id.clone(),
+                        text: text(&item.text, lang),
+                        help: item.help.as_ref().map(|h| text(h, lang)),
+                        control: control_of(item, lang),
+                        allow_na: item.allow_na,
+                        evidence_photo: item.evidence_photo,
+                        computed: e.computed,
+                        value: e.value.clone(),
+                        note: eval.answers.note(template, &item.id, scope.instance_id),
+                        answer_id: e.answer_id,
+                        failing: e.failing,
+                        max_severity: item.max_severity(),
+                        attachments: attachments
+                            .iter()
+                            .filter(|a| a.subject_id.as_deref() == Some(answer_id.as_str()))
+                            .cloned()
+                            .collect(),
                     }
-                    let na = value.as_ref().and_then(Value::as_str) == Some(fieldaudit_templates::NOT_APPLICABLE);
-                    if value.is_some() && !na && item.max_severity().is_some_and(Severity::is_non_conformance) {
-                        view.applicable += 1;
-                        if !failing.is_some_and(Severity::is_non_conformance) {
-                            view.conforming += 1;
-                        }
-                    }
-                }
-                view.items.push(ItemView {
-                    id: item.id.clone(),
-                    text: text(&item.text, lang),
-                    help: item.help.as_ref().map(|h| text(h, lang)),
-                    control: control_of(item, lang),
-                    allow_na: item.allow_na,
-                    evidence_photo: item.evidence_photo,
-                    computed,
-                    value,
-                    note: answers.notes.get(&(if section.repeat.is_some() { scope } else { None }, item.id.clone())).cloned(),
-                    answer_id,
-                    failing,
-                    max_severity: item.max_severity(),
-                    attachments: photos,
-                });
-            }
-            view
+                })
+                .collect(),
         })
         .collect();
+    let s = section.section;
     SectionView {
-        id: section.id.clone(),
-        title: text(&section.title, lang),
-        help: section.help.as_ref().map(|h| text(h, lang)),
-        repeat: section.repeat.as_ref().map(|r| RepeatView {
+        id: s.id.clone(),
+        title: text(&s.title, lang),
+        help: s.help.as_ref().map(|h| text(h, lang)),
+        repeat: s.repeat.as_ref().map(|r| RepeatView {
             label: text(&r.label, lang),
             min: r.min,
             max: r.max,
@@ -436,7 +417,11 @@ impl Store {
                 }
             }
         }
-        Ok(FacilityPage { facility, audits, open_actions })
+        Ok(FacilityPage {
+            facility,
+            audits,
+            open_actions,
+        })
     }
 }
 
@@ -447,13 +432,18 @@ mod tests {
     use fieldaudit_protocol::closed_sets::{AuditType, Notice};
     use crate::import::FacilityRecord;
     use crate::model::ChecklistRef;
+    use chrono::NaiveDate;
     use serde_json::json;
 
     fn setup() -> (tempfile::TempDir, Store, Uuid) {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut store = Store::create(dir.path(), "laptop A").expect("store");
         let facility = store
-            .add_facility(&FacilityRecord { name: "Mill".into(), country_code: "BD".into(), ..Default::default() })
+            .add_facility(&FacilityRecord {
+                name: "Mill".into(),
+                country_code: "BD".into(),
+                ..Default::default()
+            })
             .expect("facility");
         let audit = store
             .start_audit(&NewAudit {
@@ -479,12 +469,26 @@ mod tests {
         assert!(floor.instances.is_empty(), "no floor added yet");
         assert_eq!(ws.facility_name.as_deref(), Some("Mill"));
 
-        let ground = store.add_repeat_instance(audit, "fire-safety", "floor", "Ground").expect("floor");
-        store.record_answer(audit, "fire-safety", "floor.exit_locked", Some(ground), json!("yes")).expect("answer");
+        let ground = store
+            .add_repeat_instance(audit, "fire-safety", "floor", "Ground")
+            .expect("floor");
+        store
+            .record_answer(
+                audit,
+                "fire-safety",
+                "floor.exit_locked",
+                Some(ground),
+                json!("yes"),
+            )
+            .expect("answer");
         let ws = store.workspace(audit, "en").expect("workspace");
         let inst = &ws.checklists[0].sections[0].instances[0];
         assert_eq!(inst.label.as_deref(), Some("Ground"));
-        let item = inst.items.iter().find(|i| i.id == "floor.exit_locked").expect("item");
+        let item = inst
+            .items
+            .iter()
+            .find(|i| i.id == "floor.exit_locked")
+            .expect("item");
         assert_eq!(item.failing, Some(Severity::Critical));
         assert_eq!(item.value, Some(json!("yes")));
         assert_eq!(inst.answered, 1);
@@ -496,15 +500,43 @@ mod tests {
     #[test]
     fn photos_count_as_answers_and_notes_show() {
         let (_d, mut store, audit) = setup();
-        let ground = store.add_repeat_instance(audit, "fire-safety", "floor", "").expect("floor");
-        store.set_answer_note(audit, "fire-safety", "floor.exit_locked", Some(ground), "chain on door 3").expect("note");
+        let ground = store
+            .add_repeat_instance(audit, "fire-safety", "floor", "")
+            .expect("floor");
+        store
+            .set_answer_note(
+                audit,
+                "fire-safety",
+                "floor.exit_locked",
+                Some(ground),
+                "chain on door 3",
+            )
+            .expect("note");
         let ws = store.workspace(audit, "en").expect("workspace");
-        let item = ws.checklists[0].sections[0].instances[0].items.iter().find(|i| i.id == "floor.exit_locked").expect("item");
+        let item = ws.checklists[0].sections[0].instances[0]
+            .items
+            .iter()
+            .find(|i| i.id == "floor.exit_locked")
+            .expect("item");
         assert_eq!(item.note.as_deref(), Some("chain on door 3"));
-        let photo_item = ws.checklists[0].sections.iter().flat_map(|s| &s.instances).flat_map(|i| &i.items).find(|i| i.control == Control::Photo);
+        let photo_item = ws.checklists[0]
+            .sections
+            .iter()
+            .flat_map(|s| &s.instances)
+            .flat_map(|i| &i.items)
+            .find(|i| i.control == Control::Photo);
         if let Some(p) = photo_item {
             let before = ws.answered;
-            store.add_attachment(audit, "answer", p.answer_id, "a.png", "image/png", b"png-bytes").expect("attach");
+            store
+                .add_attachment(
+                    audit,
+                    "answer",
+                    p.answer_id,
+                    "a.png",
+                    "image/png",
+                    b"png-bytes",
+                )
+                .expect("attach");
             let ws = store.workspace(audit, "en").expect("workspace");
             assert_eq!(ws.answered, before + 1);
         }

@@ -23,11 +23,21 @@ const CHILD: &str = "FIELDAUDIT_KEYRING_CHILD";
 const MARKER: &str = "KEYRINGMARKERQZX";
 
 fn which(tool: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn audit(store: &mut Store) -> Uuid {
-    let facility = store.add_facility(&FacilityRecord { name: "Hasan Knit".into(), address: "Ashulia".into(), country_code: "BD".into(), ..Default::default() }).unwrap();
+    let facility = store
+        .add_facility(&FacilityRecord {
+            name: "Hasan Knit".into(),
+            address: "Ashulia".into(),
+            country_code: "BD".into(),
+            ..Default::default()
+        })
+        .unwrap();
     store
         .start_audit(&NewAudit {
             facility_id: facility,
@@ -46,7 +56,11 @@ fn marker_in(dir: &Path) -> usize {
         .unwrap()
         .flatten()
         .filter_map(|e| std::fs::read(e.path()).ok())
-        .map(|b| b.windows(MARKER.len()).filter(|w| *w == MARKER.as_bytes()).count())
+        .map(|b| {
+            b.windows(MARKER.len())
+                .filter(|w| *w == MARKER.as_bytes())
+                .count()
+        })
         .sum()
 }
 
@@ -56,15 +70,27 @@ fn run_child(scenario: &str, mut cmd: Command) {
     let home = tempfile::tempdir().unwrap();
     let out = cmd
         .arg(exe)
-        .args(["--exact", "child_scenario", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_scenario",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, scenario)
         .env("HOME", home.path())
         .env("XDG_DATA_HOME", home.path().join("data"))
         .env("XDG_RUNTIME_DIR", home.path())
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && text.contains("1 passed"), "scenario {scenario} failed:\n{text}");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "scenario {scenario} failed:\n{text}"
+    );
 }
 
 #[test]
@@ -84,49 +110,106 @@ fn drafts_use_the_os_keyring_when_the_desktop_has_one() {
 fn without_a_keyring_the_interviewer_sets_a_passphrase() {
     let exe_cmd = Command::new("env");
     let mut cmd = exe_cmd;
-    cmd.args(["-u", "DBUS_SESSION_BUS_ADDRESS", "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/bus"]);
+    cmd.args([
+        "-u",
+        "DBUS_SESSION_BUS_ADDRESS",
+        "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/bus",
+    ]);
     run_child("none", cmd);
 }
 
 /// The scenarios themselves; a no-op unless started by one of the tests above.
 #[test]
 fn child_scenario() {
-    let Ok(scenario) = std::env::var(CHILD) else { return };
+    let Ok(scenario) = std::env::var(CHILD) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(dir.path(), "interviewer laptop").unwrap();
     let audit = audit(&mut store);
     assert_eq!(store.interview_protection().unwrap(), "unset");
     match scenario.as_str() {
         "keyring" => {
-            let key = store.unlock_interviews_with_keyring().unwrap().expect("the keyring holds the key");
+            let key = store
+                .unlock_interviews_with_keyring()
+                .unwrap()
+                .expect("the keyring holds the key");
             assert_eq!(store.interview_protection().unwrap(), "keyring");
-            let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
-            store.set_interview_answer(&key, id, "setup.format", json!("individual")).unwrap();
-            store.set_interview_answer(&key, id, "setup.consent", json!("yes")).unwrap();
-            store.set_interview_answer(&key, id, "topics.fees_notes", json!(format!("agent {MARKER}"))).unwrap();
+            let id = store
+                .start_interview(
+                    &key,
+                    audit,
+                    "Nadia",
+                    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+                )
+                .unwrap();
+            store
+                .set_interview_answer(&key, id, "setup.format", json!("individual"))
+                .unwrap();
+            store
+                .set_interview_answer(&key, id, "setup.consent", json!("yes"))
+                .unwrap();
+            store
+                .set_interview_answer(
+                    &key,
+                    id,
+                    "topics.fees_notes",
+                    json!(format!("agent {MARKER}")),
+                )
+                .unwrap();
             drop(store);
             assert_eq!(marker_in(dir.path()), 0, "the draft is encrypted on disk");
 
             // Reopened (the app restarted): the keyring opens the drafts again, no passphrase.
             let mut store = Store::open(dir.path()).unwrap();
-            let key = store.unlock_interviews_with_keyring().unwrap().expect("key from the keyring");
+            let key = store
+                .unlock_interviews_with_keyring()
+                .unwrap()
+                .expect("key from the keyring");
             let form = store.interview_form(&key, id, "en").unwrap();
-            assert!(form.sections.iter().flat_map(|s| &s.items).any(|i| i.value == Some(json!(format!("agent {MARKER}")))));
-            let e = store.unlock_interviews("any passphrase at all").unwrap_err().to_string();
+            assert!(form
+                .sections
+                .iter()
+                .flat_map(|s| &s.items)
+                .any(|i| i.value == Some(json!(format!("agent {MARKER}")))));
+            let e = store
+                .unlock_interviews("any passphrase at all")
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("keyring"), "{e}");
 
             // The key removed from the keyring: drafts cannot be opened, and it says so.
             keystore::forget(store.device_id());
-            let e = store.unlock_interviews_with_keyring().unwrap_err().to_string();
+            let e = store
+                .unlock_interviews_with_keyring()
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("removed from the system keyring"), "{e}");
         }
         "none" => {
-            assert!(store.unlock_interviews_with_keyring().unwrap().is_none(), "no keyring: the caller must ask for a passphrase");
-            assert_eq!(store.interview_protection().unwrap(), "unset", "nothing was stored");
+            assert!(
+                store.unlock_interviews_with_keyring().unwrap().is_none(),
+                "no keyring: the caller must ask for a passphrase"
+            );
+            assert_eq!(
+                store.interview_protection().unwrap(),
+                "unset",
+                "nothing was stored"
+            );
             let key = store.unlock_interviews("field passphrase").unwrap();
             assert_eq!(store.interview_protection().unwrap(), "passphrase");
-            store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
-            assert!(store.unlock_interviews_with_keyring().unwrap().is_none(), "a passphrase device stays on its passphrase");
+            store
+                .start_interview(
+                    &key,
+                    audit,
+                    "Nadia",
+                    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+                )
+                .unwrap();
+            assert!(
+                store.unlock_interviews_with_keyring().unwrap().is_none(),
+                "a passphrase device stays on its passphrase"
+            );
         }
         other => panic!("unknown scenario {other}"),
     }

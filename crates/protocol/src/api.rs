@@ -95,7 +95,10 @@ mod tests {
     fn roles_round_trip_by_name_and_json() {
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
-            assert_eq!(serde_json::to_value(role).unwrap(), serde_json::json!(role.as_str()));
+            assert_eq!(
+                serde_json::to_value(role).unwrap(),
+                serde_json::json!(role.as_str())
+            );
         }
         assert_eq!(Role::parse("boss"), None);
         assert!(serde_json::from_str::<Role>("\"boss\"").is_err());

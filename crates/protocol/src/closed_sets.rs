@@ -279,6 +279,54 @@ closed_set! {
         CorrectiveAction = "corrective_action",
         /// One worker's fee record.
         FeeRecord = "fee_record",
+        /// A follow-up's verification of an earlier finding.
+        Verification = "verification",
+        /// A supplier's CAP response.
+        SupplierResponse = "supplier_response",
+    }
+}
+
+closed_set! {
+    /// What a follow-up found of an earlier finding (SMETA's follow-up terms).
+    pub enum FollowUpStatus ("follow-up status") {
+        /// Fixed and verified: the original CAP is verified and the finding closed.
+        Closed = "closed",
+        /// Work under way but not finished.
+        ProgressMade = "progress_made",
+        /// Nothing effective done.
+        StillOpen = "still_open",
+    }
+}
+
+closed_set! {
+    /// How a finding's correction was verified.
+    pub enum VerificationMethod ("verification method") {
+        /// Seen on site during a follow-up visit.
+        OnSite = "on_site",
+        /// Checked from evidence sent in (photos, documents), without a visit.
+        DesktopReview = "desktop_review",
+    }
+}
+
+closed_set! {
+    /// The facility representative's answer to a finding at the closing meeting.
+    pub enum SiteResponse ("site response") {
+        /// The site accepts the non-compliance.
+        Agreed = "agreed",
+        /// The site disputes it (SMETA lets the site dispute a non-compliance).
+        Disputed = "disputed",
+    }
+}
+
+closed_set! {
+    /// Where a supplier's CAP response stands.
+    pub enum SupplierResponseState ("supplier response state") {
+        /// Imported, waiting for a reviewer.
+        Pending = "pending",
+        /// Accepted: it is the CAP item's plan now.
+        Accepted = "accepted",
+        /// Rejected with a reason; the supplier answers again.
+        Rejected = "rejected",
     }
 }
 
@@ -470,6 +518,10 @@ pub const ALL_SETS: &[SetInfo] = &[
     SetInfo::of::<FindingStatus>(),
     SetInfo::of::<ActionStatus>(),
     SetInfo::of::<AttachmentSubject>(),
+    SetInfo::of::<FollowUpStatus>(),
+    SetInfo::of::<VerificationMethod>(),
+    SetInfo::of::<SiteResponse>(),
+    SetInfo::of::<SupplierResponseState>(),
     SetInfo::of::<MigrantType>(),
     SetInfo::of::<RecruitmentChannel>(),
     SetInfo::of::<ReimbursementStatus>(),
@@ -510,6 +562,10 @@ mod tests {
         serde_names_match::<FindingStatus>();
         serde_names_match::<ActionStatus>();
         serde_names_match::<AttachmentSubject>();
+        serde_names_match::<FollowUpStatus>();
+        serde_names_match::<VerificationMethod>();
+        serde_names_match::<SiteResponse>();
+        serde_names_match::<SupplierResponseState>();
         serde_names_match::<MigrantType>();
         serde_names_match::<RecruitmentChannel>();
         serde_names_match::<ReimbursementStatus>();
@@ -528,7 +584,7 @@ mod tests {
         for (i, a) in ALL_SETS.iter().enumerate() {
             assert!(ALL_SETS[i + 1..].iter().all(|b| b.type_name != a.type_name), "{} listed twice", a.type_name);
         }
-        assert_eq!(ALL_SETS.len(), 20);
+        assert_eq!(ALL_SETS.len(), 24);
     }
 
     #[test]

@@ -47,7 +47,8 @@ impl Hlc {
             return Duration::ZERO;
         }
         let diff = self.0 - now.0;
-        Duration::from_secs(diff >> 32) + Duration::from_nanos(((diff & 0xFFFF_FFFF) * 1_000_000_000) >> 32)
+        Duration::from_secs(diff >> 32)
+            + Duration::from_nanos(((diff & 0xFFFF_FFFF) * 1_000_000_000) >> 32)
     }
 }
 
@@ -65,10 +66,16 @@ pub struct ParseHlcError(pub String);
 impl FromStr for Hlc {
     type Err = ParseHlcError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() != 16 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if s.len() != 16
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(ParseHlcError(s.to_owned()));
         }
-        u64::from_str_radix(s, 16).map(Hlc).map_err(|_| ParseHlcError(s.to_owned()))
+        u64::from_str_radix(s, 16)
+            .map(Hlc)
+            .map_err(|_| ParseHlcError(s.to_owned()))
     }
 }
 
@@ -110,8 +117,9 @@ impl Clock {
     /// A clock for `node` (a device id), never issuing a stamp at or below `seed`.
     pub fn new(node: Uuid, seed: Option<Hlc>) -> Clock {
         // uhlc IDs must be non-zero; a nil UUID (never issued in practice) maps to 1.
-        let id = uhlc::ID::try_from(node.as_bytes().as_slice())
-            .unwrap_or_else(|_| uhlc::ID::try_from([1u8].as_slice()).expect("1 is a valid uhlc ID"));
+        let id = uhlc::ID::try_from(node.as_bytes().as_slice()).unwrap_or_else(|_| {
+            uhlc::ID::try_from([1u8].as_slice()).expect("1 is a valid uhlc ID")
+        });
         // Seeding must accept any stored stamp, however far ahead, so the clock's
         // own skew bound is effectively off; skew is judged by `check_skew`.
         let inner = uhlc::HLCBuilder::new()
@@ -142,7 +150,11 @@ impl Clock {
         let now = Hlc::from_datetime(Utc::now());
         let ahead = stamp.ahead_of(now);
         if ahead > allowed {
-            return Err(ClockError::TooFarAhead { stamp, ahead, allowed });
+            return Err(ClockError::TooFarAhead {
+                stamp,
+                ahead,
+                allowed,
+            });
         }
         Ok(())
     }
@@ -168,7 +180,10 @@ mod tests {
         let future = Hlc::from_datetime(Utc::now() + chrono::Duration::days(365));
         let clock = Clock::new(Uuid::now_v7(), Some(future));
         let first = clock.now();
-        assert!(first > future, "seeded clock must issue stamps after the seed");
+        assert!(
+            first > future,
+            "seeded clock must issue stamps after the seed"
+        );
         assert!(clock.now() > first);
     }
 
@@ -191,6 +206,8 @@ mod tests {
     fn skew_check_refuses_far_future() {
         let far = Hlc::from_datetime(Utc::now() + chrono::Duration::hours(2));
         assert!(Clock::check_skew(far, Duration::from_secs(600)).is_err());
-        assert!(Clock::check_skew(Hlc::from_datetime(Utc::now()), Duration::from_secs(600)).is_ok());
+        assert!(
+            Clock::check_skew(Hlc::from_datetime(Utc::now()), Duration::from_secs(600)).is_ok()
+        );
     }
 }

@@ -9,13 +9,19 @@
 //! - [`wire`]: the JSON bodies of push and pull, and the API error shape;
 //! - [`api`]: the JSON bodies of login, identity, templates and health;
 //! - [`reference`]: the org-wide reference tables (exchange rates, WGI indicators).
+//! - [`lock`]: which fields a sign-off covers, so signed audits stay as signed
+//!   on every device and on the server;
+//! - [`corrective`]: follow-up, acknowledgement and supplier-response states, and
+//!   who may decide them.
 //!
 //! Both the client store and the server apply changes through these types, so a
 //! rule changed here changes on both sides at once.
 
 pub mod api;
 pub mod closed_sets;
+pub mod corrective;
 pub mod hlc;
+pub mod lock;
 pub mod merge;
 pub mod reference;
 pub mod registry;
@@ -34,4 +40,6 @@ pub use hlc::{Clock, ClockError, Hlc};
 pub const PROTOCOL_VERSION: u32 = 1;
 pub use merge::{Version, should_apply};
 pub use registry::{EntityKind, FieldSpec, ValueError, ValueType};
-pub use wire::{ApiError, Change, PullResponse, PulledChange, PushRequest, PushResponse, RejectCode, Rejection};
+pub use wire::{
+    ApiError, Change, PullResponse, PulledChange, PushRequest, PushResponse, RejectCode, Rejection,
+};

@@ -36,7 +36,10 @@ mod tests {
     fn replay(ops: &[Op]) -> HashMap<(u8, u8), (Version, i32)> {
         let mut state: HashMap<(u8, u8), (Version, i32)> = HashMap::new();
         for &(row, field, hlc, device, value) in ops {
-            let v = Version { hlc: Hlc(hlc), device_id: Uuid::from_u128(device as u128) };
+            let v = Version {
+                hlc: Hlc(hlc),
+                device_id: Uuid::from_u128(device as u128),
+            };
             let cur = state.get(&(row, field)).map(|(v, _)| v);
             if should_apply(cur, &v) {
                 state.insert((row, field), (v, value));
@@ -68,11 +71,20 @@ mod tests {
 
     #[test]
     fn ties_on_time_are_broken_by_device() {
-        let a = Version { hlc: Hlc(5), device_id: Uuid::from_u128(1) };
-        let b = Version { hlc: Hlc(5), device_id: Uuid::from_u128(2) };
+        let a = Version {
+            hlc: Hlc(5),
+            device_id: Uuid::from_u128(1),
+        };
+        let b = Version {
+            hlc: Hlc(5),
+            device_id: Uuid::from_u128(2),
+        };
         assert!(should_apply(Some(&a), &b));
         assert!(!should_apply(Some(&b), &a));
-        assert!(!should_apply(Some(&a), &a), "re-applying the same version is a no-op");
+        assert!(
+            !should_apply(Some(&a), &a),
+            "re-applying the same version is a no-op"
+        );
         assert!(should_apply(None, &a));
     }
 }

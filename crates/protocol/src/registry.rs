@@ -49,6 +49,15 @@ pub enum EntityKind {
     /// One country's latest value of one World Bank governance indicator (WGI;
     /// admin-imported, org scope): the input of country risk.
     WgiValue,
+    /// A signed audit reopened for correction: who, why, when; it voids the
+    /// sign-offs before it.
+    Reopening,
+    /// A follow-up's verification of an earlier finding (in a follow-up audit, or
+    /// a desktop review without one): Closed / Progress made / Still open.
+    Verification,
+    /// A supplier's answer to a CAP item (imported from the CAP workbook), which a
+    /// reviewer accepts (it becomes the plan) or rejects with a reason.
+    SupplierResponse,
 }
 
 /// What values a field accepts (besides `null`).
@@ -102,6 +111,7 @@ const fn f(name: &'static str, ty: ValueType) -> FieldSpec {
     FieldSpec { name, ty }
 }
 
+use crate::corrective::{FollowUpStatus, SiteResponse, SupplierResponseState, VerificationMethod};
 use ValueType::*;
 
 use crate::closed_sets::{
@@ -152,6 +162,11 @@ const AUDIT: &[FieldSpec] = &[
     f("reviewed_by", Text),
     f("reviewed_at", DateTime),
     f("review_comment", Text),
+    // Added in client schema 7 (the corrective-action loop).
+    f("locked", Bool),
+    f("follow_up_of", Ref(EntityKind::Audit)),
+    f("site_rep_name", Text),
+    f("site_rep_role", Text),
 ];
 
 
@@ -194,6 +209,15 @@ const FINDING: &[FieldSpec] = &[
     f("description", Text),
     f("status", Enum(FindingStatus::NAMES)),
     f("deleted", Bool),
+    // Added in client schema 7: the site's acknowledgement (signed) and the
+    // follow-up's verification (not signed).
+    f("site_response", Enum(SiteResponse::NAMES)),
+    f("site_comment", Text),
+    f("recurrence_of", Ref(EntityKind::Finding)),
+    f("follow_up_status", Enum(FollowUpStatus::NAMES)),
+    f("verified_in", Ref(EntityKind::Audit)),
+    f("verified_by", Text),
+    f("verified_on", Date),
 ];
 
 const CORRECTIVE_ACTION: &[FieldSpec] = &[
@@ -211,6 +235,8 @@ const CORRECTIVE_ACTION: &[FieldSpec] = &[
     // Added in client schema 6 (the office): the day the item reached done or
     // verified, for CAP performance (days to close). Cleared when it reopens.
     f("closed_on", Date),
+    // Added in client schema 7: when the plan is due (the fix-by date is due_date).
+    f("plan_due_date", Date),
 ];
 
 const ATTACHMENT: &[FieldSpec] = &[
@@ -284,6 +310,48 @@ const SIGNOFF: &[FieldSpec] = &[
     f("signature", Text),
     f("signed_at", DateTime),
     f("deleted", Bool),
+    // Added in client schema 7: the canonical form's version (absent: 1), and set
+    // when a reopening voided this sign-off.
+    f("content_format", Int),
+    f("voided", Bool),
+];
+
+const REOPENING: &[FieldSpec] = &[
+    f("audit_id", Ref(EntityKind::Audit)),
+    f("reopened_by", Text),
+    f("reason", Text),
+    f("reopened_at", DateTime),
+    f("deleted", Bool),
+];
+
+const VERIFICATION: &[FieldSpec] = &[
+    f("audit_id", Ref(EntityKind::Audit)),
+    f("finding_id", Ref(EntityKind::Finding)),
+    f("action_id", Ref(EntityKind::CorrectiveAction)),
+    f("status", Enum(FollowUpStatus::NAMES)),
+    f("method", Enum(VerificationMethod::NAMES)),
+    f("evidence_reviewed", Text),
+    f("note", Text),
+    f("verified_by", Text),
+    f("verified_on", Date),
+    f("deleted", Bool),
+];
+
+const SUPPLIER_RESPONSE: &[FieldSpec] = &[
+    f("action_id", Ref(EntityKind::CorrectiveAction)),
+    f("root_cause", Text),
+    f("corrective_action", Text),
+    f("preventive_action", Text),
+    f("responsible", Text),
+    f("planned_completion", Date),
+    f("evidence_description", Text),
+    f("file_name", Text),
+    f("received_at", DateTime),
+    f("state", Enum(SupplierResponseState::NAMES)),
+    f("decided_by", Text),
+    f("decided_at", DateTime),
+    f("reject_reason", Text),
+    f("deleted", Bool),
 ];
 
 const EXCHANGE_RATE: &[FieldSpec] = &[
@@ -333,7 +401,7 @@ const CONFLICT: &[FieldSpec] = &[
 
 impl EntityKind {
     /// Every entity, in an order where referenced entities come first.
-    pub const ALL: [EntityKind; 15] = [
+    pub const ALL: [EntityKind; 18] = [
         EntityKind::Facility,
         EntityKind::Audit,
         EntityKind::RepeatInstance,
@@ -349,6 +417,9 @@ impl EntityKind {
         EntityKind::ReviewerKey,
         EntityKind::ExchangeRate,
         EntityKind::WgiValue,
+        EntityKind::Reopening,
+        EntityKind::Verification,
+        EntityKind::SupplierResponse,
     ];
 
     /// The wire name, also the client table name.
@@ -369,6 +440,9 @@ impl EntityKind {
             EntityKind::ReviewerKey => "reviewer_key",
             EntityKind::ExchangeRate => "exchange_rate",
             EntityKind::WgiValue => "wgi_value",
+            EntityKind::Reopening => "reopening",
+            EntityKind::Verification => "verification",
+            EntityKind::SupplierResponse => "supplier_response",
         }
     }
 
@@ -395,6 +469,9 @@ impl EntityKind {
             EntityKind::ReviewerKey => REVIEWER_KEY,
             EntityKind::ExchangeRate => EXCHANGE_RATE,
             EntityKind::WgiValue => WGI_VALUE,
+            EntityKind::Reopening => REOPENING,
+            EntityKind::Verification => VERIFICATION,
+            EntityKind::SupplierResponse => SUPPLIER_RESPONSE,
         }
     }
 
@@ -424,12 +501,24 @@ pub struct ValueError {
 }
 
 /// Checks that `entity.field` exists and that `value` fits it.
-pub fn validate(entity: &str, field: &str, value: &Value) -> Result<(EntityKind, &'static FieldSpec), ValueError> {
-    let err = |reason: String| ValueError { entity: entity.to_owned(), field: field.to_owned(), reason };
-    let kind = EntityKind::parse(entity).ok_or_else(|| err(format!("unknown entity {entity:?}")))?;
+pub fn validate(
+    entity: &str,
+    field: &str,
+    value: &Value,
+) -> Result<(EntityKind, &'static FieldSpec), ValueError> {
+    let err = |reason: String| ValueError {
+        entity: entity.to_owned(),
+        field: field.to_owned(),
+        reason,
+    };
+    let kind =
+        EntityKind::parse(entity).ok_or_else(|| err(format!("unknown entity {entity:?}")))?;
     let spec = kind.field(field).ok_or_else(|| {
         let known: Vec<_> = kind.fields().iter().map(|f| f.name).collect();
-        err(format!("unknown field {field:?}; {entity} has {}", known.join(", ")))
+        err(format!(
+            "unknown field {field:?}; {entity} has {}",
+            known.join(", ")
+        ))
     })?;
     spec.ty.check(value).map_err(err)?;
     Ok((kind, spec))
@@ -447,26 +536,60 @@ impl ValueType {
             Float => value.as_f64().is_some_and(f64::is_finite),
             Bool => value.is_boolean(),
             Json => true,
-            TextList => value.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+            TextList => value
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_string)),
             Decimal => return check_str(value, "a decimal string such as \"1250.50\"", is_decimal),
-            Date => return check_str(value, "a date YYYY-MM-DD", |s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() && s.len() == 10),
-            DateTime => return check_str(value, "an RFC 3339 date-time", |s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
+            Date => {
+                return check_str(value, "a date YYYY-MM-DD", |s| {
+                    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() && s.len() == 10
+                })
+            }
+            DateTime => {
+                return check_str(value, "an RFC 3339 date-time", |s| {
+                    chrono::DateTime::parse_from_rfc3339(s).is_ok()
+                })
+            }
             Ref(kind) => {
-                return check_str(value, &format!("the UUID of a {kind}"), |s| uuid::Uuid::parse_str(s).is_ok());
+                return check_str(value, &format!("the UUID of a {kind}"), |s| {
+                    uuid::Uuid::parse_str(s).is_ok()
+                });
             }
             Enum(options) => {
-                return check_str(value, &format!("one of {}", options.join(", ")), |s| options.contains(&s));
+                return check_str(value, &format!("one of {}", options.join(", ")), |s| {
+                    options.contains(&s)
+                });
             }
-            Currency => return check_str(value, "an ISO 4217 code such as \"USD\"", |s| is_upper_code(s, 3)),
-            Country => return check_str(value, "an ISO 3166 alpha-2 code such as \"BD\"", |s| is_upper_code(s, 2)),
-            Sealed => return check_str(value, "an age-encrypted, ASCII-armored message (-----BEGIN AGE ENCRYPTED FILE-----)", is_age_armor),
+            Currency => {
+                return check_str(value, "an ISO 4217 code such as \"USD\"", |s| {
+                    is_upper_code(s, 3)
+                })
+            }
+            Country => {
+                return check_str(value, "an ISO 3166 alpha-2 code such as \"BD\"", |s| {
+                    is_upper_code(s, 2)
+                })
+            }
+            Sealed => {
+                return check_str(
+                    value,
+                    "an age-encrypted, ASCII-armored message (-----BEGIN AGE ENCRYPTED FILE-----)",
+                    is_age_armor,
+                )
+            }
             Sha256 => {
                 return check_str(value, "64 lower-case hex digits", |s| {
-                    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                    s.len() == 64
+                        && s.bytes()
+                            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
                 });
             }
         };
-        if ok { Ok(()) } else { Err(format!("expected {}, got {value}", self.describe())) }
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("expected {}, got {value}", self.describe()))
+        }
     }
 
     fn describe(self) -> &'static str {
@@ -492,9 +615,18 @@ fn check_str(value: &Value, expected: &str, ok: impl Fn(&str) -> bool) -> Result
 fn is_age_armor(s: &str) -> bool {
     const BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
     const END: &str = "-----END AGE ENCRYPTED FILE-----";
-    let Some(body) = s.trim().strip_prefix(BEGIN).and_then(|b| b.strip_suffix(END)) else { return false };
+    let Some(body) = s
+        .trim()
+        .strip_prefix(BEGIN)
+        .and_then(|b| b.strip_suffix(END))
+    else {
+        return false;
+    };
     let body = body.trim();
-    !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
 }
 
 fn is_upper_code(s: &str, len: usize) -> bool {
@@ -521,7 +653,11 @@ mod tests {
     fn every_entity_round_trips_its_name_and_has_a_tombstone() {
         for kind in EntityKind::ALL {
             assert_eq!(EntityKind::parse(kind.as_str()), Some(kind));
-            assert_eq!(kind.field("deleted").map(|f| f.ty), Some(ValueType::Bool), "{kind}");
+            assert_eq!(
+                kind.field("deleted").map(|f| f.ty),
+                Some(ValueType::Bool),
+                "{kind}"
+            );
         }
     }
 

@@ -41,14 +41,22 @@ pub struct FileAttachment {
 impl FileAttachment {
     /// Wraps bytes.
     pub fn new(sha256: String, bytes: &[u8]) -> Self {
-        FileAttachment { sha256, data: base64::engine::general_purpose::STANDARD.encode(bytes) }
+        FileAttachment {
+            sha256,
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
     }
 
     /// The bytes (an error says the file is damaged).
     pub fn bytes(&self) -> Result<Vec<u8>, SyncFileError> {
         base64::engine::general_purpose::STANDARD
             .decode(&self.data)
-            .map_err(|e| SyncFileError::Damaged(format!("attachment {} is not valid base64: {e}", self.sha256)))
+            .map_err(|e| {
+                SyncFileError::Damaged(format!(
+                    "attachment {} is not valid base64: {e}",
+                    self.sha256
+                ))
+            })
     }
 }
 
@@ -109,25 +117,37 @@ impl SyncFile {
     pub fn decode(bytes: &[u8], expected: SyncFileKind) -> Result<SyncFile, SyncFileError> {
         let json = if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
             let mut out = Vec::new();
-            let decoder = zstd::Decoder::new(bytes).map_err(|e| SyncFileError::Damaged(e.to_string()))?;
-            std::io::Read::read_to_end(&mut std::io::Read::take(decoder, MAX_SYNC_FILE_BYTES), &mut out)
-                .map_err(|e| SyncFileError::Damaged(e.to_string()))?;
+            let decoder =
+                zstd::Decoder::new(bytes).map_err(|e| SyncFileError::Damaged(e.to_string()))?;
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(decoder, MAX_SYNC_FILE_BYTES),
+                &mut out,
+            )
+            .map_err(|e| SyncFileError::Damaged(e.to_string()))?;
             out
         } else {
             bytes.to_vec()
         };
-        let probe: serde_json::Value = serde_json::from_slice(&json).map_err(|e| SyncFileError::Damaged(e.to_string()))?;
-        let format = probe.get("format").and_then(|f| f.as_u64()).ok_or_else(|| SyncFileError::Damaged("no format field".into()))?;
+        let probe: serde_json::Value =
+            serde_json::from_slice(&json).map_err(|e| SyncFileError::Damaged(e.to_string()))?;
+        let format = probe
+            .get("format")
+            .and_then(|f| f.as_u64())
+            .ok_or_else(|| SyncFileError::Damaged("no format field".into()))?;
         if format > SYNC_FILE_FORMAT as u64 {
             return Err(SyncFileError::TooNew(format as u32));
         }
-        let file: SyncFile = serde_json::from_value(probe).map_err(|e| SyncFileError::Damaged(e.to_string()))?;
+        let file: SyncFile =
+            serde_json::from_value(probe).map_err(|e| SyncFileError::Damaged(e.to_string()))?;
         if file.kind != expected {
             let hint = match file.kind {
                 SyncFileKind::DeviceChanges => "on the server (fieldaudit-server sync import)",
                 SyncFileKind::ServerChanges => "on a device (fieldaudit import-sync)",
             };
-            return Err(SyncFileError::WrongKind { found: file.kind, hint });
+            return Err(SyncFileError::WrongKind {
+                found: file.kind,
+                hint,
+            });
         }
         Ok(file)
     }
@@ -144,7 +164,14 @@ mod tests {
             kind: SyncFileKind::DeviceChanges,
             organisation: "acme".into(),
             device_id: Some(Uuid::nil()),
-            changes: vec![Change { device_seq: 1, hlc: Hlc(9), entity: "facility".into(), row_id: Uuid::nil(), field: "name".into(), value: serde_json::json!("A") }],
+            changes: vec![Change {
+                device_seq: 1,
+                hlc: Hlc(9),
+                entity: "facility".into(),
+                row_id: Uuid::nil(),
+                field: "name".into(),
+                value: serde_json::json!("A"),
+            }],
             pulled: vec![],
             after: 0,
             attachments: vec![FileAttachment::new("ab".into(), b"photo")],
@@ -165,12 +192,24 @@ mod tests {
     #[test]
     fn refuses_damaged_newer_and_misplaced_files() {
         let bytes = sample().encode();
-        assert!(matches!(SyncFile::decode(&bytes[..bytes.len() / 2], SyncFileKind::DeviceChanges), Err(SyncFileError::Damaged(_))));
-        assert!(matches!(SyncFile::decode(b"hello", SyncFileKind::DeviceChanges), Err(SyncFileError::Damaged(_))));
+        assert!(matches!(
+            SyncFile::decode(&bytes[..bytes.len() / 2], SyncFileKind::DeviceChanges),
+            Err(SyncFileError::Damaged(_))
+        ));
+        assert!(matches!(
+            SyncFile::decode(b"hello", SyncFileKind::DeviceChanges),
+            Err(SyncFileError::Damaged(_))
+        ));
         let mut newer = serde_json::to_value(sample()).unwrap();
         newer["format"] = 99.into();
-        assert_eq!(SyncFile::decode(newer.to_string().as_bytes(), SyncFileKind::DeviceChanges), Err(SyncFileError::TooNew(99)));
+        assert_eq!(
+            SyncFile::decode(newer.to_string().as_bytes(), SyncFileKind::DeviceChanges),
+            Err(SyncFileError::TooNew(99))
+        );
         let err = SyncFile::decode(&bytes, SyncFileKind::ServerChanges).unwrap_err();
-        assert!(err.to_string().contains("fieldaudit-server sync import"), "{err}");
+        assert!(
+            err.to_string().contains("fieldaudit-server sync import"),
+            "{err}"
+        );
     }
 }

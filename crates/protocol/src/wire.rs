@@ -62,6 +62,9 @@ pub enum RejectCode {
     Forbidden,
     /// The HLC is further in the future than the server allows.
     ClockSkew,
+    /// The op changes what a sign-off covers while the audit is signed off
+    /// ([`crate::lock`]): reopen the audit for correction to take it in, or drop it.
+    AuditSigned,
 }
 
 /// One refused op.
@@ -90,7 +93,10 @@ pub struct PulledChange {
 impl PulledChange {
     /// The merge version of this change.
     pub fn version(&self) -> Version {
-        Version { hlc: self.change.hlc, device_id: self.device_id }
+        Version {
+            hlc: self.change.hlc,
+            device_id: self.device_id,
+        }
     }
 }
 

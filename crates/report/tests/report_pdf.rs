@@ -169,6 +169,8 @@ fn verify_accepts_the_signed_report_rejects_a_tampered_one_and_sees_later_change
         other => panic!("{other:?}"),
     }
 
+    // A signed audit changes only after it is reopened for correction.
+    f.store.reopen_audit(f.audit, "alarm note was incomplete").unwrap();
     f.store.set_answer_note(f.audit, "fire-safety", "equipment.alarm_audible", None, "heard after repair").unwrap();
     match verify_pdf(&f.store, &signed).unwrap() {
         Verification::Checked(c) => assert!(c.authentic() && c.since == AuditSinceSignOff::Changed, "{c:?}"),
@@ -215,4 +217,56 @@ fn thumbnails_are_upright_cached_and_small() {
     assert!(fieldaudit_report::thumbnails::thumbnail_path(&store, &sha).exists(), "cached");
     assert!(thumb.len() < bytes.len() * 2);
     assert_eq!(fieldaudit_report::thumbnails::thumbnail(&store, &"0".repeat(64)).unwrap(), None, "a photo not on this device");
+}
+
+#[test]
+fn a_follow_up_report_lists_the_previous_findings_with_what_the_visit_found() {
+    use fieldaudit_core::follow_up::{FollowUpKind, NewFollowUp, VerificationInput};
+    use fieldaudit_protocol::closed_sets::{FollowUpStatus, Notice, Severity, VerificationMethod};
+
+    let mut f = fixture();
+    let facility = f.store.audit(f.audit).unwrap().facility_id.unwrap();
+    let earlier = f.store.findings(f.audit).unwrap();
+    let critical = earlier.iter().find(|x| x.finding.severity == Some(Severity::Critical)).unwrap().finding.id;
+    f.store.sign_off_audit(f.audit, "Rina Akter").unwrap();
+    let follow_up = f
+        .store
+        .start_follow_up(&NewFollowUp {
+            facility_id: facility,
+            kind: FollowUpKind::Partial,
+            checklists: Vec::new(),
+            notice: Notice::Announced,
+            start_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap(),
+            auditors: vec!["Li Wei".into()],
+        })
+        .unwrap();
+    f.store
+        .record_verification(
+            follow_up,
+            critical,
+            &VerificationInput {
+                status: FollowUpStatus::Closed,
+                method: VerificationMethod::OnSite,
+                evidence_reviewed: "Panic bars fitted on exit 3".into(),
+                note: "Walked every exit".into(),
+                verified_by: "Li Wei".into(),
+                verified_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap(),
+            },
+        )
+        .unwrap();
+
+    let out = f.dir.path().join("follow-up.pdf");
+    let req = ReportRequest { audit_id: follow_up, kind: ReportKind::Site, lang: "en", reviewer: None };
+    fieldaudit_report::write_report_pdf(&f.store, &req, &out).unwrap();
+    let flat = squash(&pdftotext(&out));
+    for expected in ["Previous findings", "Closed", "On site", "Panic bars fitted on exit 3", "Li Wei, 2026-12-20", "2026-11-24", "Fix by"] {
+        assert!(flat.contains(&squash(expected)), "{expected:?} missing from the follow-up report: {flat}");
+    }
+    if earlier.len() > 1 {
+        assert!(flat.contains(&squash("Not yet verified")), "an earlier finding not verified yet is listed as such: {flat}");
+    }
+
+    // The earlier audit's own report has no such section.
+    let first = pdftotext(&write(&f, ReportKind::Site, "en", false, "first.pdf"));
+    assert!(!squash(&first).contains(&squash("Previous findings")), "{first}");
 }

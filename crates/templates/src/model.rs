@@ -72,6 +72,11 @@ pub struct Item {
     pub show_if: Option<Condition>,
     /// Whether photo evidence is expected (typically when the item fails).
     pub evidence_photo: bool,
+    /// Whether the finding this item raises is a material safety issue that stops
+    /// production until fixed (locked exits, imminent danger at machines). Not
+    /// every critical finding does: held passports are critical but do not stop
+    /// the line.
+    pub blocks_production: bool,
     /// For number answers: only whole numbers are accepted (counts).
     pub integer: bool,
     /// Rules that turn an answer into a finding. Choice items carry their

@@ -61,6 +61,8 @@ struct RawItem {
     show_if: Option<RawCondition>,
     #[serde(default)]
     evidence_photo: bool,
+    #[serde(default)]
+    blocks_production: bool,
     min: Option<f64>,
     max: Option<f64>,
     unit: Option<RawUnit>,
@@ -561,6 +563,11 @@ fn build_item(raw: RawItem, confidential: bool) -> Result<Item, String> {
     if compute.is_some() && raw.allow_na {
         return Err("a computed item cannot allow N/A".into());
     }
+    let raises_non_conformance = fail.iter().any(|r| r.severity.is_non_conformance())
+        || matches!(&answer, AnswerType::Choice { options, .. } if options.iter().any(|o| o.severity.is_some_and(Severity::is_non_conformance)));
+    if raw.blocks_production && !raises_non_conformance {
+        return Err("`blocks_production` needs a fail rule (or option) raising a non-conformance: it says that finding stops the line until fixed".into());
+    }
     Ok(Item {
         text: text(raw.text, "text")?,
         help: raw.help.map(|h| text(h, "help")).transpose()?,
@@ -569,6 +576,7 @@ fn build_item(raw: RawItem, confidential: bool) -> Result<Item, String> {
         allow_na: raw.allow_na,
         show_if,
         evidence_photo: raw.evidence_photo,
+        blocks_production: raw.blocks_production,
         integer: raw.integer.unwrap_or(false),
         fail,
         compute,

@@ -1086,6 +1086,9 @@ pub fn write_xlsx(template: &Template) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
             if item.evidence_photo {
                 q.insert("evidence_photo".to_owned(), "yes".to_owned());
             }
+            if item.blocks_production {
+                q.insert("blocks_production".to_owned(), "yes".to_owned());
+            }
             if let Some(Computed::Ratio {
                 numerator,
                 denominator,
@@ -1137,6 +1140,7 @@ pub fn write_xlsx(template: &Template) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
             "severity_if_failed",
             "allow_na",
             "evidence_photo",
+            "blocks_production",
             "min",
             "max",
         ],

@@ -29,11 +29,9 @@ pub async fn push(
     let policy = PushPolicy {
         max_clock_skew: s.config.max_clock_skew,
         may_review: d.role.may_review(),
+        ..PushPolicy::default()
     };
-    let res = s
-        .store
-        .push(d.organisation_id, d.device_id, &req.changes, &policy)
-        .await?;
+    let res = crate::signed::push(s.store.as_ref(), d.organisation_id, d.device_id, &req.changes, &policy).await?;
     s.metrics.pushed(&res);
     tracing::info!(device = %d.device_id, applied = res.applied, rejected = res.rejected.len(), watermark = res.watermark, "push");
     Ok(Json(res))
@@ -59,6 +57,7 @@ pub async fn import_sync_file(
     let policy = PushPolicy {
         max_clock_skew: s.config.max_clock_skew,
         may_review: d.role.may_review(),
+        ..PushPolicy::default()
     };
     let res = crate::sync_file::import_device_file(
         s.store.as_ref(),

@@ -4,4 +4,4 @@ import type { ActionStatus } from "./ActionStatus";
 /**
  * Edits to a corrective action; `None` leaves a field as it is.
  */
-export type ActionUpdate = { root_cause: string | null, corrective_action: string | null, preventive_action: string | null, owner: string | null, due_date: string | null, evidence: string | null, verification_method: string | null, status: ActionStatus | null, production_blocking: boolean | null, };
+export type ActionUpdate = { root_cause: string | null, corrective_action: string | null, preventive_action: string | null, owner: string | null, due_date: string | null, plan_due_date: string | null, evidence: string | null, verification_method: string | null, status: ActionStatus | null, production_blocking: boolean | null, };

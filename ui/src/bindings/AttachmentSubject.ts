@@ -3,4 +3,4 @@
 /**
  * What an attachment is evidence for.
  */
-export type AttachmentSubject = "audit" | "answer" | "finding" | "corrective_action" | "fee_record";
+export type AttachmentSubject = "audit" | "answer" | "finding" | "corrective_action" | "fee_record" | "verification" | "supplier_response";

@@ -7,4 +7,4 @@ import type { Notice } from "./Notice";
 /**
  * One audit visit.
  */
-export type Audit = { id: string, facility_id: string | null, checklists: Array<ChecklistRef> | null, audit_type: AuditType | null, notice: Notice | null, start_date: string | null, end_date: string | null, auditors: Array<string> | null, status: AuditStatus | null, reviewed_by: string | null, reviewed_at: string | null, review_comment: string | null, deleted: boolean | null, };
+export type Audit = { id: string, facility_id: string | null, checklists: Array<ChecklistRef> | null, audit_type: AuditType | null, notice: Notice | null, start_date: string | null, end_date: string | null, auditors: Array<string> | null, status: AuditStatus | null, reviewed_by: string | null, reviewed_at: string | null, review_comment: string | null, deleted: boolean | null, locked: boolean | null, follow_up_of: string | null, site_rep_name: string | null, site_rep_role: string | null, };

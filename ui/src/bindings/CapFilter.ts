@@ -14,6 +14,10 @@ country: string | null,
  */
 facility_id: string | null, 
 /**
+ * One audit's items.
+ */
+audit_id: string | null, 
+/**
  * One severity (`critical`, `major`, …).
  */
 severity: string | null, 

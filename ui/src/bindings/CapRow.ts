@@ -53,9 +53,13 @@ owner: string | null,
  */
 corrective_action: string | null, 
 /**
- * When the plan is due (from the CAP loop, once it records one).
+ * When the site's plan is due.
  */
 plan_due_date: string | null, 
+/**
+ * Whether the plan is overdue today ([`crate::cap::standing`]).
+ */
+plan_overdue: boolean, 
 /**
  * Fix-by date.
  */
@@ -65,7 +69,8 @@ due_date: string | null,
  */
 status: string | null, 
 /**
- * The supplier's latest response, when the CAP loop recorded one.
+ * The state of the supplier's latest response (`pending`, `accepted`,
+ * `rejected`), if the supplier answered through the CAP workbook.
  */
 supplier_response: string | null, 
 /**

@@ -4,4 +4,4 @@ import type { ActionStatus } from "./ActionStatus";
 /**
  * A corrective action (CAP item).
  */
-export type CorrectiveAction = { id: string, finding_id: string | null, root_cause: string | null, corrective_action: string | null, preventive_action: string | null, owner: string | null, due_date: string | null, evidence: string | null, verification_method: string | null, status: ActionStatus | null, production_blocking: boolean | null, deleted: boolean | null, };
+export type CorrectiveAction = { id: string, finding_id: string | null, root_cause: string | null, corrective_action: string | null, preventive_action: string | null, owner: string | null, due_date: string | null, evidence: string | null, verification_method: string | null, status: ActionStatus | null, production_blocking: boolean | null, deleted: boolean | null, plan_due_date: string | null, };

@@ -2,7 +2,9 @@
 import type { CorrectiveAction } from "./CorrectiveAction";
 import type { FindingOrigin } from "./FindingOrigin";
 import type { FindingStatus } from "./FindingStatus";
+import type { FollowUpStatus } from "./FollowUpStatus";
 import type { Severity } from "./Severity";
+import type { SiteResponse } from "./SiteResponse";
 
 /**
  * A finding with its corrective actions, for lists.
@@ -11,4 +13,4 @@ export type FindingWithActions = {
 /**
  * Its corrective actions.
  */
-actions: Array<CorrectiveAction>, id: string, audit_id: string | null, template_id: string | null, item_id: string | null, instance_id: string | null, origin: FindingOrigin | null, severity: Severity | null, title: string | null, description: string | null, status: FindingStatus | null, deleted: boolean | null, };
+actions: Array<CorrectiveAction>, id: string, audit_id: string | null, template_id: string | null, item_id: string | null, instance_id: string | null, origin: FindingOrigin | null, severity: Severity | null, title: string | null, description: string | null, status: FindingStatus | null, deleted: boolean | null, site_response: SiteResponse | null, site_comment: string | null, recurrence_of: string | null, follow_up_status: FollowUpStatus | null, verified_in: string | null, verified_by: string | null, verified_on: string | null, };

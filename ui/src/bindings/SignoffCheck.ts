@@ -16,4 +16,8 @@ signature_valid: boolean,
 /**
  * Whether the audit's content still has the signed digest.
  */
-unchanged: boolean, };
+unchanged: boolean, 
+/**
+ * Whether a reopening for correction voided this sign-off.
+ */
+voided: boolean, };

@@ -8,6 +8,10 @@ import type { FindingOrigin } from "./FindingOrigin";
 import type { FindingStatus } from "./FindingStatus";
 import type { ActionStatus } from "./ActionStatus";
 import type { AttachmentSubject } from "./AttachmentSubject";
+import type { FollowUpStatus } from "./FollowUpStatus";
+import type { VerificationMethod } from "./VerificationMethod";
+import type { SiteResponse } from "./SiteResponse";
+import type { SupplierResponseState } from "./SupplierResponseState";
 import type { MigrantType } from "./MigrantType";
 import type { RecruitmentChannel } from "./RecruitmentChannel";
 import type { ReimbursementStatus } from "./ReimbursementStatus";
@@ -35,7 +39,15 @@ export const FINDING_STATUS_VALUES: readonly FindingStatus[] = ["open", "closed"
 
 export const ACTION_STATUS_VALUES: readonly ActionStatus[] = ["open", "in_progress", "done", "verified", "disputed"] as const;
 
-export const ATTACHMENT_SUBJECT_VALUES: readonly AttachmentSubject[] = ["audit", "answer", "finding", "corrective_action", "fee_record"] as const;
+export const ATTACHMENT_SUBJECT_VALUES: readonly AttachmentSubject[] = ["audit", "answer", "finding", "corrective_action", "fee_record", "verification", "supplier_response"] as const;
+
+export const FOLLOW_UP_STATUS_VALUES: readonly FollowUpStatus[] = ["closed", "progress_made", "still_open"] as const;
+
+export const VERIFICATION_METHOD_VALUES: readonly VerificationMethod[] = ["on_site", "desktop_review"] as const;
+
+export const SITE_RESPONSE_VALUES: readonly SiteResponse[] = ["agreed", "disputed"] as const;
+
+export const SUPPLIER_RESPONSE_STATE_VALUES: readonly SupplierResponseState[] = ["pending", "accepted", "rejected"] as const;
 
 export const MIGRANT_TYPE_VALUES: readonly MigrantType[] = ["foreign", "internal", "local", "undocumented"] as const;
 

@@ -37,6 +37,13 @@ import type { ReportPreview } from "../bindings/ReportPreview";
 import type { ReportProgress } from "../bindings/ReportProgress";
 import type { SavedFile } from "../bindings/SavedFile";
 import type { ReportKind } from "../bindings/ReportKind";
+import type { CapItem } from "../bindings/CapItem";
+import type { CapImport } from "../bindings/CapImport";
+import type { PreviousFinding } from "../bindings/PreviousFinding";
+import type { VerificationInput } from "../bindings/VerificationInput";
+import type { FindingHistory } from "../bindings/FindingHistory";
+import type { SupplierResponse } from "../bindings/SupplierResponse";
+import type { PendingResponse } from "../bindings/PendingResponse";
 import type { QueueList } from "../bindings/QueueList";
 import type { QueueEntry } from "../bindings/QueueEntry";
 import type { CapFilter } from "../bindings/CapFilter";
@@ -57,7 +64,8 @@ export type {
   ChecklistChoice, NewAudit, AuditWorkspace, FindingWithActions, ActionUpdate, FeesView, NewFee,
   PhotoData, Severity, SyncStatus, SyncProgress, SyncReport, ConflictView, QuarantinedOp, Resolution,
   InterviewsOverview, InterviewForm, InterviewReview, InterviewSummary, ReportedFees, SignoffCheck,
-  Audit, ReviewDecision, QueueList, QueueEntry, CapFilter, CapRow, CapSortColumn, ExportFormat, OfficeFilter,
+  Audit, ReviewDecision, CapItem, CapImport, PreviousFinding, VerificationInput, FindingHistory, SupplierResponse, PendingResponse,
+  QueueList, QueueEntry, CapFilter, CapRow, CapSortColumn, ExportFormat, OfficeFilter,
   Dashboard, PlanRow, PlanSortColumn, Scorecard, ReferenceImportSummary, ReportPreview, ReportProgress, SavedFile,
   ReportKind,
 };
@@ -132,6 +140,22 @@ export const api = {
   auditDetails: (auditId: string) => call<Audit>("audit_details", { auditId }),
   reviewAudit: (auditId: string, decision: ReviewDecision, comment: string) => call<Audit>("review_audit", { auditId, decision, comment }),
 
+  // The corrective-action loop: locking, the site's acknowledgement, deadlines,
+  // CAP evidence, follow-ups, history, supplier responses.
+  reopenAudit: (auditId: string, reason: string) => call<SignoffCheck[]>("reopen_audit", { auditId, reason }),
+  acknowledgeAudit: (auditId: string, name: string, role: string) => call<Audit>("acknowledge_audit", { auditId, name, role }),
+  recordSiteResponse: (findingId: string, response: string, comment: string) => call<void>("record_site_response", { findingId, response, comment }),
+  capItems: (auditId: string) => call<CapItem[]>("cap_items", { auditId }),
+  addCapEvidence: (auditId: string, actionId: string, fileName: string, dataBase64: string) => call<CapItem[]>("add_cap_evidence", { auditId, actionId, fileName, dataBase64 }),
+  previousFindings: (auditId: string) => call<PreviousFinding[]>("previous_findings", { auditId }),
+  recordVerification: (auditId: string, findingId: string, input: VerificationInput) => call<PreviousFinding[]>("record_verification", { auditId, findingId, input }),
+  desktopReview: (findingId: string, input: VerificationInput) => call<void>("desktop_review", { findingId, input }),
+  findingHistory: (findingId: string) => call<FindingHistory>("finding_history", { findingId }),
+  exportCapWorkbook: (facilityId: string) => call<string>("export_cap_workbook", { facilityId }),
+  importCapWorkbook: (fileName: string, dataBase64: string, apply: boolean) => call<CapImport>("import_cap_workbook", { fileName, dataBase64, apply }),
+  pendingSupplierResponses: (language: string) => call<PendingResponse[]>("pending_supplier_responses", { language }),
+  decideSupplierResponse: (responseId: string, accept: boolean, reason: string, language: string) =>
+    call<PendingResponse[]>("decide_supplier_response", { responseId, accept, reason, language }),
   // The office (reviewers and admins): every figure is computed in core; exports
   // return the path of the file written.
   reviewQueue: (list: QueueList) => call<QueueEntry[]>("office_review_queue", { list }),

@@ -19,6 +19,7 @@ export type Route =
   | { name: "caps"; country?: string; overdue?: boolean }
   | { name: "dashboard" }
   | { name: "plan" }
+  | { name: "supplier" }
   | { name: "scorecard"; facilityId: string };
 
 export const nav = $state<{ route: Route; history: Route[] }>({ route: { name: "facilities" }, history: [] });

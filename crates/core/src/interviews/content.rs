@@ -110,7 +110,9 @@ pub fn check_free_text(field: &str, text: &str) -> Result<()> {
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_ascii_digit() || (chars[i] == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+        if chars[i].is_ascii_digit()
+            || (chars[i] == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
             // A run of digits joined by spaces, hyphens, dots, slashes or brackets.
             let start = i;
             let mut digits = 0;
@@ -124,7 +126,9 @@ pub fn check_free_text(field: &str, text: &str) -> Result<()> {
                     digits += 1;
                     group += 1;
                 } else if matches!(c, ' ' | '-' | '/' | '(' | ')' | '.' | ',' | '+')
-                    && chars.get(j + 1).is_some_and(|n| n.is_ascii_digit() || *n == '(')
+                    && chars
+                        .get(j + 1)
+                        .is_some_and(|n| n.is_ascii_digit() || *n == '(')
                 {
                     if matches!(c, ',' | '.') && separators > 0 && group != 3 {
                         groups_of_three = false;
@@ -163,18 +167,19 @@ pub fn check_free_text(field: &str, text: &str) -> Result<()> {
 
 fn one_of(field: &str, value: &Option<String>, options: &[&str]) -> Result<()> {
     match value {
-        Some(v) if !options.contains(&v.as_str()) => {
-            Err(CoreError::Invalid(format!("{field}: {v:?} is not one of {}", options.join(", "))))
-        }
+        Some(v) if !options.contains(&v.as_str()) => Err(CoreError::Invalid(format!(
+            "{field}: {v:?} is not one of {}",
+            options.join(", ")
+        ))),
         _ => Ok(()),
     }
 }
 
 fn upper_code(field: &str, value: &Option<String>, len: usize, example: &str) -> Result<()> {
     match value {
-        Some(v) if !(v.len() == len && v.bytes().all(|b| b.is_ascii_uppercase())) => {
-            Err(CoreError::Invalid(format!("{field}: {v:?} is not a code such as {example}")))
-        }
+        Some(v) if !(v.len() == len && v.bytes().all(|b| b.is_ascii_uppercase())) => Err(
+            CoreError::Invalid(format!("{field}: {v:?} is not a code such as {example}")),
+        ),
         _ => Ok(()),
     }
 }
@@ -194,7 +199,8 @@ impl InterviewContent {
             if value.is_null() {
                 continue;
             }
-            item.validate_answer(value).map_err(|e| CoreError::Invalid(format!("{item_id}: {e}")))?;
+            item.validate_answer(value)
+                .map_err(|e| CoreError::Invalid(format!("{item_id}: {e}")))?;
             if let (AnswerType::Text, Some(text)) = (&item.answer, value.as_str()) {
                 check_free_text(item_id, text)?;
             }
@@ -205,20 +211,43 @@ impl InterviewContent {
             one_of(&at("channel"), &worker.channel, CHANNELS)?;
             one_of(&at("reimbursement"), &worker.reimbursement, REIMBURSEMENT)?;
             upper_code(&at("origin_country"), &worker.origin_country, 2, "BD")?;
-            upper_code(&at("reimbursed_currency"), &worker.reimbursed_currency, 3, "USD")?;
-            if worker.reimbursed_amount.is_some_and(|a| a.is_sign_negative()) {
-                return Err(CoreError::Invalid(format!("{}: cannot be negative", at("reimbursed_amount"))));
+            upper_code(
+                &at("reimbursed_currency"),
+                &worker.reimbursed_currency,
+                3,
+                "USD",
+            )?;
+            if worker
+                .reimbursed_amount
+                .is_some_and(|a| a.is_sign_negative())
+            {
+                return Err(CoreError::Invalid(format!(
+                    "{}: cannot be negative",
+                    at("reimbursed_amount")
+                )));
             }
             if worker.reimbursed_amount.is_some() != worker.reimbursed_currency.is_some() {
-                return Err(CoreError::Invalid(format!("{}: give both the amount and its currency", at("reimbursed_amount"))));
+                return Err(CoreError::Invalid(format!(
+                    "{}: give both the amount and its currency",
+                    at("reimbursed_amount")
+                )));
             }
             for (j, fee) in worker.fees.iter().enumerate() {
                 let at = |f: &str| format!("fees_reported[{i}].fees[{j}].{f}");
                 if !FEE_CATEGORIES.contains(&fee.category.as_str()) {
-                    return Err(CoreError::Invalid(format!("{}: {:?} is not one of {}", at("category"), fee.category, FEE_CATEGORIES.join(", "))));
+                    return Err(CoreError::Invalid(format!(
+                        "{}: {:?} is not one of {}",
+                        at("category"),
+                        fee.category,
+                        FEE_CATEGORIES.join(", ")
+                    )));
                 }
                 if fee.amount <= Decimal::ZERO {
-                    return Err(CoreError::Invalid(format!("{}: a fee must be more than zero, got {}", at("amount"), fee.amount)));
+                    return Err(CoreError::Invalid(format!(
+                        "{}: a fee must be more than zero, got {}",
+                        at("amount"),
+                        fee.amount
+                    )));
                 }
                 upper_code(&at("currency"), &Some(fee.currency.clone()), 3, "USD")?;
                 one_of(&at("paid_to"), &fee.paid_to, PAID_TO)?;
@@ -245,7 +274,14 @@ impl InterviewContent {
             .map(|(id, v)| (id.clone(), v.clone()))
             .collect();
         let consented = answers.get("setup.consent").and_then(Value::as_str) == Some("yes");
-        Ok(InterviewContent { answers, fees_reported: if consented { self.fees_reported.clone() } else { Vec::new() } })
+        Ok(InterviewContent {
+            answers,
+            fees_reported: if consented {
+                self.fees_reported.clone()
+            } else {
+                Vec::new()
+            },
+        })
     }
 
     /// `individual` or `group`, as answered.
@@ -276,7 +312,11 @@ impl InterviewContent {
     /// How many workers took part (1, or the group size).
     pub fn workers(&self) -> u32 {
         match self.format() {
-            Some("group") => self.answers.get("setup.group_size").and_then(Value::as_u64).map_or(1, |n| n as u32),
+            Some("group") => self
+                .answers
+                .get("setup.group_size")
+                .and_then(Value::as_u64)
+                .map_or(1, |n| n as u32),
             _ => 1,
         }
     }
@@ -296,13 +336,22 @@ impl InterviewContent {
             Value::Null
         } else {
             match &item.answer {
-                AnswerType::Choice { multiple: true, .. } => {
-                    Value::Array(text.split(',').map(|s| Value::String(s.trim().to_owned())).filter(|v| v != "").collect())
-                }
+                AnswerType::Choice { multiple: true, .. } => Value::Array(
+                    text.split(',')
+                        .map(|s| Value::String(s.trim().to_owned()))
+                        .filter(|v| v != "")
+                        .collect(),
+                ),
                 AnswerType::Number { .. } => match text.parse::<f64>() {
-                    Ok(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 => Value::from(n as i64),
+                    Ok(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 => {
+                        Value::from(n as i64)
+                    }
                     Ok(n) if n.is_finite() => Value::from(n),
-                    _ => return Err(CoreError::Invalid(format!("{item_id}: expected a number, got {text:?}"))),
+                    _ => {
+                        return Err(CoreError::Invalid(format!(
+                            "{item_id}: expected a number, got {text:?}"
+                        )))
+                    }
                 },
                 _ => Value::String(text.to_owned()),
             }
@@ -343,8 +392,13 @@ mod tests {
             "write to rahima@example.org",
             "phone 0171-234-5678",
         ] {
-            let e = check_free_text("topics.fees_notes", bad).unwrap_err().to_string();
-            assert!(e.contains("topics.fees_notes") && e.contains("never record"), "{bad}: {e}");
+            let e = check_free_text("topics.fees_notes", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("topics.fees_notes") && e.contains("never record"),
+                "{bad}: {e}"
+            );
         }
     }
 
@@ -358,8 +412,14 @@ mod tests {
         assert_eq!(c.answers["category.shift"], json!(["night", "day"]));
         assert_eq!(c.workers(), 4);
         assert!(c.set_answer_text("setup.group_size", "9").is_err());
-        assert!(c.set_answer_text("category.worker_name", "x").unwrap_err().to_string().contains("no item"));
-        assert!(c.set_answer_text("topics.pay_notes", "her phone 017 1234 5678").is_err());
+        assert!(c
+            .set_answer_text("category.worker_name", "x")
+            .unwrap_err()
+            .to_string()
+            .contains("no item"));
+        assert!(c
+            .set_answer_text("topics.pay_notes", "her phone 017 1234 5678")
+            .is_err());
         // A refused value leaves the content unchanged.
         assert_eq!(c.answers.len(), 3);
         c.set_answer_text("category.shift", "").unwrap();
@@ -390,7 +450,13 @@ mod tests {
             financed_by_loan: None,
             note: None,
         };
-        let c = InterviewContent { answers: BTreeMap::new(), fees_reported: vec![ReportedFees { fees: vec![fee], ..Default::default() }] };
+        let c = InterviewContent {
+            answers: BTreeMap::new(),
+            fees_reported: vec![ReportedFees {
+                fees: vec![fee],
+                ..Default::default()
+            }],
+        };
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("fees_reported[0].fees[0].currency"), "{e}");
     }

@@ -42,12 +42,18 @@ impl std::fmt::Debug for DraftKey {
 impl DraftKey {
     /// Derives the key from a passphrase and the device's salt.
     pub(crate) fn derive(passphrase: &str, salt: &[u8]) -> Result<DraftKey> {
-        let params = argon2::Params::new(19 * 1024, 2, 1, Some(32)).map_err(|e| CoreError::Invalid(format!("key derivation: {e}")))?;
-        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let params = argon2::Params::new(19 * 1024, 2, 1, Some(32))
+            .map_err(|e| CoreError::Invalid(format!("key derivation: {e}")))?;
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut key = [0u8; 32];
         argon
             .hash_password_into(passphrase.as_bytes(), salt, &mut key)
-            .map_err(|e| CoreError::Invalid(format!("key derivation failed ({e}); choose a passphrase of at least 8 characters")))?;
+            .map_err(|e| {
+                CoreError::Invalid(format!(
+                    "key derivation failed ({e}); choose a passphrase of at least 8 characters"
+                ))
+            })?;
         let cipher = XChaCha20Poly1305::new((&key).into());
         key.fill(0);
         Ok(DraftKey { cipher })
@@ -79,18 +85,37 @@ impl DraftKey {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ct = self
             .cipher
-            .encrypt(&nonce, Payload { msg: plaintext, aad: context.as_bytes() })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| CoreError::Invalid("encryption failed".into()))?;
         Ok((nonce.to_vec(), ct))
     }
 
     /// Decrypts what [`DraftKey::encrypt`] made for the same `context`; `None` when
     /// the key is wrong or the bytes were changed.
-    pub(crate) fn decrypt(&self, context: &str, nonce: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn decrypt(
+        &self,
+        context: &str,
+        nonce: &[u8],
+        ciphertext: &[u8],
+    ) -> Option<Vec<u8>> {
         if nonce.len() != 24 {
             return None;
         }
-        self.cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() }).ok()
+        self.cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .ok()
     }
 
     /// The known value stored to recognise this key later.
@@ -120,16 +145,19 @@ pub(crate) fn seal(plaintext: &[u8], recipients: &[age::x25519::Recipient]) -> R
     let mut padded = plaintext.to_vec();
     let len = padded.len().div_ceil(PAD_TO).max(1) * PAD_TO;
     padded.resize(len, b' ');
-    let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-        .map_err(|e| CoreError::Invalid(format!("cannot seal the interview: {e}")))?;
+    let encryptor =
+        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+            .map_err(|e| CoreError::Invalid(format!("cannot seal the interview: {e}")))?;
     let mut out = Vec::with_capacity(padded.len() + 1024);
     let fail = |e: std::io::Error| CoreError::Invalid(format!("cannot seal the interview: {e}"));
-    let armored = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor).map_err(fail)?;
+    let armored = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
+        .map_err(fail)?;
     let mut writer = encryptor.wrap_output(armored).map_err(fail)?;
     writer.write_all(&padded).map_err(fail)?;
     writer.finish().and_then(|a| a.finish()).map_err(fail)?;
     padded.fill(0);
-    String::from_utf8(out).map_err(|_| CoreError::Invalid("sealing produced non-ASCII armor".into()))
+    String::from_utf8(out)
+        .map_err(|_| CoreError::Invalid("sealing produced non-ASCII armor".into()))
 }
 
 /// Why a sealed interview could not be opened.
@@ -145,12 +173,19 @@ pub enum OpenError {
 }
 
 /// Opens a sealed interview with a reviewer's identity.
-pub(crate) fn open(sealed: &str, identity: &age::x25519::Identity) -> std::result::Result<Vec<u8>, OpenError> {
+pub(crate) fn open(
+    sealed: &str,
+    identity: &age::x25519::Identity,
+) -> std::result::Result<Vec<u8>, OpenError> {
     let reader = age::armor::ArmoredReader::new(sealed.as_bytes());
     let decryptor = age::Decryptor::new_buffered(reader).map_err(map_decrypt)?;
     let mut plain = Vec::new();
-    let mut stream = decryptor.decrypt(std::iter::once(identity as &dyn age::Identity)).map_err(map_decrypt)?;
-    stream.read_to_end(&mut plain).map_err(|e| OpenError::Tampered(e.to_string()))?;
+    let mut stream = decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(map_decrypt)?;
+    stream
+        .read_to_end(&mut plain)
+        .map_err(|e| OpenError::Tampered(e.to_string()))?;
     Ok(plain)
 }
 
@@ -175,7 +210,9 @@ pub struct ReviewerKeyPair {
 /// second on this machine; tests use less).
 pub fn generate_reviewer_key(passphrase: &str, work_factor: Option<u8>) -> Result<ReviewerKeyPair> {
     if passphrase.chars().count() < 8 {
-        return Err(CoreError::Invalid("the passphrase protecting a reviewer key must have at least 8 characters".into()));
+        return Err(CoreError::Invalid(
+            "the passphrase protecting a reviewer key must have at least 8 characters".into(),
+        ));
     }
     let identity = age::x25519::Identity::generate();
     let public_key = identity.to_public().to_string();
@@ -185,21 +222,33 @@ pub fn generate_reviewer_key(passphrase: &str, work_factor: Option<u8>) -> Resul
     }
     let secret = identity.to_string();
     let mut out = Vec::new();
-    let fail = |e: std::io::Error| CoreError::Invalid(format!("cannot encrypt the reviewer key: {e}"));
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-        .map_err(|e| CoreError::Invalid(format!("cannot encrypt the reviewer key: {e}")))?;
-    let armored = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor).map_err(fail)?;
+    let fail =
+        |e: std::io::Error| CoreError::Invalid(format!("cannot encrypt the reviewer key: {e}"));
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .map_err(|e| CoreError::Invalid(format!("cannot encrypt the reviewer key: {e}")))?;
+    let armored = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
+        .map_err(fail)?;
     let mut w = encryptor.wrap_output(armored).map_err(fail)?;
-    w.write_all(secret.expose_secret().as_bytes()).map_err(fail)?;
+    w.write_all(secret.expose_secret().as_bytes())
+        .map_err(fail)?;
     w.finish().and_then(|a| a.finish()).map_err(fail)?;
-    let identity_file = String::from_utf8(out).map_err(|_| CoreError::Invalid("key file is not ASCII".into()))?;
-    Ok(ReviewerKeyPair { public_key, identity_file })
+    let identity_file =
+        String::from_utf8(out).map_err(|_| CoreError::Invalid("key file is not ASCII".into()))?;
+    Ok(ReviewerKeyPair {
+        public_key,
+        identity_file,
+    })
 }
 
 /// Unlocks a reviewer's private key file with its passphrase.
 pub fn unlock_reviewer_key(identity_file: &str, passphrase: &str) -> Result<age::x25519::Identity> {
-    let not_key = || CoreError::Invalid("this is not a FieldAudit reviewer key file (make one with `fieldaudit reviewer keygen`)".into());
-    let decryptor = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(identity_file.as_bytes())).map_err(|_| not_key())?;
+    let not_key = || {
+        CoreError::Invalid("this is not a FieldAudit reviewer key file (make one with `fieldaudit reviewer keygen`)".into())
+    };
+    let decryptor =
+        age::Decryptor::new_buffered(age::armor::ArmoredReader::new(identity_file.as_bytes()))
+            .map_err(|_| not_key())?;
     let mut scrypt = age::scrypt::Identity::new(SecretString::from(passphrase.to_owned()));
     scrypt.set_max_work_factor(22);
     let mut plain = String::new();
@@ -227,8 +276,14 @@ mod tests {
         let salt = DraftKey::new_salt();
         let key = DraftKey::derive("correct horse battery", &salt).unwrap();
         let (n, ct) = key.encrypt("draft/1", b"secret").unwrap();
-        assert_eq!(key.decrypt("draft/1", &n, &ct).as_deref(), Some(&b"secret"[..]));
-        assert!(key.decrypt("draft/2", &n, &ct).is_none(), "bound to its context");
+        assert_eq!(
+            key.decrypt("draft/1", &n, &ct).as_deref(),
+            Some(&b"secret"[..])
+        );
+        assert!(
+            key.decrypt("draft/2", &n, &ct).is_none(),
+            "bound to its context"
+        );
         let other = DraftKey::derive("wrong horse battery", &salt).unwrap();
         assert!(other.decrypt("draft/1", &n, &ct).is_none());
         let (cn, cc) = key.make_check().unwrap();
@@ -255,22 +310,41 @@ mod tests {
         chars[5] = if chars[5] == 'A' { 'B' } else { 'A' };
         lines[i] = chars.into_iter().collect();
         let tampered = lines.join("\n");
-        assert!(matches!(open(&tampered, &a), Err(OpenError::Tampered(_))), "{:?}", open(&tampered, &a));
-        assert!(seal(b"x", &[]).unwrap_err().to_string().contains("no reviewer keys"));
+        assert!(
+            matches!(open(&tampered, &a), Err(OpenError::Tampered(_))),
+            "{:?}",
+            open(&tampered, &a)
+        );
+        assert!(seal(b"x", &[])
+            .unwrap_err()
+            .to_string()
+            .contains("no reviewer keys"));
     }
 
     #[test]
     fn reviewer_key_files_need_their_passphrase() {
         let pair = generate_reviewer_key("reviewer passphrase", Some(10)).unwrap();
         assert!(pair.public_key.starts_with("age1"));
-        assert!(!pair.identity_file.contains("AGE-SECRET-KEY"), "the private key is stored encrypted");
+        assert!(
+            !pair.identity_file.contains("AGE-SECRET-KEY"),
+            "the private key is stored encrypted"
+        );
         let id = unlock_reviewer_key(&pair.identity_file, "reviewer passphrase").unwrap();
         assert_eq!(id.to_public().to_string(), pair.public_key);
-        let e = unlock_reviewer_key(&pair.identity_file, "not the passphrase").err().unwrap().to_string();
+        let e = unlock_reviewer_key(&pair.identity_file, "not the passphrase")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("wrong passphrase"), "{e}");
-        assert!(unlock_reviewer_key("garbage", "x").is_err(), "not a key file");
+        assert!(
+            unlock_reviewer_key("garbage", "x").is_err(),
+            "not a key file"
+        );
         assert!(generate_reviewer_key("short", Some(10)).is_err());
         assert!(parse_recipient(&pair.public_key).is_ok());
-        assert!(parse_recipient("age1notakey").unwrap_err().to_string().contains("age1"));
+        assert!(parse_recipient("age1notakey")
+            .unwrap_err()
+            .to_string()
+            .contains("age1"));
     }
 }

@@ -15,7 +15,10 @@ use uuid::Uuid;
 
 use super::review::{aggregate, InterviewAggregate};
 use super::sampling::SamplingGuidance;
-use super::{check_interviewer, interview_template, DraftKey, InterviewContent, InterviewSummary, ReportedFees, ReviewerKey};
+use super::{
+    check_interviewer, interview_template, DraftKey, InterviewContent, InterviewSummary,
+    ReportedFees, ReviewerKey,
+};
 use crate::workspace::{control_of, text, Control};
 use crate::{CoreError, Result, Store};
 
@@ -112,7 +115,11 @@ pub struct InterviewsOverview {
 const REQUIRED: &[&str] = &["setup.format", "setup.consent"];
 
 /// The visible sections of the interview checklist for `content`, in `lang`.
-pub fn interview_sections(template: &Template, content: &InterviewContent, lang: &str) -> Vec<InterviewSectionView> {
+pub fn interview_sections(
+    template: &Template,
+    content: &InterviewContent,
+    lang: &str,
+) -> Vec<InterviewSectionView> {
     let answer_of = |id: &str| content.answers.get(id).filter(|v| !v.is_null()).cloned();
     template
         .sections
@@ -152,7 +159,10 @@ fn spoken_language(content: &InterviewContent, lang: &str) -> Option<&'static st
 /// An answer as words: option labels for choices, "Yes"/"No" for yes/no items.
 fn display_value(item: &fieldaudit_templates::Item, value: &Value, lang: &str) -> String {
     let label = |id: &str| match &item.answer {
-        AnswerType::Choice { options, .. } => options.iter().find(|o| o.id == id).map_or_else(|| id.to_owned(), |o| text(&o.text, lang)),
+        AnswerType::Choice { options, .. } => options
+            .iter()
+            .find(|o| o.id == id)
+            .map_or_else(|| id.to_owned(), |o| text(&o.text, lang)),
         AnswerType::YesNo => match id {
             "yes" => "Yes".to_owned(),
             "no" => "No".to_owned(),
@@ -163,7 +173,12 @@ fn display_value(item: &fieldaudit_templates::Item, value: &Value, lang: &str) -
     };
     match value {
         Value::String(s) => label(s),
-        Value::Array(a) => a.iter().filter_map(Value::as_str).map(label).collect::<Vec<_>>().join(", "),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(label)
+            .collect::<Vec<_>>()
+            .join(", "),
         other => other.to_string(),
     }
 }
@@ -224,9 +239,17 @@ pub struct InterviewReview {
 impl Store {
     /// The interviews screen of an audit in `lang`; `key` when drafts are
     /// unlocked, `site_workers` to override the facility's worker count for sampling.
-    pub fn interviews_overview(&self, key: Option<&DraftKey>, audit_id: Uuid, site_workers: Option<u64>, lang: &str) -> Result<InterviewsOverview> {
+    pub fn interviews_overview(
+        &self,
+        key: Option<&DraftKey>,
+        audit_id: Uuid,
+        site_workers: Option<u64>,
+        lang: &str,
+    ) -> Result<InterviewsOverview> {
         self.audit(audit_id)?;
-        let sampling = key.map(|k| self.interview_sampling(k, audit_id, site_workers)).transpose()?;
+        let sampling = key
+            .map(|k| self.interview_sampling(k, audit_id, site_workers))
+            .transpose()?;
         let template = interview_template()?;
         let coverage = match &sampling {
             Some(s) => super::sampling::COVERAGE_ITEMS
@@ -234,15 +257,26 @@ impl Store {
                 .filter_map(|id| {
                     let (_, item) = template.item(id)?;
                     let counts = s.covered.by_category.get(*id);
-                    let AnswerType::Choice { options, .. } = &item.answer else { return None };
+                    let AnswerType::Choice { options, .. } = &item.answer else {
+                        return None;
+                    };
                     let answers = options
                         .iter()
                         .map(|o| {
                             let count = counts.and_then(|c| c.get(&o.id)).copied().unwrap_or(0);
-                            AnswerCount { id: o.id.clone(), text: text(&o.text, lang), count, thin: count > 0 && count < super::sampling::PER_GROUP }
+                            AnswerCount {
+                                id: o.id.clone(),
+                                text: text(&o.text, lang),
+                                count,
+                                thin: count > 0 && count < super::sampling::PER_GROUP,
+                            }
                         })
                         .collect();
-                    Some(QuestionTally { item_id: (*id).to_owned(), text: text(&item.text, lang), answers })
+                    Some(QuestionTally {
+                        item_id: (*id).to_owned(),
+                        text: text(&item.text, lang),
+                        answers,
+                    })
                 })
                 .collect(),
             None => Vec::new(),
@@ -286,7 +320,13 @@ impl Store {
     /// Answers one question of a draft (null clears it) and saves the draft,
     /// encrypted. A refused answer (unknown item, wrong type, text that looks
     /// like an ID or phone number) changes nothing.
-    pub fn set_interview_answer(&mut self, key: &DraftKey, id: Uuid, item_id: &str, value: Value) -> Result<()> {
+    pub fn set_interview_answer(
+        &mut self,
+        key: &DraftKey,
+        id: Uuid,
+        item_id: &str,
+        value: Value,
+    ) -> Result<()> {
         let mut draft = self.interview_draft(key, id)?;
         let value = match value {
             Value::String(s) if s.trim().is_empty() => Value::Null,
@@ -296,7 +336,9 @@ impl Store {
         if value.is_null() {
             draft.content.answers.remove(item_id);
             if interview_template()?.item(item_id).is_none() {
-                return Err(CoreError::Invalid(format!("the interview checklist has no item {item_id:?}")));
+                return Err(CoreError::Invalid(format!(
+                    "the interview checklist has no item {item_id:?}"
+                )));
             }
         } else {
             draft.content.answers.insert(item_id.to_owned(), value);
@@ -305,14 +347,25 @@ impl Store {
     }
 
     /// Replaces the fees the workers of a draft reported, and saves it encrypted.
-    pub fn set_interview_fees(&mut self, key: &DraftKey, id: Uuid, fees_reported: Vec<ReportedFees>) -> Result<()> {
+    pub fn set_interview_fees(
+        &mut self,
+        key: &DraftKey,
+        id: Uuid,
+        fees_reported: Vec<ReportedFees>,
+    ) -> Result<()> {
         let mut draft = self.interview_draft(key, id)?;
         draft.content.fees_reported = fees_reported;
         self.save_interview_draft(key, &draft)
     }
 
     /// Changes a draft's date and interviewer.
-    pub fn set_interview_details(&mut self, key: &DraftKey, id: Uuid, interviewer: &str, conducted_on: NaiveDate) -> Result<()> {
+    pub fn set_interview_details(
+        &mut self,
+        key: &DraftKey,
+        id: Uuid,
+        interviewer: &str,
+        conducted_on: NaiveDate,
+    ) -> Result<()> {
         let mut draft = self.interview_draft(key, id)?;
         draft.interviewer = check_interviewer(interviewer)?;
         draft.conducted_on = conducted_on;
@@ -321,11 +374,19 @@ impl Store {
 
     /// Opens an audit's interviews with a reviewer's identity and labels them for
     /// reading, with the aggregate and the answers per question.
-    pub fn interview_review(&self, audit_id: Uuid, identity: &age::x25519::Identity, lang: &str) -> Result<InterviewReview> {
+    pub fn interview_review(
+        &self,
+        audit_id: Uuid,
+        identity: &age::x25519::Identity,
+        lang: &str,
+    ) -> Result<InterviewReview> {
         self.audit(audit_id)?;
         let template = interview_template()?;
         let reviewed = self.review_interviews(audit_id, identity)?;
-        let opened: Vec<&InterviewContent> = reviewed.iter().filter_map(|r| r.content.as_ref().ok()).collect();
+        let opened: Vec<&InterviewContent> = reviewed
+            .iter()
+            .filter_map(|r| r.content.as_ref().ok())
+            .collect();
         let mut agg = aggregate(&opened);
         agg.unreadable = (reviewed.len() - opened.len()) as u32;
         let questions = template
@@ -335,11 +396,30 @@ impl Store {
                 let answers = match &item.answer {
                     AnswerType::Choice { options, .. } => options
                         .iter()
-                        .filter_map(|o| counts.get(&o.id).map(|n| AnswerCount { id: o.id.clone(), text: text(&o.text, lang), count: *n, thin: false }))
+                        .filter_map(|o| {
+                            counts.get(&o.id).map(|n| AnswerCount {
+                                id: o.id.clone(),
+                                text: text(&o.text, lang),
+                                count: *n,
+                                thin: false,
+                            })
+                        })
                         .collect(),
-                    _ => counts.iter().map(|(o, n)| AnswerCount { id: o.clone(), text: display_value(item, &Value::String(o.clone()), lang), count: *n, thin: false }).collect(),
+                    _ => counts
+                        .iter()
+                        .map(|(o, n)| AnswerCount {
+                            id: o.clone(),
+                            text: display_value(item, &Value::String(o.clone()), lang),
+                            count: *n,
+                            thin: false,
+                        })
+                        .collect(),
                 };
-                Some(QuestionTally { item_id: item.id.clone(), text: text(&item.text, lang), answers })
+                Some(QuestionTally {
+                    item_id: item.id.clone(),
+                    text: text(&item.text, lang),
+                    answers,
+                })
             })
             .collect();
         let interviews = reviewed
@@ -358,9 +438,18 @@ impl Store {
                     fees_reported: c.fees_reported,
                     error: None,
                 },
-                Err(e) => ReviewedInterviewView { summary: r.summary, sections: Vec::new(), fees_reported: Vec::new(), error: Some(e.to_string()) },
+                Err(e) => ReviewedInterviewView {
+                    summary: r.summary,
+                    sections: Vec::new(),
+                    fees_reported: Vec::new(),
+                    error: Some(e.to_string()),
+                },
             })
             .collect();
-        Ok(InterviewReview { interviews, aggregate: agg, questions })
+        Ok(InterviewReview {
+            interviews,
+            aggregate: agg,
+            questions,
+        })
     }
 }

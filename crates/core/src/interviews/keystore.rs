@@ -31,7 +31,9 @@ fn entry(device_id: Uuid) -> keyring::Result<keyring::Entry> {
 /// usable keyring (the caller then asks for a passphrase).
 #[cfg(feature = "os-keyring")]
 pub(crate) fn store(device_id: Uuid, key: &[u8; 32]) -> bool {
-    let Ok(e) = entry(device_id) else { return false };
+    let Ok(e) = entry(device_id) else {
+        return false;
+    };
     if e.set_secret(key).is_err() {
         return false;
     }

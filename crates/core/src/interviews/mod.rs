@@ -42,14 +42,20 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 pub use content::{
-    check_free_text, interview_template, InterviewContent, ReportedFee, ReportedFees, CHANNELS, INTERVIEW_TEMPLATE, MIGRANT_TYPES,
-    PAID_TO, PAID_WHEN, REIMBURSEMENT,
+    check_free_text, interview_template, InterviewContent, ReportedFee, ReportedFees, CHANNELS,
+    INTERVIEW_TEMPLATE, MIGRANT_TYPES, PAID_TO, PAID_WHEN, REIMBURSEMENT,
 };
-pub use form::{AnswerCount, InterviewForm, InterviewItemView, InterviewReview, InterviewSectionView, InterviewsOverview, QuestionTally, ReviewedInterviewView};
+pub use form::{
+    AnswerCount, InterviewForm, InterviewItemView, InterviewReview, InterviewSectionView,
+    InterviewsOverview, QuestionTally, ReviewedInterviewView,
+};
 
 /// A reviewer's unlocked private key (an age X25519 identity).
 pub type ReviewerIdentity = age::x25519::Identity;
-pub use crypto::{generate_reviewer_key, parse_recipient, unlock_reviewer_key, DraftKey, OpenError, ReviewerKeyPair};
+pub use crypto::{
+    generate_reviewer_key, parse_recipient, unlock_reviewer_key, DraftKey, OpenError,
+    ReviewerKeyPair,
+};
 
 use crate::store::select_rows;
 use crate::{CoreError, Result, Store, Writer};
@@ -68,7 +74,10 @@ pub struct UnlockedDrafts {
 impl UnlockedDrafts {
     /// Unlocked now.
     pub fn new(key: DraftKey) -> UnlockedDrafts {
-        UnlockedDrafts { key, last_used: std::time::Instant::now() }
+        UnlockedDrafts {
+            key,
+            last_used: std::time::Instant::now(),
+        }
     }
 
     /// The key, counting this as a use at `now`; `None` once it has been idle
@@ -160,7 +169,9 @@ fn blob_err(what: &str) -> CoreError {
 fn check_interviewer(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
-        return Err(CoreError::Invalid("give the interviewer's name (yours, never a worker's), at most 80 characters".into()));
+        return Err(CoreError::Invalid(
+            "give the interviewer's name (yours, never a worker's), at most 80 characters".into(),
+        ));
     }
     check_free_text("interviewer", name)?;
     Ok(name.to_owned())
@@ -174,9 +185,11 @@ impl Store {
     pub fn unlock_interviews(&mut self, passphrase: &str) -> Result<DraftKey> {
         let stored: Option<(Vec<u8>, String, Vec<u8>, Vec<u8>)> = self
             .conn()
-            .query_row("SELECT salt, kdf, check_nonce, check_ciphertext FROM interview_key", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
+            .query_row(
+                "SELECT salt, kdf, check_nonce, check_ciphertext FROM interview_key",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .optional()?;
         match stored {
             Some((_, kdf, _, _)) if kdf == keystore::KEYRING_KDF => Err(CoreError::Invalid(
@@ -219,7 +232,11 @@ impl Store {
     pub fn unlock_interviews_with_keyring(&mut self) -> Result<Option<DraftKey>> {
         let stored: Option<(String, Vec<u8>, Vec<u8>)> = self
             .conn()
-            .query_row("SELECT kdf, check_nonce, check_ciphertext FROM interview_key", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(
+                "SELECT kdf, check_nonce, check_ciphertext FROM interview_key",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
         let device = self.device_id();
         match stored {
@@ -256,7 +273,10 @@ impl Store {
     /// How this device protects interview drafts: `keyring`, `passphrase`, or
     /// `unset` before the first unlock.
     pub fn interview_protection(&self) -> Result<&'static str> {
-        let kdf: Option<String> = self.conn().query_row("SELECT kdf FROM interview_key", [], |r| r.get(0)).optional()?;
+        let kdf: Option<String> = self
+            .conn()
+            .query_row("SELECT kdf FROM interview_key", [], |r| r.get(0))
+            .optional()?;
         Ok(match kdf.as_deref() {
             None => "unset",
             Some(keystore::KEYRING_KDF) => "keyring",
@@ -265,7 +285,13 @@ impl Store {
     }
 
     /// Starts an interview of an audit: an empty encrypted draft.
-    pub fn start_interview(&mut self, key: &DraftKey, audit_id: Uuid, interviewer: &str, conducted_on: NaiveDate) -> Result<Uuid> {
+    pub fn start_interview(
+        &mut self,
+        key: &DraftKey,
+        audit_id: Uuid,
+        interviewer: &str,
+        conducted_on: NaiveDate,
+    ) -> Result<Uuid> {
         self.audit(audit_id)?;
         let draft = InterviewDraft {
             id: Uuid::now_v7(),
@@ -283,9 +309,20 @@ impl Store {
     pub fn save_interview_draft(&mut self, key: &DraftKey, draft: &InterviewDraft) -> Result<()> {
         check_interviewer(&draft.interviewer)?;
         draft.content.validate()?;
-        let sealed: Option<String> = self.conn().query_row("SELECT sealed FROM interview WHERE id = ?1", [draft.id.to_string()], |r| r.get(0)).optional()?.flatten();
+        let sealed: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT sealed FROM interview WHERE id = ?1",
+                [draft.id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
         if sealed.is_some() {
-            return Err(CoreError::Invalid(format!("interview {} is already finalised and sealed; it can no longer be changed", draft.id)));
+            return Err(CoreError::Invalid(format!(
+                "interview {} is already finalised and sealed; it can no longer be changed",
+                draft.id
+            )));
         }
         let mut plain = serde_json::to_vec(draft).map_err(|e| CoreError::Invalid(e.to_string()))?;
         let (nonce, ct) = key.encrypt(&draft_context(draft.id, draft.audit_id), &plain)?;
@@ -309,19 +346,36 @@ impl Store {
     pub fn interview_draft(&self, key: &DraftKey, id: Uuid) -> Result<InterviewDraft> {
         let row: Option<(String, Vec<u8>, Vec<u8>)> = self
             .conn()
-            .query_row("SELECT audit_id, nonce, ciphertext FROM interview_draft WHERE id = ?1", [id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(
+                "SELECT audit_id, nonce, ciphertext FROM interview_draft WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
         let Some((audit, nonce, ct)) = row else {
-            let sealed = self.conn().query_row("SELECT EXISTS (SELECT 1 FROM interview WHERE id = ?1 AND sealed IS NOT NULL)", [id.to_string()], |r| r.get::<_, bool>(0))?;
+            let sealed = self.conn().query_row(
+                "SELECT EXISTS (SELECT 1 FROM interview WHERE id = ?1 AND sealed IS NOT NULL)",
+                [id.to_string()],
+                |r| r.get::<_, bool>(0),
+            )?;
             return Err(if sealed {
-                CoreError::Invalid(format!("interview {id} is finalised and sealed: only a reviewer's key can open it"))
+                CoreError::Invalid(format!(
+                    "interview {id} is finalised and sealed: only a reviewer's key can open it"
+                ))
             } else {
                 CoreError::not_found("interview draft", id)
             });
         };
-        let audit_id = Uuid::parse_str(&audit).map_err(|e| CoreError::Corrupt { entity: "interview_draft".into(), field: "audit_id".into(), reason: e.to_string() })?;
-        let mut plain = key.decrypt(&draft_context(id, audit_id), &nonce, &ct).ok_or_else(|| blob_err("interview draft"))?;
-        let draft: InterviewDraft = serde_json::from_slice(&plain).map_err(|_| blob_err("interview draft"))?;
+        let audit_id = Uuid::parse_str(&audit).map_err(|e| CoreError::Corrupt {
+            entity: "interview_draft".into(),
+            field: "audit_id".into(),
+            reason: e.to_string(),
+        })?;
+        let mut plain = key
+            .decrypt(&draft_context(id, audit_id), &nonce, &ct)
+            .ok_or_else(|| blob_err("interview draft"))?;
+        let draft: InterviewDraft =
+            serde_json::from_slice(&plain).map_err(|_| blob_err("interview draft"))?;
         plain.fill(0);
         if draft.id != id || draft.audit_id != audit_id {
             return Err(blob_err("interview draft"));
@@ -340,11 +394,30 @@ impl Store {
         )?;
         rows.into_iter()
             .map(|r| {
-                let id = r.get("id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
-                let public_key = r.get("public_key").and_then(Value::as_str).unwrap_or_default().to_owned();
-                let reviewer = r.get("reviewer").and_then(Value::as_str).unwrap_or_default().to_owned();
-                let id = id.ok_or_else(|| CoreError::Corrupt { entity: "reviewer_key".into(), field: "id".into(), reason: "not a UUID".into() })?;
-                Ok(ReviewerKey { id, reviewer, public_key })
+                let id = r
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| Uuid::parse_str(s).ok());
+                let public_key = r
+                    .get("public_key")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let reviewer = r
+                    .get("reviewer")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let id = id.ok_or_else(|| CoreError::Corrupt {
+                    entity: "reviewer_key".into(),
+                    field: "id".into(),
+                    reason: "not a UUID".into(),
+                })?;
+                Ok(ReviewerKey {
+                    id,
+                    reviewer,
+                    public_key,
+                })
             })
             .collect()
     }
@@ -356,15 +429,22 @@ impl Store {
         let draft = self.interview_draft(key, id)?;
         draft.content.validate()?;
         let content = draft.content.for_sealing()?;
-        let (Some(format), Some(_)) = (content.format(), content.answers.get("setup.consent")) else {
-            return Err(CoreError::Invalid("answer setup.format (individual or group) and setup.consent before finalising".into()));
+        let (Some(format), Some(_)) = (content.format(), content.answers.get("setup.consent"))
+        else {
+            return Err(CoreError::Invalid(
+                "answer setup.format (individual or group) and setup.consent before finalising"
+                    .into(),
+            ));
         };
         let format = InterviewFormat::parse(format).ok_or_else(|| {
             CoreError::Invalid(format!("setup.format is {format:?}; answer it with one of {}", InterviewFormat::NAMES.join(", ")))
         })?;
         let language = content.language().map(str::to_owned);
         let keys = self.reviewer_keys()?;
-        let recipients = keys.iter().map(|k| parse_recipient(&k.public_key)).collect::<Result<Vec<_>>>()?;
+        let recipients = keys
+            .iter()
+            .map(|k| parse_recipient(&k.public_key))
+            .collect::<Result<Vec<_>>>()?;
         let template = interview_template()?;
         let payload = SealedPayload {
             format_version: 1,
@@ -376,7 +456,8 @@ impl Store {
             interviewer: draft.interviewer.clone(),
             content,
         };
-        let mut plain = serde_json::to_vec(&payload).map_err(|e| CoreError::Invalid(e.to_string()))?;
+        let mut plain =
+            serde_json::to_vec(&payload).map_err(|e| CoreError::Invalid(e.to_string()))?;
         let sealed = crypto::seal(&plain, &recipients)?;
         plain.fill(0);
         let conducted_on = draft.conducted_on.format("%Y-%m-%d").to_string();
@@ -395,7 +476,10 @@ impl Store {
                 ],
             )?;
             sampling::add_to_tally(w, key, draft.audit_id, &payload.content)?;
-            w.conn().execute("DELETE FROM interview_draft WHERE id = ?1", [id.to_string()])?;
+            w.conn().execute(
+                "DELETE FROM interview_draft WHERE id = ?1",
+                [id.to_string()],
+            )?;
             Ok(())
         })?;
         self.checkpoint()?;
@@ -411,7 +495,12 @@ impl Store {
 
     /// Deletes a draft (nothing was synced; its bytes are overwritten).
     pub fn discard_interview_draft(&mut self, id: Uuid) -> Result<()> {
-        let n = self.write(|w| Ok(w.conn().execute("DELETE FROM interview_draft WHERE id = ?1", [id.to_string()])?))?;
+        let n = self.write(|w| {
+            Ok(w.conn().execute(
+                "DELETE FROM interview_draft WHERE id = ?1",
+                [id.to_string()],
+            )?)
+        })?;
         if n == 0 {
             return Err(CoreError::not_found("interview draft", id));
         }
@@ -421,7 +510,11 @@ impl Store {
     /// Copies the WAL into the database file and truncates it, so pages of deleted
     /// rows do not linger in the WAL.
     fn checkpoint(&self) -> Result<()> {
-        let (busy, _, _): (i64, i64, i64) = self.conn().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let (busy, _, _): (i64, i64, i64) =
+            self.conn()
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
         if busy != 0 {
             // Another connection (e.g. a sync) is reading; the WAL is truncated at
             // the next checkpoint. Everything in it is ciphertext anyway.
@@ -434,13 +527,22 @@ impl Store {
     /// metadata only.
     pub fn interviews(&self, audit_id: Uuid) -> Result<Vec<InterviewSummary>> {
         let mut out = Vec::new();
-        let mut stmt = self.conn().prepare_cached("SELECT id FROM interview_draft WHERE audit_id = ?1 ORDER BY id")?;
-        let ids: Vec<String> = stmt.query_map([audit_id.to_string()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT id FROM interview_draft WHERE audit_id = ?1 ORDER BY id")?;
+        let ids: Vec<String> = stmt
+            .query_map([audit_id.to_string()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         for id in ids {
             let id = Uuid::parse_str(&id).map_err(|e| CoreError::Corrupt { entity: "interview_draft".into(), field: "id".into(), reason: e.to_string() })?;
             out.push(InterviewSummary { id, state: InterviewState::Draft, conducted_on: None, interviewer: None, language: None, format: None });
         }
-        for row in select_rows(self.conn(), EntityKind::Interview, "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY conducted_on, id", [audit_id.to_string()])? {
+        for row in select_rows(
+            self.conn(),
+            EntityKind::Interview,
+            "audit_id = ?1 AND coalesce(deleted, 0) = 0 ORDER BY conducted_on, id",
+            [audit_id.to_string()],
+        )? {
             out.push(summary(&row)?);
         }
         Ok(out)
@@ -451,7 +553,11 @@ pub(crate) fn summary(row: &serde_json::Map<String, Value>) -> Result<InterviewS
     let text = |f: &str| row.get(f).and_then(Value::as_str).map(str::to_owned);
     let id = text("id")
         .and_then(|s| Uuid::parse_str(&s).ok())
-        .ok_or_else(|| CoreError::Corrupt { entity: "interview".into(), field: "id".into(), reason: "not a UUID".into() })?;
+        .ok_or_else(|| CoreError::Corrupt {
+            entity: "interview".into(),
+            field: "id".into(),
+            reason: "not a UUID".into(),
+        })?;
     Ok(InterviewSummary {
         id,
         state: if row.get("sealed").is_some_and(|v| !v.is_null()) { InterviewState::Sealed } else { InterviewState::Incomplete },
@@ -463,17 +569,34 @@ pub(crate) fn summary(row: &serde_json::Map<String, Value>) -> Result<InterviewS
 }
 
 /// Reads and decrypts a local-only encrypted blob keyed by audit (the tally).
-pub(crate) fn read_encrypted<T: for<'de> Deserialize<'de> + Default>(w: &rusqlite::Connection, key: &DraftKey, audit_id: Uuid) -> Result<T> {
+pub(crate) fn read_encrypted<T: for<'de> Deserialize<'de> + Default>(
+    w: &rusqlite::Connection,
+    key: &DraftKey,
+    audit_id: Uuid,
+) -> Result<T> {
     let row: Option<(Vec<u8>, Vec<u8>)> = w
-        .query_row("SELECT nonce, ciphertext FROM interview_tally WHERE audit_id = ?1", [audit_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT nonce, ciphertext FROM interview_tally WHERE audit_id = ?1",
+            [audit_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
-    let Some((nonce, ct)) = row else { return Ok(T::default()) };
-    let plain = key.decrypt(&tally_context(audit_id), &nonce, &ct).ok_or_else(|| blob_err("interview coverage"))?;
+    let Some((nonce, ct)) = row else {
+        return Ok(T::default());
+    };
+    let plain = key
+        .decrypt(&tally_context(audit_id), &nonce, &ct)
+        .ok_or_else(|| blob_err("interview coverage"))?;
     serde_json::from_slice(&plain).map_err(|_| blob_err("interview coverage"))
 }
 
 /// Encrypts and stores the tally of an audit.
-pub(crate) fn write_encrypted<T: Serialize>(w: &Writer<'_>, key: &DraftKey, audit_id: Uuid, value: &T) -> Result<()> {
+pub(crate) fn write_encrypted<T: Serialize>(
+    w: &Writer<'_>,
+    key: &DraftKey,
+    audit_id: Uuid,
+    value: &T,
+) -> Result<()> {
     let plain = serde_json::to_vec(value).map_err(|e| CoreError::Invalid(e.to_string()))?;
     let (nonce, ct) = key.encrypt(&tally_context(audit_id), &plain)?;
     w.conn().execute(

@@ -26,7 +26,10 @@ pub struct ReviewedInterview {
     pub content: std::result::Result<InterviewContent, OpenError>,
 }
 
-fn ser_result<S: serde::Serializer>(r: &std::result::Result<InterviewContent, OpenError>, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn ser_result<S: serde::Serializer>(
+    r: &std::result::Result<InterviewContent, OpenError>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     match r {
         Ok(c) => c.serialize(s),
         Err(e) => serde_json::json!({ "error": e.to_string() }).serialize(s),
@@ -92,25 +95,44 @@ pub fn aggregate(contents: &[&InterviewContent]) -> InterviewAggregate {
             let options: Vec<&str> = match value {
                 Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
                 // Free-text notes are not counted (they are read one by one).
-                Value::String(s) if !item.ends_with("_notes") && item != "credibility.notes" && item != "setup.language_other" => vec![s.as_str()],
+                Value::String(s)
+                    if !item.ends_with("_notes")
+                        && item != "credibility.notes"
+                        && item != "setup.language_other" =>
+                {
+                    vec![s.as_str()]
+                }
                 _ => continue,
             };
             for o in options {
-                *agg.answers.entry(item.clone()).or_default().entry(o.to_owned()).or_default() += 1;
+                *agg.answers
+                    .entry(item.clone())
+                    .or_default()
+                    .entry(o.to_owned())
+                    .or_default() += 1;
             }
         }
         if let Some(d) = c.answers.get("topics.documents").and_then(Value::as_str) {
             *agg.documents_held.entry(d.to_owned()).or_default() += 1;
         }
-        if c.answers.get("credibility.signs").and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+        if c.answers
+            .get("credibility.signs")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+        {
             agg.coaching_or_fear += 1;
         }
         for worker in &c.fees_reported {
             if worker.passport_held_by_employer == Some(true) {
                 agg.passports_held_by_employer += 1;
             }
-            if let (Some(amount), Some(currency)) = (worker.reimbursed_amount, &worker.reimbursed_currency) {
-                agg.fees_by_currency.entry(currency.clone()).or_default().reimbursed += amount;
+            if let (Some(amount), Some(currency)) =
+                (worker.reimbursed_amount, &worker.reimbursed_currency)
+            {
+                agg.fees_by_currency
+                    .entry(currency.clone())
+                    .or_default()
+                    .reimbursed += amount;
             }
             if worker.fees.is_empty() {
                 continue;
@@ -121,14 +143,24 @@ pub fn aggregate(contents: &[&InterviewContent]) -> InterviewAggregate {
             }
             let mut currencies: Vec<&str> = Vec::new();
             for fee in &worker.fees {
-                agg.fees_by_currency.entry(fee.currency.clone()).or_default().paid += fee.amount;
-                *agg.fees_by_category.entry(fee.category.clone()).or_default().entry(fee.currency.clone()).or_default() += fee.amount;
+                agg.fees_by_currency
+                    .entry(fee.currency.clone())
+                    .or_default()
+                    .paid += fee.amount;
+                *agg.fees_by_category
+                    .entry(fee.category.clone())
+                    .or_default()
+                    .entry(fee.currency.clone())
+                    .or_default() += fee.amount;
                 if !currencies.contains(&fee.currency.as_str()) {
                     currencies.push(&fee.currency);
                 }
             }
             for cur in currencies {
-                agg.fees_by_currency.entry(cur.to_owned()).or_default().workers += 1;
+                agg.fees_by_currency
+                    .entry(cur.to_owned())
+                    .or_default()
+                    .workers += 1;
             }
         }
     }
@@ -140,7 +172,11 @@ impl Store {
     /// interview that was not sealed to this key, or whose ciphertext was changed
     /// (including a ciphertext copied from another interview), is reported with
     /// the reason instead of its content.
-    pub fn review_interviews(&self, audit_id: Uuid, identity: &age::x25519::Identity) -> Result<Vec<ReviewedInterview>> {
+    pub fn review_interviews(
+        &self,
+        audit_id: Uuid,
+        identity: &age::x25519::Identity,
+    ) -> Result<Vec<ReviewedInterview>> {
         let rows = select_rows(
             self.conn(),
             EntityKind::Interview,
@@ -150,13 +186,19 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let summary = summary(&row)?;
-            let sealed = row.get("sealed").and_then(Value::as_str).unwrap_or_default();
+            let sealed = row
+                .get("sealed")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let content = crypto::open(sealed, identity).and_then(|mut plain| {
                 let payload: std::result::Result<SealedPayload, _> = serde_json::from_slice(&plain);
                 plain.fill(0);
-                let payload = payload.map_err(|e| OpenError::Tampered(format!("the content does not parse: {e}")))?;
+                let payload = payload
+                    .map_err(|e| OpenError::Tampered(format!("the content does not parse: {e}")))?;
                 if payload.interview_id != summary.id || payload.audit_id != audit_id {
-                    return Err(OpenError::Tampered("it was sealed for another interview or audit and copied here".into()));
+                    return Err(OpenError::Tampered(
+                        "it was sealed for another interview or audit and copied here".into(),
+                    ));
                 }
                 Ok(payload.content)
             });
@@ -166,9 +208,16 @@ impl Store {
     }
 
     /// Opens an audit's interviews and adds them up ([`aggregate`]).
-    pub fn interview_aggregate(&self, audit_id: Uuid, identity: &age::x25519::Identity) -> Result<(Vec<ReviewedInterview>, InterviewAggregate)> {
+    pub fn interview_aggregate(
+        &self,
+        audit_id: Uuid,
+        identity: &age::x25519::Identity,
+    ) -> Result<(Vec<ReviewedInterview>, InterviewAggregate)> {
         let reviewed = self.review_interviews(audit_id, identity)?;
-        let opened: Vec<&InterviewContent> = reviewed.iter().filter_map(|r| r.content.as_ref().ok()).collect();
+        let opened: Vec<&InterviewContent> = reviewed
+            .iter()
+            .filter_map(|r| r.content.as_ref().ok())
+            .collect();
         let mut agg = aggregate(&opened);
         agg.unreadable = (reviewed.len() - opened.len()) as u32;
         Ok((reviewed, agg))

@@ -77,7 +77,12 @@ pub struct SamplingGuidance {
     pub drafts: u32,
 }
 
-pub(crate) fn add_to_tally(w: &Writer<'_>, key: &DraftKey, audit_id: Uuid, content: &InterviewContent) -> Result<()> {
+pub(crate) fn add_to_tally(
+    w: &Writer<'_>,
+    key: &DraftKey,
+    audit_id: Uuid,
+    content: &InterviewContent,
+) -> Result<()> {
     let mut tally: Tally = read_encrypted(w.conn(), key, audit_id)?;
     tally.interviews += 1;
     tally.workers += content.workers();
@@ -88,7 +93,12 @@ pub(crate) fn add_to_tally(w: &Writer<'_>, key: &DraftKey, audit_id: Uuid, conte
             _ => continue,
         };
         for option in chosen {
-            *tally.by_category.entry((*item).to_owned()).or_default().entry(option.to_owned()).or_default() += 1;
+            *tally
+                .by_category
+                .entry((*item).to_owned())
+                .or_default()
+                .entry(option.to_owned())
+                .or_default() += 1;
         }
     }
     write_encrypted(w, key, audit_id, &tally)
@@ -97,7 +107,12 @@ pub(crate) fn add_to_tally(w: &Writer<'_>, key: &DraftKey, audit_id: Uuid, conte
 impl Store {
     /// Sampling guidance for an audit. `site_workers` defaults to the facility's
     /// worker count (its upper bound when given as a range).
-    pub fn interview_sampling(&self, key: &DraftKey, audit_id: Uuid, site_workers: Option<u64>) -> Result<SamplingGuidance> {
+    pub fn interview_sampling(
+        &self,
+        key: &DraftKey,
+        audit_id: Uuid,
+        site_workers: Option<u64>,
+    ) -> Result<SamplingGuidance> {
         let audit = self.audit(audit_id)?;
         let site_workers = match site_workers {
             Some(n) => Some(n),
@@ -111,11 +126,20 @@ impl Store {
         };
         let covered: Tally = read_encrypted(self.conn(), key, audit_id)?;
         let suggested = site_workers.map(suggested_sample);
-        let drafts: u32 = self.conn().query_row("SELECT count(*) FROM interview_draft WHERE audit_id = ?1", [audit_id.to_string()], |r| r.get(0))?;
+        let drafts: u32 = self.conn().query_row(
+            "SELECT count(*) FROM interview_draft WHERE audit_id = ?1",
+            [audit_id.to_string()],
+            |r| r.get(0),
+        )?;
         let thin_groups = covered
             .by_category
             .iter()
-            .flat_map(|(item, options)| options.iter().filter(|(_, n)| **n < PER_GROUP).map(move |(o, _)| format!("{item}={o}")))
+            .flat_map(|(item, options)| {
+                options
+                    .iter()
+                    .filter(|(_, n)| **n < PER_GROUP)
+                    .map(move |(o, _)| format!("{item}={o}"))
+            })
             .collect();
         Ok(SamplingGuidance {
             site_workers,
@@ -135,7 +159,11 @@ mod tests {
     #[test]
     fn sample_size_follows_the_rule() {
         assert_eq!(suggested_sample(0), 0);
-        assert_eq!(suggested_sample(4), 4, "never more than the workers there are");
+        assert_eq!(
+            suggested_sample(4),
+            4,
+            "never more than the workers there are"
+        );
         assert_eq!(suggested_sample(10), 6);
         assert_eq!(suggested_sample(36), 6);
         assert_eq!(suggested_sample(37), 7);

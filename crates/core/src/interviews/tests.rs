@@ -21,7 +21,13 @@ fn setup() -> (tempfile::TempDir, Store, Uuid) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(dir.path(), "interviewer laptop").unwrap();
     let facility = store
-        .add_facility(&FacilityRecord { name: "Hasan Knit".into(), address: "Ashulia".into(), country_code: "BD".into(), workers_max: Some(1200), ..Default::default() })
+        .add_facility(&FacilityRecord {
+            name: "Hasan Knit".into(),
+            address: "Ashulia".into(),
+            country_code: "BD".into(),
+            workers_max: Some(1200),
+            ..Default::default()
+        })
         .unwrap();
     let audit = store
         .start_audit(&NewAudit {
@@ -45,7 +51,12 @@ fn register(store: &mut Store, name: &str, key: &age::x25519::Identity) -> Uuid 
             w.set(
                 EntityKind::ReviewerKey,
                 id,
-                &[("public_key", json!(key.to_public().to_string())), ("reviewer", json!(name)), ("revoked", json!(false)), ("deleted", json!(false))],
+                &[
+                    ("public_key", json!(key.to_public().to_string())),
+                    ("reviewer", json!(name)),
+                    ("revoked", json!(false)),
+                    ("deleted", json!(false)),
+                ],
             )
             .map(|_| ())
         })
@@ -77,15 +88,32 @@ pub(crate) fn full_content(marker: &str, fee_amount: i64) -> InterviewContent {
         c.set_answer_text(item, text).unwrap();
     }
     for item in free_text_items().unwrap() {
-        c.set_answer_text(&item, &format!("notes {marker} {item}")).unwrap();
+        c.set_answer_text(&item, &format!("notes {marker} {item}"))
+            .unwrap();
     }
     c.fees_reported.push(ReportedFees {
         migrant_type: Some("foreign".into()),
         origin_country: Some("NP".into()),
         channel: Some("agency".into()),
         fees: vec![
-            ReportedFee { category: "placement".into(), amount: Decimal::new(fee_amount, 0), currency: "NPR".into(), paid_to: Some("agency_origin".into()), paid_when: Some("pre_departure".into()), financed_by_loan: Some(true), note: Some(format!("fee {marker}")) },
-            ReportedFee { category: "visa".into(), amount: Decimal::new(15050, 2), currency: "USD".into(), paid_to: None, paid_when: None, financed_by_loan: None, note: None },
+            ReportedFee {
+                category: "placement".into(),
+                amount: Decimal::new(fee_amount, 0),
+                currency: "NPR".into(),
+                paid_to: Some("agency_origin".into()),
+                paid_when: Some("pre_departure".into()),
+                financed_by_loan: Some(true),
+                note: Some(format!("fee {marker}")),
+            },
+            ReportedFee {
+                category: "visa".into(),
+                amount: Decimal::new(15050, 2),
+                currency: "USD".into(),
+                paid_to: None,
+                paid_when: None,
+                financed_by_loan: None,
+                note: None,
+            },
         ],
         reimbursement: Some("none".into()),
         reimbursed_amount: None,
@@ -98,12 +126,20 @@ pub(crate) fn full_content(marker: &str, fee_amount: i64) -> InterviewContent {
 }
 
 fn occurrences(path: &Path, needle: &str) -> usize {
-    let Ok(bytes) = std::fs::read(path) else { return 0 };
-    bytes.windows(needle.len()).filter(|w| *w == needle.as_bytes()).count()
+    let Ok(bytes) = std::fs::read(path) else {
+        return 0;
+    };
+    bytes
+        .windows(needle.len())
+        .filter(|w| *w == needle.as_bytes())
+        .count()
 }
 
 fn marker_in_db_files(dir: &Path, needle: &str) -> usize {
-    ["fieldaudit.db", "fieldaudit.db-wal", "fieldaudit.db-shm"].iter().map(|f| occurrences(&dir.join(f), needle)).sum()
+    ["fieldaudit.db", "fieldaudit.db-wal", "fieldaudit.db-shm"]
+        .iter()
+        .map(|f| occurrences(&dir.join(f), needle))
+        .sum()
 }
 
 #[test]
@@ -116,12 +152,28 @@ fn drafts_are_encrypted_and_finalise_seals_to_current_reviewers_only() {
     register(&mut store, "Alice", &alice);
     register(&mut store, "Bob", &bob);
     let gone = register(&mut store, "Removed", &removed);
-    store.write(|w| w.set(EntityKind::ReviewerKey, gone, &[("revoked", json!(true))]).map(|_| ())).unwrap();
+    store
+        .write(|w| {
+            w.set(EntityKind::ReviewerKey, gone, &[("revoked", json!(true))])
+                .map(|_| ())
+        })
+        .unwrap();
     assert_eq!(store.reviewer_keys().unwrap().len(), 2);
 
     let key = store.unlock_interviews("interviewer passphrase").unwrap();
-    assert!(store.unlock_interviews("another passphrase").unwrap_err().to_string().contains("wrong interview passphrase"));
-    let id = store.start_interview(&key, audit, "Nadia Rahman", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+    assert!(store
+        .unlock_interviews("another passphrase")
+        .unwrap_err()
+        .to_string()
+        .contains("wrong interview passphrase"));
+    let id = store
+        .start_interview(
+            &key,
+            audit,
+            "Nadia Rahman",
+            NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+        )
+        .unwrap();
     let mut draft = store.interview_draft(&key, id).unwrap();
     draft.content = full_content(MARKER, 120000);
     store.save_interview_draft(&key, &draft).unwrap();
@@ -139,26 +191,46 @@ fn drafts_are_encrypted_and_finalise_seals_to_current_reviewers_only() {
     let summary = store.finalise_interview(&key, id).unwrap();
     assert_eq!(summary.format, Some(InterviewFormat::Group));
     assert_eq!(summary.language.as_deref(), Some("other"));
-    assert_eq!(marker_in_db_files(dir.path(), MARKER), 0, "finalised: no plaintext in db, wal or shm");
+    assert_eq!(
+        marker_in_db_files(dir.path(), MARKER),
+        0,
+        "finalised: no plaintext in db, wal or shm"
+    );
     let err = store.interview_draft(&key, id).unwrap_err().to_string();
     assert!(err.contains("sealed"), "{err}");
-    assert!(store.save_interview_draft(&key, &draft).is_err(), "a sealed interview cannot be edited");
+    assert!(
+        store.save_interview_draft(&key, &draft).is_err(),
+        "a sealed interview cannot be edited"
+    );
     let listed = store.interviews(audit).unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!((listed[0].state, listed[0].interviewer.as_deref()), (InterviewState::Sealed, Some("Nadia Rahman")));
     // The change log carries the ciphertext (it syncs like any field).
     let changes = store.changes_after(0, 1000).unwrap();
-    let sealed = changes.iter().find(|c| c.entity == "interview" && c.field == "sealed").unwrap();
-    assert!(sealed.value.as_str().unwrap().starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+    let sealed = changes
+        .iter()
+        .find(|c| c.entity == "interview" && c.field == "sealed")
+        .unwrap();
+    assert!(sealed
+        .value
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
 
     for reviewer in [&alice, &bob] {
         let reviewed = store.review_interviews(audit, reviewer).unwrap();
         let content = reviewed[0].content.as_ref().unwrap();
         assert_eq!(*content, draft.content.for_sealing().unwrap());
-        assert!(content.answers["topics.pay_notes"].as_str().unwrap().contains(MARKER));
+        assert!(content.answers["topics.pay_notes"]
+            .as_str()
+            .unwrap()
+            .contains(MARKER));
     }
     for outsider in [&removed, &stranger] {
-        assert_eq!(store.review_interviews(audit, outsider).unwrap()[0].content, Err(OpenError::NotForThisKey));
+        assert_eq!(
+            store.review_interviews(audit, outsider).unwrap()[0].content,
+            Err(OpenError::NotForThisKey)
+        );
     }
 }
 
@@ -170,7 +242,14 @@ fn tampered_or_moved_ciphertext_is_reported() {
     let key = store.unlock_interviews("interviewer passphrase").unwrap();
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+        let id = store
+            .start_interview(
+                &key,
+                audit,
+                "Nadia",
+                NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+            )
+            .unwrap();
         let mut d = store.interview_draft(&key, id).unwrap();
         d.content = full_content("x", 100);
         store.save_interview_draft(&key, &d).unwrap();
@@ -180,21 +259,48 @@ fn tampered_or_moved_ciphertext_is_reported() {
     let first = store.row(EntityKind::Interview, ids[0]).unwrap().unwrap();
     let sealed = first["sealed"].as_str().unwrap().to_owned();
     // Copy the first ciphertext over the second (as a malicious writer could).
-    store.write(|w| w.set(EntityKind::Interview, ids[1], &[("sealed", json!(sealed))]).map(|_| ())).unwrap();
+    store
+        .write(|w| {
+            w.set(EntityKind::Interview, ids[1], &[("sealed", json!(sealed))])
+                .map(|_| ())
+        })
+        .unwrap();
     let reviewed = store.review_interviews(audit, &alice).unwrap();
     let moved = reviewed.iter().find(|r| r.summary.id == ids[1]).unwrap();
-    assert!(matches!(&moved.content, Err(OpenError::Tampered(m)) if m.contains("another interview")), "{:?}", moved.content);
+    assert!(
+        matches!(&moved.content, Err(OpenError::Tampered(m)) if m.contains("another interview")),
+        "{:?}",
+        moved.content
+    );
     // Flip a character of the payload.
     let mut lines: Vec<String> = sealed.lines().map(str::to_owned).collect();
     let i = lines.len() - 3;
     let mut chars: Vec<char> = lines[i].chars().collect();
     chars[3] = if chars[3] == 'Q' { 'R' } else { 'Q' };
     lines[i] = chars.into_iter().collect();
-    store.write(|w| w.set(EntityKind::Interview, ids[0], &[("sealed", json!(lines.join("\n")))]).map(|_| ())).unwrap();
+    store
+        .write(|w| {
+            w.set(
+                EntityKind::Interview,
+                ids[0],
+                &[("sealed", json!(lines.join("\n")))],
+            )
+            .map(|_| ())
+        })
+        .unwrap();
     let (reviewed, agg) = store.interview_aggregate(audit, &alice).unwrap();
     let damaged = reviewed.iter().find(|r| r.summary.id == ids[0]).unwrap();
-    assert!(matches!(&damaged.content, Err(OpenError::Tampered(_))), "{:?}", damaged.content);
-    assert!(damaged.content.as_ref().unwrap_err().to_string().contains("modified or damaged"));
+    assert!(
+        matches!(&damaged.content, Err(OpenError::Tampered(_))),
+        "{:?}",
+        damaged.content
+    );
+    assert!(damaged
+        .content
+        .as_ref()
+        .unwrap_err()
+        .to_string()
+        .contains("modified or damaged"));
     assert_eq!((agg.interviews, agg.unreadable), (0, 2));
 }
 
@@ -202,7 +308,14 @@ fn tampered_or_moved_ciphertext_is_reported() {
 fn finalise_needs_a_reviewer_and_the_essentials() {
     let (_dir, mut store, audit) = setup();
     let key = store.unlock_interviews("interviewer passphrase").unwrap();
-    let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+    let id = store
+        .start_interview(
+            &key,
+            audit,
+            "Nadia",
+            NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+        )
+        .unwrap();
     let e = store.finalise_interview(&key, id).unwrap_err().to_string();
     assert!(e.contains("setup.format"), "{e}");
     let mut d = store.interview_draft(&key, id).unwrap();
@@ -213,8 +326,22 @@ fn finalise_needs_a_reviewer_and_the_essentials() {
     // Nothing changed: the draft is still there, nothing synced.
     assert_eq!(store.interview_draft(&key, id).unwrap(), d);
     assert!(store.row(EntityKind::Interview, id).unwrap().is_none());
-    assert!(store.start_interview(&key, audit, "call 01712345678", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).is_err());
-    assert!(store.start_interview(&key, Uuid::now_v7(), "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).is_err());
+    assert!(store
+        .start_interview(
+            &key,
+            audit,
+            "call 01712345678",
+            NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+        )
+        .is_err());
+    assert!(store
+        .start_interview(
+            &key,
+            Uuid::now_v7(),
+            "Nadia",
+            NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+        )
+        .is_err());
 }
 
 #[test]
@@ -225,36 +352,70 @@ fn aggregates_match_the_individual_interviews_and_sampling_tracks_coverage() {
     let key = store.unlock_interviews("interviewer passphrase").unwrap();
     let amounts = [120000, 80000, 5000];
     for (i, amount) in amounts.iter().enumerate() {
-        let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+        let id = store
+            .start_interview(
+                &key,
+                audit,
+                "Nadia",
+                NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+            )
+            .unwrap();
         let mut d = store.interview_draft(&key, id).unwrap();
         d.content = full_content("note", *amount);
         if i == 2 {
-            d.content.set_answer_text("setup.format", "individual").unwrap();
-            d.content.set_answer_text("topics.documents", "own").unwrap();
+            d.content
+                .set_answer_text("setup.format", "individual")
+                .unwrap();
+            d.content
+                .set_answer_text("topics.documents", "own")
+                .unwrap();
             d.content.set_answer_text("credibility.signs", "").unwrap();
         }
         store.save_interview_draft(&key, &d).unwrap();
         store.finalise_interview(&key, id).unwrap();
     }
     let (reviewed, agg) = store.interview_aggregate(audit, &alice).unwrap();
-    let contents: Vec<&InterviewContent> = reviewed.iter().map(|r| r.content.as_ref().unwrap()).collect();
+    let contents: Vec<&InterviewContent> = reviewed
+        .iter()
+        .map(|r| r.content.as_ref().unwrap())
+        .collect();
     assert_eq!(agg, aggregate(&contents));
     assert_eq!(agg.interviews, 3);
     assert_eq!(agg.workers, 3 + 3 + 1);
-    assert_eq!(agg.workers_reporting_fees, 3, "one fee entry with fees per interview");
+    assert_eq!(
+        agg.workers_reporting_fees, 3,
+        "one fee entry with fees per interview"
+    );
     assert_eq!(agg.workers_with_loans, 3);
     let npr: i64 = amounts.iter().sum();
     assert_eq!(agg.fees_by_currency["NPR"].paid, Decimal::new(npr, 0));
     assert_eq!(agg.fees_by_currency["USD"].paid, Decimal::new(15050 * 3, 2));
     assert_eq!(agg.fees_by_currency["USD"].workers, 3);
-    assert_eq!(agg.fees_by_category["placement"]["NPR"], Decimal::new(npr, 0));
-    assert_eq!(agg.documents_held, [("employer".to_owned(), 2), ("own".to_owned(), 1)].into_iter().collect());
+    assert_eq!(
+        agg.fees_by_category["placement"]["NPR"],
+        Decimal::new(npr, 0)
+    );
+    assert_eq!(
+        agg.documents_held,
+        [("employer".to_owned(), 2), ("own".to_owned(), 1)]
+            .into_iter()
+            .collect()
+    );
     assert_eq!(agg.coaching_or_fear, 2);
     assert_eq!(agg.passports_held_by_employer, 3);
     assert_eq!(agg.answers["topics.fees"]["loan"], 3);
-    assert!(!agg.answers.contains_key("topics.pay_notes"), "notes are read one by one, not counted");
+    assert!(
+        !agg.answers.contains_key("topics.pay_notes"),
+        "notes are read one by one, not counted"
+    );
     // Independently: the sum of each interview's own fees.
-    let by_hand: Decimal = contents.iter().flat_map(|c| &c.fees_reported).flat_map(|w| &w.fees).filter(|f| f.currency == "NPR").map(|f| f.amount).sum();
+    let by_hand: Decimal = contents
+        .iter()
+        .flat_map(|c| &c.fees_reported)
+        .flat_map(|w| &w.fees)
+        .filter(|f| f.currency == "NPR")
+        .map(|f| f.amount)
+        .sum();
     assert_eq!(agg.fees_by_currency["NPR"].paid, by_hand);
 
     let g = store.interview_sampling(&key, audit, None).unwrap();
@@ -279,9 +440,36 @@ fn aggregates_match_the_individual_interviews_and_sampling_tracks_coverage() {
 /// bands, codes and amounts; the only free text is notes.
 #[test]
 fn the_interview_schema_has_no_place_for_identity() {
-    const IDENTITY: &[&str] = &["name", "id_number", "phone", "photo", "passport_number", "address", "birth", "mobile", "email", "worker_ref", "employee"];
-    let synced: Vec<&str> = EntityKind::Interview.fields().iter().map(|f| f.name).collect();
-    assert_eq!(synced, ["audit_id", "conducted_on", "interviewer", "language", "format", "sealed", "deleted"]);
+    const IDENTITY: &[&str] = &[
+        "name",
+        "id_number",
+        "phone",
+        "photo",
+        "passport_number",
+        "address",
+        "birth",
+        "mobile",
+        "email",
+        "worker_ref",
+        "employee",
+    ];
+    let synced: Vec<&str> = EntityKind::Interview
+        .fields()
+        .iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(
+        synced,
+        [
+            "audit_id",
+            "conducted_on",
+            "interviewer",
+            "language",
+            "format",
+            "sealed",
+            "deleted"
+        ]
+    );
     let content = serde_json::to_value(full_content("x", 1)).unwrap();
     let mut keys = Vec::new();
     fn walk(v: &serde_json::Value, keys: &mut Vec<String>, in_answers: bool) {
@@ -302,12 +490,34 @@ fn the_interview_schema_has_no_place_for_identity() {
     assert_eq!(
         keys,
         [
-            "amount", "answers", "category", "channel", "currency", "fees", "fees_reported", "financed_by_loan", "migrant_type", "note", "origin_country",
-            "paid_to", "paid_when", "passport_held_by_employer", "reimbursed_amount", "reimbursed_currency", "reimbursement"
+            "amount",
+            "answers",
+            "category",
+            "channel",
+            "currency",
+            "fees",
+            "fees_reported",
+            "financed_by_loan",
+            "migrant_type",
+            "note",
+            "origin_country",
+            "paid_to",
+            "paid_when",
+            "passport_held_by_employer",
+            "reimbursed_amount",
+            "reimbursed_currency",
+            "reimbursement"
         ]
     );
-    for k in keys.iter().map(String::as_str).chain(synced.iter().copied()) {
-        assert!(!IDENTITY.iter().any(|w| k.contains(w)), "field {k} could hold identity");
+    for k in keys
+        .iter()
+        .map(String::as_str)
+        .chain(synced.iter().copied())
+    {
+        assert!(
+            !IDENTITY.iter().any(|w| k.contains(w)),
+            "field {k} could hold identity"
+        );
     }
     // Unknown fields are refused rather than kept.
     let smuggled = json!({ "answers": {}, "fees_reported": [], "worker_name": "x" });
@@ -319,7 +529,12 @@ fn the_interview_schema_has_no_place_for_identity() {
     c.answers.insert("category.worker_name".into(), json!("x"));
     assert!(c.validate().is_err());
     for item in free_text_items().unwrap() {
-        assert!(item.ends_with("_notes") || item == "credibility.notes" || item == "setup.language_other", "{item}");
+        assert!(
+            item.ends_with("_notes")
+                || item == "credibility.notes"
+                || item == "setup.language_other",
+            "{item}"
+        );
     }
 }
 
@@ -327,34 +542,95 @@ fn the_interview_schema_has_no_place_for_identity() {
 fn the_form_edits_one_answer_at_a_time_and_shows_only_what_applies() {
     let (dir, mut store, audit) = setup();
     let key = store.unlock_interviews("interviewer passphrase").unwrap();
-    let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+    let id = store
+        .start_interview(
+            &key,
+            audit,
+            "Nadia",
+            NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+        )
+        .unwrap();
     let form = store.interview_form(&key, id, "en").unwrap();
-    assert_eq!(form.sections.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["setup"], "topics stay hidden until consent");
-    assert_eq!(form.missing.len(), 2, "format and consent are required: {:?}", form.missing);
+    assert_eq!(
+        form.sections
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect::<Vec<_>>(),
+        ["setup"],
+        "topics stay hidden until consent"
+    );
+    assert_eq!(
+        form.missing.len(),
+        2,
+        "format and consent are required: {:?}",
+        form.missing
+    );
     assert!(!form.consented);
 
-    store.set_interview_answer(&key, id, "setup.format", json!("group")).unwrap();
-    store.set_interview_answer(&key, id, "setup.consent", json!("yes")).unwrap();
-    store.set_interview_answer(&key, id, "category.shift", json!(["night"])).unwrap();
-    store.set_interview_answer(&key, id, "topics.fees_notes", json!(format!("agent said {MARKER}"))).unwrap();
+    store
+        .set_interview_answer(&key, id, "setup.format", json!("group"))
+        .unwrap();
+    store
+        .set_interview_answer(&key, id, "setup.consent", json!("yes"))
+        .unwrap();
+    store
+        .set_interview_answer(&key, id, "category.shift", json!(["night"]))
+        .unwrap();
+    store
+        .set_interview_answer(
+            &key,
+            id,
+            "topics.fees_notes",
+            json!(format!("agent said {MARKER}")),
+        )
+        .unwrap();
     let form = store.interview_form(&key, id, "en").unwrap();
     assert!(form.missing.is_empty() && form.consented);
     assert!(form.sections.iter().any(|s| s.id == "topics"));
-    let size = form.sections[0].items.iter().find(|i| i.id == "setup.group_size").expect("group size shows for a group");
+    let size = form.sections[0]
+        .items
+        .iter()
+        .find(|i| i.id == "setup.group_size")
+        .expect("group size shows for a group");
     assert!(size.value.is_none());
-    let shift = form.sections.iter().flat_map(|s| &s.items).find(|i| i.id == "category.shift").unwrap();
+    let shift = form
+        .sections
+        .iter()
+        .flat_map(|s| &s.items)
+        .find(|i| i.id == "category.shift")
+        .unwrap();
     assert_eq!(shift.value, Some(json!(["night"])));
-    assert_eq!(shift.display.as_deref(), Some("Night"), "answers read as labels");
+    assert_eq!(
+        shift.display.as_deref(),
+        Some("Night"),
+        "answers read as labels"
+    );
 
     // Refused edits change nothing and say what to fix.
-    let e = store.set_interview_answer(&key, id, "topics.pay_notes", json!("her phone 017 1234 5678")).unwrap_err().to_string();
+    let e = store
+        .set_interview_answer(
+            &key,
+            id,
+            "topics.pay_notes",
+            json!("her phone 017 1234 5678"),
+        )
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("never record"), "{e}");
-    assert!(store.set_interview_answer(&key, id, "setup.format", json!("crowd")).is_err());
-    assert!(store.set_interview_answer(&key, id, "worker.name", json!(null)).unwrap_err().to_string().contains("no item"));
+    assert!(store
+        .set_interview_answer(&key, id, "setup.format", json!("crowd"))
+        .is_err());
+    assert!(store
+        .set_interview_answer(&key, id, "worker.name", json!(null))
+        .unwrap_err()
+        .to_string()
+        .contains("no item"));
     assert_eq!(store.interview_form(&key, id, "en").unwrap(), form);
 
     // Clearing an answer, fees and details.
-    store.set_interview_answer(&key, id, "category.shift", json!([])).unwrap();
+    store
+        .set_interview_answer(&key, id, "category.shift", json!([]))
+        .unwrap();
     let fee = ReportedFee {
         category: "visa".into(),
         amount: Decimal::new(1500, 0),
@@ -364,16 +640,67 @@ fn the_form_edits_one_answer_at_a_time_and_shows_only_what_applies() {
         financed_by_loan: Some(true),
         note: None,
     };
-    store.set_interview_fees(&key, id, vec![ReportedFees { fees: vec![fee], ..Default::default() }]).unwrap();
-    let bad = ReportedFee { category: "gift".into(), amount: Decimal::ONE, currency: "USD".into(), paid_to: None, paid_when: None, financed_by_loan: None, note: None };
-    assert!(store.set_interview_fees(&key, id, vec![ReportedFees { fees: vec![bad], ..Default::default() }]).unwrap_err().to_string().contains("fees[0].category"));
-    store.set_interview_details(&key, id, "Nadia R.", NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()).unwrap();
-    assert!(store.set_interview_details(&key, id, "", NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()).is_err());
+    store
+        .set_interview_fees(
+            &key,
+            id,
+            vec![ReportedFees {
+                fees: vec![fee],
+                ..Default::default()
+            }],
+        )
+        .unwrap();
+    let bad = ReportedFee {
+        category: "gift".into(),
+        amount: Decimal::ONE,
+        currency: "USD".into(),
+        paid_to: None,
+        paid_when: None,
+        financed_by_loan: None,
+        note: None,
+    };
+    assert!(store
+        .set_interview_fees(
+            &key,
+            id,
+            vec![ReportedFees {
+                fees: vec![bad],
+                ..Default::default()
+            }]
+        )
+        .unwrap_err()
+        .to_string()
+        .contains("fees[0].category"));
+    store
+        .set_interview_details(
+            &key,
+            id,
+            "Nadia R.",
+            NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+        )
+        .unwrap();
+    assert!(store
+        .set_interview_details(&key, id, "", NaiveDate::from_ymd_opt(2026, 11, 26).unwrap())
+        .is_err());
     let form = store.interview_form(&key, id, "en").unwrap();
     assert_eq!(form.fees_reported.len(), 1);
-    assert_eq!((form.interviewer.as_str(), form.conducted_on.to_string().as_str()), ("Nadia R.", "2026-11-26"));
-    assert!(form.sections.iter().flat_map(|s| &s.items).all(|i| i.id != "category.shift" || i.value.is_none()));
-    assert_eq!(marker_in_db_files(dir.path(), MARKER), 0, "every edit is saved encrypted");
+    assert_eq!(
+        (
+            form.interviewer.as_str(),
+            form.conducted_on.to_string().as_str()
+        ),
+        ("Nadia R.", "2026-11-26")
+    );
+    assert!(form
+        .sections
+        .iter()
+        .flat_map(|s| &s.items)
+        .all(|i| i.id != "category.shift" || i.value.is_none()));
+    assert_eq!(
+        marker_in_db_files(dir.path(), MARKER),
+        0,
+        "every edit is saved encrypted"
+    );
 }
 
 #[test]
@@ -410,52 +737,123 @@ fn the_reviewer_view_labels_answers_and_matches_the_aggregate() {
     register(&mut store, "Alice", &reviewer);
     let key = store.unlock_interviews("interviewer passphrase").unwrap();
     for amount in [1500, 700] {
-        let id = store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
+        let id = store
+            .start_interview(
+                &key,
+                audit,
+                "Nadia",
+                NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+            )
+            .unwrap();
         let mut draft = store.interview_draft(&key, id).unwrap();
         draft.content = full_content("note", amount);
         store.save_interview_draft(&key, &draft).unwrap();
-        assert_eq!(store.interview_form(&key, id, "en").unwrap().reviewers, ["Alice"]);
+        assert_eq!(
+            store.interview_form(&key, id, "en").unwrap().reviewers,
+            ["Alice"]
+        );
         store.finalise_interview(&key, id).unwrap();
     }
     let review = store.interview_review(audit, &reviewer, "en").unwrap();
     assert_eq!(review.interviews.len(), 2);
-    assert!(review.interviews.iter().all(|i| i.error.is_none() && !i.sections.is_empty()));
-    assert!(review.interviews.iter().flat_map(|i| &i.sections).flat_map(|s| &s.items).all(|i| i.value.is_some()), "only answered questions are listed");
+    assert!(review
+        .interviews
+        .iter()
+        .all(|i| i.error.is_none() && !i.sections.is_empty()));
+    assert!(
+        review
+            .interviews
+            .iter()
+            .flat_map(|i| &i.sections)
+            .flat_map(|s| &s.items)
+            .all(|i| i.value.is_some()),
+        "only answered questions are listed"
+    );
     let (_, agg) = store.interview_aggregate(audit, &reviewer).unwrap();
     assert_eq!(review.aggregate, agg);
-    let fees = review.questions.iter().find(|q| q.item_id == "topics.fees").expect("the fees topic is tallied");
+    let fees = review
+        .questions
+        .iter()
+        .find(|q| q.item_id == "topics.fees")
+        .expect("the fees topic is tallied");
     assert_eq!(fees.answers.iter().map(|a| a.count).sum::<u32>(), 2);
-    assert!(fees.answers.iter().all(|a| a.text != a.id), "options are labelled: {:?}", fees.answers);
+    assert!(
+        fees.answers.iter().all(|a| a.text != a.id),
+        "options are labelled: {:?}",
+        fees.answers
+    );
 
     let stranger = age::x25519::Identity::generate();
     let other = store.interview_review(audit, &stranger, "en").unwrap();
     assert_eq!(other.aggregate.unreadable, 2);
-    assert!(other.interviews.iter().all(|i| i.error.is_some() && i.sections.is_empty() && i.fees_reported.is_empty()));
+    assert!(other
+        .interviews
+        .iter()
+        .all(|i| i.error.is_some() && i.sections.is_empty() && i.fees_reported.is_empty()));
 }
 
 #[test]
 fn confidential_checklists_never_take_plain_answers() {
     let (_dir, mut store, audit) = setup();
-    let e = store.record_answer(audit, "worker-interview", "setup.consent", None, json!("yes")).unwrap_err().to_string();
+    let e = store
+        .record_answer(
+            audit,
+            "worker-interview",
+            "setup.consent",
+            None,
+            json!("yes"),
+        )
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("confidential") && e.contains("interview"), "{e}");
-    assert!(store.set_answer_note(audit, "worker-interview", "setup.consent", None, "x").is_err());
+    assert!(store
+        .set_answer_note(audit, "worker-interview", "setup.consent", None, "x")
+        .is_err());
     assert!(store.answers(audit).unwrap().is_empty());
-    assert!(store.workspace(audit, "en").unwrap().checklists.is_empty(), "the workspace leaves the interview checklist to the interview screen");
+    assert!(
+        store.workspace(audit, "en").unwrap().checklists.is_empty(),
+        "the workspace leaves the interview checklist to the interview screen"
+    );
 }
 
 #[test]
 fn the_overview_shows_sampling_only_while_unlocked() {
     let (_dir, mut store, audit) = setup();
     let locked = store.interviews_overview(None, audit, None, "en").unwrap();
-    assert!(locked.protection == "unset" && !locked.unlocked && locked.sampling.is_none() && locked.coverage.is_empty());
+    assert!(
+        locked.protection == "unset"
+            && !locked.unlocked
+            && locked.sampling.is_none()
+            && locked.coverage.is_empty()
+    );
     let key = store.unlock_interviews("interviewer passphrase").unwrap();
-    store.start_interview(&key, audit, "Nadia", NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()).unwrap();
-    let open = store.interviews_overview(Some(&key), audit, None, "en").unwrap();
+    store
+        .start_interview(
+            &key,
+            audit,
+            "Nadia",
+            NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+        )
+        .unwrap();
+    let open = store
+        .interviews_overview(Some(&key), audit, None, "en")
+        .unwrap();
     assert!(open.protection == "passphrase" && open.unlocked);
     let sampling = open.sampling.expect("sampling while unlocked");
-    assert_eq!((sampling.site_workers, sampling.suggested, sampling.drafts), (Some(1200), Some(35), 1));
+    assert_eq!(
+        (sampling.site_workers, sampling.suggested, sampling.drafts),
+        (Some(1200), Some(35), 1)
+    );
     assert_eq!(open.interviews.len(), 1);
-    assert_eq!(store.interviews_overview(Some(&key), audit, Some(30), "en").unwrap().sampling.unwrap().suggested, Some(6));
+    assert_eq!(
+        store
+            .interviews_overview(Some(&key), audit, Some(30), "en")
+            .unwrap()
+            .sampling
+            .unwrap()
+            .suggested,
+        Some(6)
+    );
 
     // Coverage: a finalised night-shift interview counts under Night, labelled.
     let reviewer = age::x25519::Identity::generate();
@@ -465,12 +863,31 @@ fn the_overview_shows_sampling_only_while_unlocked() {
     draft.content = full_content("note", 100);
     store.save_interview_draft(&key, &draft).unwrap();
     store.finalise_interview(&key, id).unwrap();
-    let after = store.interviews_overview(Some(&key), audit, None, "en").unwrap();
-    let shift = after.coverage.iter().find(|q| q.item_id == "category.shift").expect("shift coverage");
+    let after = store
+        .interviews_overview(Some(&key), audit, None, "en")
+        .unwrap();
+    let shift = after
+        .coverage
+        .iter()
+        .find(|q| q.item_id == "category.shift")
+        .expect("shift coverage");
     assert_eq!(shift.text, "Shift");
-    let counts: Vec<(&str, u32)> = shift.answers.iter().map(|a| (a.text.as_str(), a.count)).collect();
+    let counts: Vec<(&str, u32)> = shift
+        .answers
+        .iter()
+        .map(|a| (a.text.as_str(), a.count))
+        .collect();
     assert_eq!(counts, [("Day", 0), ("Night", 1), ("Rotating", 0)]);
-    assert_eq!(shift.answers.iter().filter(|a| a.thin).map(|a| a.id.as_str()).collect::<Vec<_>>(), ["night"], "one interview: a thin group");
+    assert_eq!(
+        shift
+            .answers
+            .iter()
+            .filter(|a| a.thin)
+            .map(|a| a.id.as_str())
+            .collect::<Vec<_>>(),
+        ["night"],
+        "one interview: a thin group"
+    );
     assert_eq!(after.coverage.len(), sampling::COVERAGE_ITEMS.len());
 }
 
@@ -483,8 +900,13 @@ fn unlocked_drafts_lock_themselves_when_left_idle() {
     let minute = std::time::Duration::from_secs(60);
     // Used every ten minutes it stays open for an hour…
     for i in 1..=6 {
-        assert!(unlocked.use_at(start + minute * 10 * i).is_some(), "use {i}");
+        assert!(
+            unlocked.use_at(start + minute * 10 * i).is_some(),
+            "use {i}"
+        );
     }
     // …but sixteen minutes without use lock it.
-    assert!(unlocked.use_at(start + minute * 60 + DRAFT_IDLE_LOCK + minute).is_none());
+    assert!(unlocked
+        .use_at(start + minute * 60 + DRAFT_IDLE_LOCK + minute)
+        .is_none());
 }

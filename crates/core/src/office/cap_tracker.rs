@@ -11,7 +11,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{bind_named, severity_rank_sql, OVERDUE_SQL};
+use super::{bind_named, severity_rank_sql};
+use crate::cap::{FINISHED_STATUSES_SQL, FIX_OVERDUE_SQL, PLAN_OVERDUE_SQL, RUNNING_STATUSES_SQL};
 use crate::{CoreError, Result, Store};
 
 /// The columns the tracker sorts by.
@@ -69,6 +70,9 @@ pub struct CapFilter {
     pub country: Option<String>,
     /// One facility.
     pub facility_id: Option<Uuid>,
+    /// One audit's items.
+    #[serde(default)]
+    pub audit_id: Option<Uuid>,
     /// One severity (`critical`, `major`, …).
     pub severity: Option<String>,
     /// One checklist (topic), by template id.
@@ -119,13 +123,16 @@ pub struct CapRow {
     pub owner: Option<String>,
     /// The agreed corrective action.
     pub corrective_action: Option<String>,
-    /// When the plan is due (from the CAP loop, once it records one).
+    /// When the site's plan is due.
     pub plan_due_date: Option<String>,
+    /// Whether the plan is overdue today ([`crate::cap::standing`]).
+    pub plan_overdue: bool,
     /// Fix-by date.
     pub due_date: Option<String>,
     /// Status.
     pub status: Option<String>,
-    /// The supplier's latest response, when the CAP loop recorded one.
+    /// The state of the supplier's latest response (`pending`, `accepted`,
+    /// `rejected`), if the supplier answered through the CAP workbook.
     pub supplier_response: Option<String>,
     /// Whether it blocks production.
     pub production_blocking: bool,
@@ -218,9 +225,11 @@ impl Store {
         let sql = format!(
             "SELECT ca.id, f.id, a.id, fac.id, fac.name, fac.country_code, f.title, f.severity, f.template_id, f.item_id,
                     ca.owner, ca.corrective_action, ca.due_date, ca.status, coalesce(ca.production_blocking, 0),
-                    {OVERDUE_SQL} AS is_overdue,
-                    CASE WHEN {OVERDUE_SQL} THEN CAST(julianday(:today) - julianday(ca.due_date) AS INTEGER) END AS days_overdue,
-                    ca.closed_on
+                    {FIX_OVERDUE_SQL} AS is_overdue,
+                    CASE WHEN {FIX_OVERDUE_SQL} THEN CAST(julianday(:today) - julianday(ca.due_date) AS INTEGER) END AS days_overdue,
+                    ca.closed_on, ca.plan_due_date, {PLAN_OVERDUE_SQL} AS plan_overdue,
+                    (SELECT sr.state FROM supplier_response sr WHERE sr.action_id = ca.id AND coalesce(sr.deleted, 0) = 0
+                      ORDER BY sr.received_at DESC, sr.id DESC LIMIT 1) AS supplier_response
              FROM corrective_action ca
              JOIN finding f ON f.id = ca.finding_id
              LEFT JOIN audit a ON a.id = f.audit_id
@@ -228,12 +237,13 @@ impl Store {
              WHERE coalesce(ca.deleted, 0) = 0 AND coalesce(f.deleted, 0) = 0 AND coalesce(a.deleted, 0) = 0
                AND (:country IS NULL OR fac.country_code = :country)
                AND (:facility IS NULL OR fac.id = :facility)
+               AND (:audit IS NULL OR a.id = :audit)
                AND (:severity IS NULL OR f.severity = :severity)
                AND (:checklist IS NULL OR f.template_id = :checklist)
                AND (:status IS NULL OR coalesce(ca.status, 'open') = :status)
-               AND (:overdue IS NULL OR {OVERDUE_SQL})
-               AND (:due_within IS NULL OR (coalesce(ca.status, 'open') IN ('open', 'in_progress') AND ca.due_date >= :today AND ca.due_date <= date(:today, '+' || :due_within || ' days')))
-               AND (:blocking IS NULL OR (ca.production_blocking = 1 AND coalesce(ca.status, 'open') NOT IN ('done', 'verified')))
+               AND (:overdue IS NULL OR {FIX_OVERDUE_SQL})
+               AND (:due_within IS NULL OR (coalesce(ca.status, 'open') IN {RUNNING_STATUSES_SQL} AND ca.due_date >= :today AND ca.due_date <= date(:today, '+' || :due_within || ' days')))
+               AND (:blocking IS NULL OR (ca.production_blocking = 1 AND coalesce(ca.status, 'open') NOT IN {FINISHED_STATUSES_SQL}))
              ORDER BY {} {direction}, ca.due_date, ca.id",
             filter.sort.sql()
         );
@@ -249,6 +259,7 @@ impl Store {
                     filter.country.as_ref().map(|c| c.to_ascii_uppercase()),
                 ),
                 (":facility", filter.facility_id.map(|f| f.to_string())),
+                (":audit", filter.audit_id.map(|a| a.to_string())),
                 (":severity", filter.severity.clone()),
                 (":checklist", filter.checklist.clone()),
                 (":status", filter.status.clone()),
@@ -280,10 +291,11 @@ impl Store {
                 item_id: r.get(9)?,
                 owner: r.get(10)?,
                 corrective_action: r.get(11)?,
-                plan_due_date: None,
+                plan_due_date: r.get(18)?,
+                plan_overdue: r.get::<_, i64>(19)? != 0,
                 due_date: r.get(12)?,
                 status: r.get(13)?,
-                supplier_response: None,
+                supplier_response: r.get(20)?,
                 production_blocking: r.get::<_, i64>(14)? != 0,
                 overdue: r.get::<_, i64>(15)? != 0,
                 days_overdue: r.get(16)?,
@@ -306,6 +318,7 @@ fn export_table(rows: &[CapRow]) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "owner",
         "corrective action",
         "plan due",
+        "plan overdue",
         "fix by",
         "status",
         "supplier response",
@@ -329,6 +342,7 @@ fn export_table(rows: &[CapRow]) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 s(&r.owner),
                 s(&r.corrective_action),
                 s(&r.plan_due_date),
+                if r.plan_overdue { "yes" } else { "no" }.into(),
                 s(&r.due_date),
                 s(&r.status),
                 s(&r.supplier_response),

@@ -8,7 +8,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{bind_named, severity_rank, OfficeFilter, CLOSED_STATUSES_SQL, OVERDUE_SQL};
+use super::{bind_named, severity_rank, OfficeFilter};
+use crate::cap::{FINISHED_STATUSES_SQL, FIX_OVERDUE_SQL};
 use crate::{Result, Store};
 
 /// A label and a count.
@@ -362,9 +363,9 @@ impl Store {
         p.push((":today", Some(today.to_string())));
         let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT coalesce(f.severity, 'unknown'), coalesce(ca.status, 'open'),
-                    CASE WHEN coalesce(ca.status, 'open') IN {CLOSED_STATUSES_SQL} AND ca.closed_on IS NOT NULL
+                    CASE WHEN coalesce(ca.status, 'open') IN {FINISHED_STATUSES_SQL} AND ca.closed_on IS NOT NULL
                          THEN CAST(julianday(ca.closed_on) - julianday(coalesce(a.end_date, a.start_date)) AS INTEGER) END,
-                    CASE WHEN {OVERDUE_SQL} THEN CAST(julianday(:today) - julianday(ca.due_date) AS INTEGER) END
+                    CASE WHEN {FIX_OVERDUE_SQL} THEN CAST(julianday(:today) - julianday(ca.due_date) AS INTEGER) END
              FROM corrective_action ca JOIN finding f ON f.id = ca.finding_id JOIN audit a ON a.id = f.audit_id
              LEFT JOIN facility fac ON fac.id = a.facility_id
              WHERE coalesce(ca.deleted, 0) = 0 AND coalesce(f.deleted, 0) = 0 AND {}",

@@ -8,7 +8,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{bind_named, OfficeFilter, OVERDUE_SQL};
+use super::{bind_named, OfficeFilter};
+use crate::cap::{FIX_OVERDUE_SQL, RUNNING_STATUSES_SQL};
 use crate::{CoreError, Result, Store};
 
 /// A facility on the map.
@@ -94,9 +95,9 @@ impl Store {
                     (SELECT count(*) FROM audit a WHERE a.facility_id = fac.id AND {}),
                     (SELECT count(*) FROM corrective_action ca JOIN finding f ON f.id = ca.finding_id JOIN audit a ON a.id = f.audit_id
                        WHERE a.facility_id = fac.id AND coalesce(a.deleted, 0) = 0 AND coalesce(ca.deleted, 0) = 0 AND coalesce(f.deleted, 0) = 0
-                         AND coalesce(ca.status, 'open') IN ('open', 'in_progress')),
+                         AND coalesce(ca.status, 'open') IN {RUNNING_STATUSES_SQL}),
                     (SELECT count(*) FROM corrective_action ca JOIN finding f ON f.id = ca.finding_id JOIN audit a ON a.id = f.audit_id
-                       WHERE a.facility_id = fac.id AND coalesce(a.deleted, 0) = 0 AND coalesce(ca.deleted, 0) = 0 AND coalesce(f.deleted, 0) = 0 AND {OVERDUE_SQL})
+                       WHERE a.facility_id = fac.id AND coalesce(a.deleted, 0) = 0 AND coalesce(ca.deleted, 0) = 0 AND coalesce(f.deleted, 0) = 0 AND {FIX_OVERDUE_SQL})
              FROM facility fac
              WHERE coalesce(fac.deleted, 0) = 0 AND (:country IS NULL OR fac.country_code = :country)
              ORDER BY fac.name",

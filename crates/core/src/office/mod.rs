@@ -16,8 +16,9 @@
 //! - [`plan`]: the risk-based audit plan (priority, next audit and its reasons);
 //! - [`demo`]: the demo organisation's data (through the store's write path).
 //!
-//! Until the CAP loop's own overdue rule lands, [`OVERDUE_SQL`] is the one place
-//! that says what overdue means here.
+//! What *overdue* and *closed* mean for a CAP item is the CAP loop's rule
+//! ([`crate::cap`]): the office's SQL uses its [`crate::cap::FIX_OVERDUE_SQL`],
+//! [`crate::cap::PLAN_OVERDUE_SQL`] and status lists, never a copy.
 
 pub mod cap_tracker;
 pub mod dashboard;
@@ -38,13 +39,6 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::{CoreError, Result, Store};
-
-/// A CAP item (alias `ca`) is overdue on `:today` (bound as `?1`-style named
-/// parameter `:today`): not done, verified or disputed, and its fix-by date passed.
-pub const OVERDUE_SQL: &str = "(coalesce(ca.status, 'open') IN ('open', 'in_progress') AND ca.due_date IS NOT NULL AND ca.due_date < :today)";
-
-/// CAP states that count as closed.
-pub const CLOSED_STATUSES_SQL: &str = "('done', 'verified')";
 
 /// The period and country every dashboard panel can be narrowed to.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,7 +25,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{bind_named, OVERDUE_SQL};
+use super::{bind_named};
+use crate::cap::{FIX_OVERDUE_SQL, RUNNING_STATUSES_SQL};
 use crate::{CoreError, Result, Store};
 
 /// An audit older than this no longer counts.
@@ -364,8 +365,8 @@ impl Store {
              ),
              caps AS (
                  SELECT a.facility_id,
-                        sum(CASE WHEN coalesce(ca.status, 'open') IN ('open', 'in_progress') THEN 1 ELSE 0 END) AS open,
-                        sum(CASE WHEN {OVERDUE_SQL} THEN 1 ELSE 0 END) AS overdue
+                        sum(CASE WHEN coalesce(ca.status, 'open') IN {RUNNING_STATUSES_SQL} THEN 1 ELSE 0 END) AS open,
+                        sum(CASE WHEN {FIX_OVERDUE_SQL} THEN 1 ELSE 0 END) AS overdue
                  FROM corrective_action ca JOIN finding f ON f.id = ca.finding_id JOIN audit a ON a.id = f.audit_id
                  WHERE coalesce(ca.deleted, 0) = 0 AND coalesce(f.deleted, 0) = 0 AND coalesce(a.deleted, 0) = 0
                  GROUP BY a.facility_id

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use fieldaudit_protocol::closed_sets::{ActionStatus, FindingStatus, InterviewState, Severity};
+use fieldaudit_protocol::closed_sets::{ActionStatus, FindingStatus, InterviewState, Severity, SiteResponse};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -187,6 +187,60 @@ impl Store {
             by_section,
         }));
 
+        // Previous findings (a follow-up): each carried finding and what this visit found.
+        let previous = self.previous_findings(req.audit_id)?;
+        if !previous.is_empty() {
+            let rows = previous
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let v = &p.verification;
+                    let found = [v.evidence_reviewed.as_deref(), v.note.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .filter(|s| !s.trim().is_empty())
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    let by = match (v.verified_by.as_deref(), v.verified_on.as_deref()) {
+                        (Some(who), Some(on)) => format!("{who}, {on}"),
+                        (Some(who), None) => who.to_owned(),
+                        (None, on) => or_dash(on),
+                    };
+                    vec![
+                        format!("P-{}", i + 1),
+                        or_dash(p.original_audit.start_date.as_deref()),
+                        or_dash(p.finding.title.as_deref()),
+                        p.finding.severity.map(|s| l.code(s.as_str())).unwrap_or_else(|| "—".into()),
+                        or_dash(p.action.as_ref().and_then(|a| a.due_date.as_deref())),
+                        v.status.map(|s| l.code(s.as_str())).unwrap_or_else(|| l.get("loop.notVerified")),
+                        v.method.map(|m| l.code(m.as_str())).unwrap_or_else(|| "—".into()),
+                        or_dash(Some(&found)),
+                        by,
+                    ]
+                })
+                .collect();
+            sections.push(Section::PreviousFindings(TableSection {
+                title: l.get("loop.prevTitle"),
+                intro: Some(l.get("report.previous_intro")),
+                table: Table {
+                    columns: vec![
+                        l.get("report.ref"),
+                        l.get("report.raised"),
+                        l.get("report.finding"),
+                        l.get("report.severity"),
+                        l.get("report.fix_by"),
+                        l.get("loop.prevStatus"),
+                        l.get("loop.method"),
+                        l.get("loop.prevEvidence"),
+                        l.get("loop.prevBy"),
+                    ],
+                    widths: vec![1, 2, 4, 2, 2, 2, 2, 4, 3],
+                    rows,
+                    empty: l.get("loop.prevEmpty"),
+                },
+            }));
+        }
+
         // Findings.
         let open_findings: Vec<&FindingWithActions> = findings.iter().filter(|f| f.finding.status != Some(FindingStatus::Closed)).collect();
         let reference = |f: &FindingWithActions| -> String {
@@ -214,6 +268,17 @@ impl Store {
             }
             if let Some(label) = instance_label(f.finding.instance_id) {
                 facts.push(field(l.get("report.where"), label));
+            }
+            if f.finding.site_response == Some(SiteResponse::Disputed) {
+                let comment = f.finding.site_comment.clone().filter(|c| !c.trim().is_empty());
+                facts.push(field(l.get("report.site_response"), match comment {
+                    Some(c) => format!("{}: {c}", l.code("disputed")),
+                    None => l.code("disputed"),
+                }));
+            }
+            if let Some(earlier) = f.finding.recurrence_of {
+                let raised = self.finding_history(earlier).ok().and_then(|h| h.events.first().map(|e| e.at.chars().take(10).collect::<String>()));
+                facts.push(field(l.code("recurrence_of"), raised.map(|d| format!("{} {d}", l.get("report.raised"))).unwrap_or_else(|| short_id(earlier))));
             }
             let cap_due = f.actions.iter().filter_map(|a| a.due_date.clone()).min();
             if let Some(due) = cap_due {
@@ -270,6 +335,7 @@ impl Store {
                     or_dash(a.root_cause.as_deref()),
                     or_dash(Some(&actions)),
                     or_dash(a.owner.as_deref()),
+                    or_dash(a.plan_due_date.as_deref()),
                     or_dash(a.due_date.as_deref()),
                     a.status.map(|s| l.code(s.as_str())).unwrap_or_else(|| "—".into()),
                 ]);
@@ -288,10 +354,11 @@ impl Store {
                     l.get("report.root_cause"),
                     l.get("report.actions"),
                     l.get("report.owner"),
-                    l.get("report.due"),
+                    l.get("report.plan_due"),
+                    l.get("report.fix_by"),
                     l.get("report.status"),
                 ],
-                widths: vec![1, 4, 4, 5, 3, 3, 2],
+                widths: vec![1, 4, 4, 5, 3, 2, 2, 2],
                 rows: cap_rows,
                 empty: l.get("report.no_actions"),
             },
@@ -390,9 +457,17 @@ impl Store {
             }
             None => fields.push(field(l.get("report.status"), l.get("report.not_signed"))),
         }
+        if let Some(name) = audit.site_rep_name.clone().filter(|n| !n.trim().is_empty()) {
+            let who = match audit.site_rep_role.as_deref().filter(|r| !r.trim().is_empty()) {
+                Some(role) => format!("{name} ({role})"),
+                None => name,
+            };
+            fields.push(field(l.get("loop.ackTitle"), who));
+        }
         let draft = match (&seal, signoffs.is_empty()) {
             (Some(_), _) => None,
             (None, true) => Some(l.get("report.draft_unsigned")),
+            (None, false) if signoffs.iter().all(|c| c.voided) => Some(l.get("report.draft_reopened")),
             (None, false) => Some(l.get("report.draft_changed")),
         };
         sections.push(Section::SignOff(SignOffSection {

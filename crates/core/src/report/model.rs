@@ -129,6 +129,8 @@ pub enum Section {
     Overview(Overview),
     /// Conformance and the indicative score.
     Score(ScoreSection),
+    /// A follow-up's earlier findings and what this visit found of each.
+    PreviousFindings(TableSection),
     /// Every open finding by severity with its evidence.
     Findings(FindingsSection),
     /// The corrective action plan.

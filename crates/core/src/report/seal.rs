@@ -56,6 +56,8 @@ pub enum AuditSinceSignOff {
     Unchanged,
     /// Something signed has changed since.
     Changed,
+    /// The audit was reopened for correction after this sign-off, which voided it.
+    Reopened,
     /// This device does not hold the audit.
     NotOnThisDevice,
 }
@@ -98,16 +100,17 @@ impl Store {
     /// valid and whose content is still the audit's. `None` when the audit is not
     /// signed, or changed since every sign-off (the report is then a draft).
     pub fn report_seal(&self, audit_id: Uuid) -> Result<Option<Seal>> {
-        let Some(check) = self.verify_signoffs(audit_id)?.into_iter().rev().find(|c| c.signature_valid && c.unchanged) else {
+        let Some(check) = self.verify_signoffs(audit_id)?.into_iter().rev().find(|c| c.stands()) else {
             return Ok(None);
         };
         let s = check.signoff;
-        let signature: Option<String> = self
+        let (signature, format): (Option<String>, Option<u32>) = self
             .conn()
-            .query_row("SELECT signature FROM signoff WHERE id = ?1", [s.id.to_string()], |r| r.get::<_, Option<String>>(0))
+            .query_row("SELECT signature, content_format FROM signoff WHERE id = ?1", [s.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
-            .flatten();
-        let signed_content = String::from_utf8(self.signed_content(audit_id)?)
+            .unwrap_or_default();
+        // The content in the format this sign-off signed (older sign-offs: format 1).
+        let signed_content = String::from_utf8(self.signed_content_in(audit_id, format.unwrap_or(1))?)
             .map_err(|e| CoreError::Invalid(format!("the audit's canonical form is not UTF-8: {e}")))?;
         Ok(Some(Seal {
             format: SEAL_FORMAT,
@@ -128,23 +131,32 @@ impl Store {
         let content_digest = hex::encode(Sha256::digest(seal.signed_content.as_bytes()));
         let content_matches_digest = content_digest == seal.digest;
         // The content names its audit: a seal copied onto another audit's id fails.
-        let content_audit = serde_json::from_str::<Value>(&seal.signed_content)
-            .ok()
-            .and_then(|v| v.pointer("/audit/id").and_then(Value::as_str).map(str::to_owned));
+        let content = serde_json::from_str::<Value>(&seal.signed_content).ok();
+        let content_audit = content.as_ref().and_then(|v| v.pointer("/audit/id").and_then(Value::as_str).map(str::to_owned));
+        // Which canonical form was signed: the content says so (format 1 when it does not).
+        let format = content.as_ref().and_then(|v| v.get("signed_content_format")).and_then(Value::as_u64).map_or(1, |f| f as u32);
         let names_same_audit = content_audit.as_deref() == Some(seal.audit_id.to_string().as_str());
         let signature_valid = signature_is_valid(seal.audit_id, &seal.public_key, &seal.digest, &seal.signature);
         let (since, signoff_recorded) = match self.audit(seal.audit_id) {
             Ok(_) => {
-                let since = if self.audit_digest(seal.audit_id)? == seal.digest { AuditSinceSignOff::Unchanged } else { AuditSinceSignOff::Changed };
-                let recorded: Option<(String, String, Option<String>)> = self
+                let digest_now = hex::encode(Sha256::digest(self.signed_content_in(seal.audit_id, format)?));
+                let recorded: Option<(String, String, Option<String>, Option<bool>)> = self
                     .conn()
                     .query_row(
-                        "SELECT public_key, digest, signature FROM signoff WHERE id = ?1 AND audit_id = ?2 AND coalesce(deleted, 0) = 0",
+                        "SELECT public_key, digest, signature, voided FROM signoff WHERE id = ?1 AND audit_id = ?2 AND coalesce(deleted, 0) = 0",
                         [seal.signoff_id.to_string(), seal.audit_id.to_string()],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                     )
                     .optional()?;
-                let matches = recorded.is_some_and(|(key, digest, signature)| key == seal.public_key && digest == seal.digest && signature.as_deref() == Some(seal.signature.as_str()));
+                let voided = recorded.as_ref().is_some_and(|r| r.3 == Some(true));
+                let since = if digest_now != seal.digest {
+                    AuditSinceSignOff::Changed
+                } else if voided {
+                    AuditSinceSignOff::Reopened
+                } else {
+                    AuditSinceSignOff::Unchanged
+                };
+                let matches = recorded.is_some_and(|(key, digest, signature, _)| key == seal.public_key && digest == seal.digest && signature.as_deref() == Some(seal.signature.as_str()));
                 (since, matches)
             }
             Err(CoreError::NotFound { .. }) => (AuditSinceSignOff::NotOnThisDevice, true),
@@ -201,6 +213,12 @@ mod tests {
         let mut moved = seal.clone();
         moved.audit_id = Uuid::now_v7();
         assert!(!store.check_seal(&moved).unwrap().authentic());
+
+        // Reopened for correction: the report stays authentic, but its sign-off is void.
+        store.reopen_audit(audit, "alarm answer was recorded on the wrong floor").unwrap();
+        let check = store.check_seal(&seal).unwrap();
+        assert!(check.authentic() && check.since == AuditSinceSignOff::Reopened, "{check:?}");
+        assert_eq!(store.report_seal(audit).unwrap(), None, "reopened: the report is a draft");
 
         // A later change: still authentic, but the audit changed since.
         store.record_answer(audit, "fire-safety", "equipment.alarm_audible", None, serde_json::json!("yes")).unwrap();

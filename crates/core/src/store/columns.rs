@@ -33,7 +33,11 @@ pub(crate) fn to_sql(spec: &FieldSpec, value: &Value) -> SqlValue {
 
 /// The field value of a stored column.
 pub(crate) fn from_sql(entity: EntityKind, spec: &FieldSpec, raw: ValueRef<'_>) -> Result<Value> {
-    let corrupt = |reason: String| CoreError::Corrupt { entity: entity.to_string(), field: spec.name.into(), reason };
+    let corrupt = |reason: String| CoreError::Corrupt {
+        entity: entity.to_string(),
+        field: spec.name.into(),
+        reason,
+    };
     Ok(match (spec.ty, raw) {
         (_, ValueRef::Null) => Value::Null,
         (ValueType::Bool, ValueRef::Integer(i)) => Value::Bool(i != 0),
@@ -44,7 +48,12 @@ pub(crate) fn from_sql(entity: EntityKind, spec: &FieldSpec, raw: ValueRef<'_>) 
             serde_json::from_slice(t).map_err(|e| corrupt(e.to_string()))?
         }
         (_, ValueRef::Text(t)) => Value::String(String::from_utf8_lossy(t).into_owned()),
-        (_, other) => return Err(corrupt(format!("unexpected stored type {:?}", other.data_type()))),
+        (_, other) => {
+            return Err(corrupt(format!(
+                "unexpected stored type {:?}",
+                other.data_type()
+            )))
+        }
     })
 }
 
@@ -54,7 +63,10 @@ pub fn row_from_sql(entity: EntityKind, row: &Row<'_>) -> Result<Map<String, Val
     let id: String = row.get(0)?;
     map.insert("id".into(), Value::String(id));
     for (i, spec) in entity.fields().iter().enumerate() {
-        map.insert(spec.name.into(), from_sql(entity, spec, row.get_ref(i + 1)?)?);
+        map.insert(
+            spec.name.into(),
+            from_sql(entity, spec, row.get_ref(i + 1)?)?,
+        );
     }
     Ok(map)
 }
@@ -67,7 +79,12 @@ pub(crate) fn select_all(entity: EntityKind) -> String {
 
 /// Rows of `entity` matching a SQL condition (`where_sql` may use `?1`… parameters
 /// and may end with ORDER BY), as JSON objects.
-pub fn select_rows<P: Params>(conn: &Connection, entity: EntityKind, where_sql: &str, params: P) -> Result<Vec<Map<String, Value>>> {
+pub fn select_rows<P: Params>(
+    conn: &Connection,
+    entity: EntityKind,
+    where_sql: &str,
+    params: P,
+) -> Result<Vec<Map<String, Value>>> {
     let sql = format!("{} WHERE {}", select_all(entity), where_sql);
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params)?;
@@ -79,14 +96,24 @@ pub fn select_rows<P: Params>(conn: &Connection, entity: EntityKind, where_sql: 
 }
 
 /// One row as JSON, if it exists.
-pub(crate) fn read_row(conn: &Connection, entity: EntityKind, id: Uuid) -> Result<Option<Map<String, Value>>> {
+pub(crate) fn read_row(
+    conn: &Connection,
+    entity: EntityKind,
+    id: Uuid,
+) -> Result<Option<Map<String, Value>>> {
     Ok(select_rows(conn, entity, "id = ?1", [id.to_string()])?.pop())
 }
 
 /// Decodes a JSON row into a model type.
-pub(crate) fn decode<T: DeserializeOwned>(entity: EntityKind, row: Map<String, Value>) -> Result<T> {
-    serde_json::from_value(Value::Object(row))
-        .map_err(|e| CoreError::Corrupt { entity: entity.to_string(), field: "*".into(), reason: e.to_string() })
+pub(crate) fn decode<T: DeserializeOwned>(
+    entity: EntityKind,
+    row: Map<String, Value>,
+) -> Result<T> {
+    serde_json::from_value(Value::Object(row)).map_err(|e| CoreError::Corrupt {
+        entity: entity.to_string(),
+        field: "*".into(),
+        reason: e.to_string(),
+    })
 }
 
 /// Adapter so a [`SqlValue`] can be bound directly.
@@ -108,8 +135,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::db::open(&dir.path().join("db")).unwrap();
         for entity in EntityKind::ALL {
-            let mut stmt = conn.prepare(&format!("SELECT name FROM pragma_table_info('{}')", entity.as_str())).unwrap();
-            let cols: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(|c| c.unwrap()).collect();
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT name FROM pragma_table_info('{}')",
+                    entity.as_str()
+                ))
+                .unwrap();
+            let cols: Vec<String> = stmt
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(|c| c.unwrap())
+                .collect();
             let mut expected = vec!["id".to_string()];
             expected.extend(entity.fields().iter().map(|f| f.name.to_string()));
             assert_eq!(cols, expected, "table {entity} differs from the registry");

@@ -56,7 +56,14 @@ impl ApplyStats {
 
 /// The id of the conflict row for a losing write.
 pub fn conflict_id(entity: &str, row_id: Uuid, field: &str, loser: &Version) -> Uuid {
-    Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("fieldaudit-conflict/{entity}/{row_id}/{field}/{}/{}", loser.hlc, loser.device_id).as_bytes())
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        format!(
+            "fieldaudit-conflict/{entity}/{row_id}/{field}/{}/{}",
+            loser.hlc, loser.device_id
+        )
+        .as_bytes(),
+    )
 }
 
 impl Store {
@@ -92,7 +99,12 @@ impl Store {
     /// Applies remote changes (every local write counts as already synced).
     pub fn apply_remote(&mut self, changes: &[PulledChange]) -> Result<Vec<ApplyOutcome>> {
         let device = self.device_id;
-        self.write(|w| changes.iter().map(|c| w.apply_remote(c, device, u64::MAX).map(|(o, _)| o)).collect())
+        self.write(|w| {
+            changes
+                .iter()
+                .map(|c| w.apply_remote(c, device, u64::MAX).map(|(o, _)| o))
+                .collect()
+        })
     }
 }
 
@@ -109,7 +121,12 @@ fn keeps_conflicts(entity: EntityKind, field: &str) -> bool {
 
 impl Writer<'_> {
     /// Applies one remote change; returns what happened and whether a conflict was kept.
-    pub(super) fn apply_remote(&mut self, pulled: &PulledChange, me: Uuid, unsynced_after: u64) -> Result<(ApplyOutcome, bool)> {
+    pub(super) fn apply_remote(
+        &mut self,
+        pulled: &PulledChange,
+        me: Uuid,
+        unsynced_after: u64,
+    ) -> Result<(ApplyOutcome, bool)> {
         let c = &pulled.change;
         self.observe(c.hlc);
         let Ok((entity, spec)) = registry::validate(&c.entity, &c.field, &c.value) else {
@@ -121,21 +138,33 @@ impl Writer<'_> {
             .prepare_cached("SELECT hlc, device_id FROM field_version WHERE entity = ?1 AND row_id = ?2 AND field = ?3")?
             .query_row((entity.as_str(), &row_id, spec.name), |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let current = current.and_then(|(h, d)| Some(Version { hlc: h.parse().ok()?, device_id: d.parse().ok()? }));
+        let current = current.and_then(|(h, d)| {
+            Some(Version {
+                hlc: h.parse().ok()?,
+                device_id: d.parse().ok()?,
+            })
+        });
         let incoming = pulled.version();
         let apply = should_apply(current.as_ref(), &incoming);
 
         // A concurrent local edit of the same field?
         let mut conflict = false;
-        if let Some(local) = current.filter(|v| v.device_id == me && *v != incoming && keeps_conflicts(entity, spec.name)) {
+        if let Some(local) = current
+            .filter(|v| v.device_id == me && *v != incoming && keeps_conflicts(entity, spec.name))
+        {
             let local_seq: Option<i64> = tx
                 .prepare_cached("SELECT max(device_seq) FROM change_log WHERE entity = ?1 AND row_id = ?2 AND field = ?3")?
                 .query_row((entity.as_str(), &row_id, spec.name), |r| r.get(0))?;
             if local_seq.is_some_and(|s| s as u64 > unsynced_after) {
-                let local_value = columns::read_row(tx, entity, c.row_id)?.and_then(|mut r| r.remove(spec.name)).unwrap_or(Value::Null);
+                let local_value = columns::read_row(tx, entity, c.row_id)?
+                    .and_then(|mut r| r.remove(spec.name))
+                    .unwrap_or(Value::Null);
                 if local_value != c.value {
-                    let ((w_val, w_ver), (l_val, l_ver)) =
-                        if apply { ((c.value.clone(), incoming), (local_value, local)) } else { ((local_value, local), (c.value.clone(), incoming)) };
+                    let ((w_val, w_ver), (l_val, l_ver)) = if apply {
+                        ((c.value.clone(), incoming), (local_value, local))
+                    } else {
+                        ((local_value, local), (c.value.clone(), incoming))
+                    };
                     let id = conflict_id(entity.as_str(), c.row_id, spec.name, &l_ver);
                     if columns::read_row(self.conn(), EntityKind::Conflict, id)?.is_none() {
                         self.set(
@@ -167,18 +196,29 @@ impl Writer<'_> {
         // Rows arrive field by field and possibly before their parent: make sure
         // the referenced parent row exists so the foreign key holds.
         if let (ValueType::Ref(target), Some(parent)) = (spec.ty, c.value.as_str()) {
-            tx.prepare_cached(&format!("INSERT INTO {target} (id) VALUES (?1) ON CONFLICT (id) DO NOTHING"))?.execute([parent])?;
+            tx.prepare_cached(&format!(
+                "INSERT INTO {target} (id) VALUES (?1) ON CONFLICT (id) DO NOTHING"
+            ))?
+            .execute([parent])?;
         }
-        tx.prepare_cached(&format!("INSERT INTO {entity} (id) VALUES (?1) ON CONFLICT (id) DO NOTHING"))?.execute([&row_id])?;
+        tx.prepare_cached(&format!(
+            "INSERT INTO {entity} (id) VALUES (?1) ON CONFLICT (id) DO NOTHING"
+        ))?
+        .execute([&row_id])?;
         let sql_value = columns::to_sql(spec, &c.value);
-        tx.prepare_cached(&format!("UPDATE {entity} SET {} = ?1 WHERE id = ?2", spec.name))?.execute((Bind(&sql_value), &row_id))?;
-        tx.prepare_cached(super::writer::FIELD_VERSION_UPSERT)?.execute((
-            entity.as_str(),
-            &row_id,
-            spec.name,
-            incoming.hlc.to_string(),
-            incoming.device_id.to_string(),
-        ))?;
+        tx.prepare_cached(&format!(
+            "UPDATE {entity} SET {} = ?1 WHERE id = ?2",
+            spec.name
+        ))?
+        .execute((Bind(&sql_value), &row_id))?;
+        tx.prepare_cached(super::writer::FIELD_VERSION_UPSERT)?
+            .execute((
+                entity.as_str(),
+                &row_id,
+                spec.name,
+                incoming.hlc.to_string(),
+                incoming.device_id.to_string(),
+            ))?;
         Ok((ApplyOutcome::Applied, conflict))
     }
 }

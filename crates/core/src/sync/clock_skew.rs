@@ -35,7 +35,10 @@ impl Store {
         if (Utc::now() - server_now).num_seconds().abs() > CLOCK_WARNING_SECS {
             return Ok(0);
         }
-        let limit = Hlc::from_datetime(server_now + chrono::Duration::from_std(RESTAMP_AHEAD).unwrap_or_default()).to_string();
+        let limit = Hlc::from_datetime(
+            server_now + chrono::Duration::from_std(RESTAMP_AHEAD).unwrap_or_default(),
+        )
+        .to_string();
         let me = self.device_id().to_string();
         let future: Vec<(String, String, String)> = {
             let mut stmt = self.conn().prepare("SELECT entity, row_id, field FROM field_version WHERE device_id = ?1 AND hlc > ?2 ORDER BY hlc")?;
@@ -47,14 +50,23 @@ impl Store {
         }
         // The clock restarts from the newest stamp that is acceptable, so the new
         // stamps follow every merged change but are no longer in the future.
-        let seed: Option<String> = self.conn().query_row("SELECT max(hlc) FROM field_version WHERE hlc <= ?1", [&limit], |r| r.get(0))?;
+        let seed: Option<String> = self.conn().query_row(
+            "SELECT max(hlc) FROM field_version WHERE hlc <= ?1",
+            [&limit],
+            |r| r.get(0),
+        )?;
         self.reset_clock(seed.and_then(|s| s.parse().ok()));
         let count = self.write(|w| {
             let mut n = 0;
             for (entity, row, field) in &future {
-                let corrupt = |what: &str| CoreError::Corrupt { entity: entity.clone(), field: field.clone(), reason: format!("field_version holds {what}") };
+                let corrupt = |what: &str| CoreError::Corrupt {
+                    entity: entity.clone(),
+                    field: field.clone(),
+                    reason: format!("field_version holds {what}"),
+                };
                 let kind = EntityKind::parse(entity).ok_or_else(|| corrupt("an unknown entity"))?;
-                let row_id = Uuid::parse_str(row).map_err(|_| corrupt("a row id that is not a UUID"))?;
+                let row_id =
+                    Uuid::parse_str(row).map_err(|_| corrupt("a row id that is not a UUID"))?;
                 if w.restamp(kind, row_id, field)? {
                     n += 1;
                 }
@@ -87,7 +99,14 @@ mod tests {
     use crate::import::FacilityRecord;
 
     fn stamps(store: &Store, future_than: &str) -> i64 {
-        store.conn().query_row("SELECT count(*) FROM field_version WHERE hlc > ?1", [future_than], |r| r.get(0)).unwrap()
+        store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM field_version WHERE hlc > ?1",
+                [future_than],
+                |r| r.get(0),
+            )
+            .unwrap()
     }
 
     #[test]
@@ -98,8 +117,14 @@ mod tests {
         // As if typed while the date was a year ahead: the stored stamps are in the
         // future, and the reopened store's clock continues from them.
         let year_ahead = Hlc::from_datetime(Utc::now() + chrono::Duration::days(365)).to_string();
-        store.conn().execute("UPDATE field_version SET hlc = ?1", [&year_ahead]).unwrap();
-        store.conn().execute("UPDATE change_log SET hlc = ?1", [&year_ahead]).unwrap();
+        store
+            .conn()
+            .execute("UPDATE field_version SET hlc = ?1", [&year_ahead])
+            .unwrap();
+        store
+            .conn()
+            .execute("UPDATE change_log SET hlc = ?1", [&year_ahead])
+            .unwrap();
         let fields = stamps(&store, &Hlc::from_datetime(Utc::now()).to_string());
         assert!(fields > 0);
         drop(store);
@@ -107,17 +132,41 @@ mod tests {
         let before_seq = store.last_device_seq().unwrap();
 
         // The server's clock an hour behind this laptop's: the laptop is still wrong, nothing happens.
-        assert_eq!(store.restamp_future_changes(Utc::now() - chrono::Duration::hours(1)).unwrap(), 0);
+        assert_eq!(
+            store
+                .restamp_future_changes(Utc::now() - chrono::Duration::hours(1))
+                .unwrap(),
+            0
+        );
         // The clock agrees with the server's again: every field is written again, now.
         let n = store.restamp_future_changes(Utc::now()).unwrap();
         assert_eq!(n as i64, fields);
         let soon = Hlc::from_datetime(Utc::now() + chrono::Duration::minutes(1)).to_string();
         assert_eq!(stamps(&store, &soon), 0, "no stamp left in the future");
-        assert_eq!(store.last_device_seq().unwrap(), before_seq + n, "each re-stamp is a new change to push");
-        assert_eq!(store.facility(facility).unwrap().name.as_deref(), Some("Hasan Knit"), "values are unchanged");
+        assert_eq!(
+            store.last_device_seq().unwrap(),
+            before_seq + n,
+            "each re-stamp is a new change to push"
+        );
+        assert_eq!(
+            store.facility(facility).unwrap().name.as_deref(),
+            Some("Hasan Knit"),
+            "values are unchanged"
+        );
         // New writes follow with present stamps too.
-        store.add_facility(&FacilityRecord { name: "Second".into(), address: "Gazipur".into(), country_code: "BD".into(), ..Default::default() }).unwrap();
+        store
+            .add_facility(&FacilityRecord {
+                name: "Second".into(),
+                address: "Gazipur".into(),
+                country_code: "BD".into(),
+                ..Default::default()
+            })
+            .unwrap();
         assert_eq!(stamps(&store, &soon), 0);
-        assert_eq!(store.restamp_future_changes(Utc::now()).unwrap(), 0, "nothing left to re-stamp");
+        assert_eq!(
+            store.restamp_future_changes(Utc::now()).unwrap(),
+            0,
+            "nothing left to re-stamp"
+        );
     }
 }

@@ -48,7 +48,8 @@ pub fn export_sync_file(data_dir: &Path, path: &Path) -> Result<ExportSummary> {
     let changes = store.changes_after(store.push_watermark()?, usize::MAX)?;
     let mut attachments = Vec::new();
     for sha in store.pending_uploads()? {
-        let bytes = std::fs::read(store.attachment_path(&sha)).map_err(|e| CoreError::io(format!("cannot read attachment {sha}"), e))?;
+        let bytes = std::fs::read(store.attachment_path(&sha))
+            .map_err(|e| CoreError::io(format!("cannot read attachment {sha}"), e))?;
         attachments.push(FileAttachment::new(sha, &bytes));
     }
     let file = SyncFile {
@@ -64,15 +65,21 @@ pub fn export_sync_file(data_dir: &Path, path: &Path) -> Result<ExportSummary> {
     };
     let bytes = file.encode();
     crate::attachments::write_durably(path, &bytes)?;
-    Ok(ExportSummary { changes: file.changes.len() as u64, attachments: file.attachments.len() as u64, bytes: bytes.len() as u64 })
+    Ok(ExportSummary {
+        changes: file.changes.len() as u64,
+        attachments: file.attachments.len() as u64,
+        bytes: bytes.len() as u64,
+    })
 }
 
 /// Reads a file the server exported (`fieldaudit-server sync export`) and applies
 /// it like a pull. Importing the same file again changes nothing.
 pub fn import_sync_file(data_dir: &Path, path: &Path) -> Result<ImportSummary> {
     let organisation = signed_in_org(data_dir)?;
-    let bytes = std::fs::read(path).map_err(|e| CoreError::io(format!("cannot read {}", path.display()), e))?;
-    let file = SyncFile::decode(&bytes, SyncFileKind::ServerChanges).map_err(|e| CoreError::Invalid(format!("{}: {e}", path.display())))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| CoreError::io(format!("cannot read {}", path.display()), e))?;
+    let file = SyncFile::decode(&bytes, SyncFileKind::ServerChanges)
+        .map_err(|e| CoreError::Invalid(format!("{}: {e}", path.display())))?;
     if file.organisation != organisation {
         return Err(CoreError::Invalid(format!(
             "{} holds changes of organisation {:?}, but this device belongs to {organisation:?}",
@@ -86,12 +93,21 @@ pub fn import_sync_file(data_dir: &Path, path: &Path) -> Result<ImportSummary> {
     for a in &file.attachments {
         let data = a.bytes().map_err(|e| CoreError::Invalid(e.to_string()))?;
         if crate::attachments::sha256_hex(&data) != a.sha256 {
-            return Err(CoreError::Invalid(format!("attachment {} in {} is damaged; export the file again", a.sha256, path.display())));
+            return Err(CoreError::Invalid(format!(
+                "attachment {} in {} is damaged; export the file again",
+                a.sha256,
+                path.display()
+            )));
         }
         blobs.push((a.sha256.clone(), data));
     }
     let cursor = store.pull_cursor()?;
-    let last = file.pulled.iter().map(|c| c.server_seq).max().unwrap_or(file.after);
+    let last = file
+        .pulled
+        .iter()
+        .map(|c| c.server_seq)
+        .max()
+        .unwrap_or(file.after);
     let marker = store.sync_seq_marker()?;
     // The cursor only moves when the file continues from where this device is;
     // otherwise the next online pull fetches the gap (applying twice is harmless).
@@ -107,5 +123,10 @@ pub fn import_sync_file(data_dir: &Path, path: &Path) -> Result<ImportSummary> {
             stored += 1;
         }
     }
-    Ok(ImportSummary { changes: file.pulled.len() as u64, applied: stats.applied, conflicts: stats.conflicts, attachments: stored })
+    Ok(ImportSummary {
+        changes: file.pulled.len() as u64,
+        applied: stats.applied,
+        conflicts: stats.conflicts,
+        attachments: stored,
+    })
 }

@@ -30,13 +30,21 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { attempts: 5, base_delay: Duration::from_millis(250), max_delay: Duration::from_secs(8), timeout: Duration::from_secs(60) }
+        RetryPolicy {
+            attempts: 5,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+            timeout: Duration::from_secs(60),
+        }
     }
 }
 
 impl RetryPolicy {
     fn delay(&self, attempt: u32) -> Duration {
-        let cap = self.base_delay.saturating_mul(1u32 << attempt.min(16)).min(self.max_delay);
+        let cap = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
         cap.mul_f64(fastrand::f64())
     }
 }
@@ -61,10 +69,15 @@ pub(crate) type ServerTime = Option<DateTime<Utc>>;
 impl Api {
     pub fn new(base: &str, token: Option<String>, retry: RetryPolicy) -> Result<Api> {
         let base = base.trim().trim_end_matches('/').to_owned();
-        let parsed = reqwest::Url::parse(&base)
-            .map_err(|e| CoreError::Invalid(format!("{base:?} is not a server address ({e}); write it like https://audit.example.org")))?;
+        let parsed = reqwest::Url::parse(&base).map_err(|e| {
+            CoreError::Invalid(format!(
+                "{base:?} is not a server address ({e}); write it like https://audit.example.org"
+            ))
+        })?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(CoreError::Invalid(format!("{base:?} is not an http(s) address; write it like https://audit.example.org")));
+            return Err(CoreError::Invalid(format!(
+                "{base:?} is not an http(s) address; write it like https://audit.example.org"
+            )));
         }
         let http = Client::builder()
             .timeout(retry.timeout)
@@ -72,7 +85,12 @@ impl Api {
             .user_agent(concat!("fieldaudit/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CoreError::Invalid(format!("cannot set up HTTP: {e}")))?;
-        Ok(Api { base, token, http, retry })
+        Ok(Api {
+            base,
+            token,
+            http,
+            retry,
+        })
     }
 
     pub fn base(&self) -> &str {
@@ -91,7 +109,10 @@ impl Api {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or attempts run out.
-    fn with_retry<T>(&self, mut attempt: impl FnMut() -> std::result::Result<T, Failure>) -> Result<T> {
+    fn with_retry<T>(
+        &self,
+        mut attempt: impl FnMut() -> std::result::Result<T, Failure>,
+    ) -> Result<T> {
         let mut last = String::new();
         for n in 0..self.retry.attempts {
             if n > 0 {
@@ -103,7 +124,10 @@ impl Api {
                 Err(Failure::Transient(why)) => last = why,
             }
         }
-        Err(CoreError::Offline { url: self.base.clone(), reason: last })
+        Err(CoreError::Offline {
+            url: self.base.clone(),
+            reason: last,
+        })
     }
 
     /// Sends, and sorts the answer into success, transient or final failure.
@@ -113,37 +137,62 @@ impl Api {
 
     /// Like `send`; with `not_found_is_answer`, a 404 is returned as a response
     /// (HEAD of an attachment: "not there" is an answer, not an error).
-    fn send_allowing(&self, rb: RequestBuilder, not_found_is_answer: bool) -> std::result::Result<Response, Failure> {
-        let resp = self.authed(rb).send().map_err(|e| Failure::Transient(describe(&e)))?;
+    fn send_allowing(
+        &self,
+        rb: RequestBuilder,
+        not_found_is_answer: bool,
+    ) -> std::result::Result<Response, Failure> {
+        let resp = self
+            .authed(rb)
+            .send()
+            .map_err(|e| Failure::Transient(describe(&e)))?;
         let status = resp.status();
         if status.is_success() || (not_found_is_answer && status == StatusCode::NOT_FOUND) {
             return Ok(resp);
         }
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT {
+        if status.is_server_error()
+            || status == StatusCode::TOO_MANY_REQUESTS
+            || status == StatusCode::REQUEST_TIMEOUT
+        {
             return Err(Failure::Transient(format!("server answered {status}")));
         }
         let body = resp.text().unwrap_or_default();
-        let err: ApiError = serde_json::from_str(&body)
-            .unwrap_or_else(|_| ApiError { code: status.as_str().to_owned(), message: body.chars().take(300).collect() });
+        let err: ApiError = serde_json::from_str(&body).unwrap_or_else(|_| ApiError {
+            code: status.as_str().to_owned(),
+            message: body.chars().take(300).collect(),
+        });
         if status == StatusCode::UNAUTHORIZED && self.token.is_some() {
-            return Err(Failure::Final(CoreError::SignedOut(format!("{} — sign in again to sync", err.message))));
+            return Err(Failure::Final(CoreError::SignedOut(format!(
+                "{} — sign in again to sync",
+                err.message
+            ))));
         }
-        Err(Failure::Final(CoreError::Server { status: status.as_u16(), code: err.code, message: err.message }))
+        Err(Failure::Final(CoreError::Server {
+            status: status.as_u16(),
+            code: err.code,
+            message: err.message,
+        }))
     }
 
-    fn json<T: DeserializeOwned>(&self, make: impl Fn() -> RequestBuilder) -> Result<(T, ServerTime)> {
+    fn json<T: DeserializeOwned>(
+        &self,
+        make: impl Fn() -> RequestBuilder,
+    ) -> Result<(T, ServerTime)> {
         self.with_retry(|| {
             let resp = self.send(make())?;
             let date = server_time(&resp);
             // A body cut short or garbled in transit is worth another try.
             let bytes = resp.bytes().map_err(|e| Failure::Transient(describe(&e)))?;
-            let value = serde_json::from_slice(&bytes).map_err(|e| Failure::Transient(format!("unreadable answer: {e}")))?;
+            let value = serde_json::from_slice(&bytes)
+                .map_err(|e| Failure::Transient(format!("unreadable answer: {e}")))?;
             Ok((value, date))
         })
     }
 
     pub fn login(&self, req: &LoginRequest) -> Result<LoginResponse> {
-        Ok(self.json(|| self.http.post(self.url("/api/v1/auth/login")).json(req))?.0)
+        Ok(self
+            .json(|| self.http.post(self.url("/api/v1/auth/login")).json(req))?
+            .0)
     }
 
     /// The server's version and protocol version (`GET /healthz`).
@@ -156,8 +205,12 @@ impl Api {
     }
 
     pub fn push(&self, changes: &[Change]) -> Result<(PushResponse, u64)> {
-        let body = serde_json::to_vec(&PushRequest { changes: changes.to_vec() }).map_err(|e| CoreError::Invalid(e.to_string()))?;
-        let compressed = zstd::encode_all(body.as_slice(), 3).map_err(|e| CoreError::io("cannot compress the push", e))?;
+        let body = serde_json::to_vec(&PushRequest {
+            changes: changes.to_vec(),
+        })
+        .map_err(|e| CoreError::Invalid(e.to_string()))?;
+        let compressed = zstd::encode_all(body.as_slice(), 3)
+            .map_err(|e| CoreError::io("cannot compress the push", e))?;
         let sent = compressed.len() as u64;
         let resp = self.json(|| {
             self.http
@@ -172,13 +225,28 @@ impl Api {
     /// One page of other devices' changes after `after`; with `include_own`, this
     /// device's own changes too (the server leaves them out otherwise).
     pub fn pull(&self, after: u64, limit: u32, include_own: bool) -> Result<PullResponse> {
-        let query = [("after", after.to_string()), ("limit", limit.to_string()), ("include_own", include_own.to_string())];
-        Ok(self.json(|| self.http.get(self.url("/api/v1/sync/pull")).query(&query))?.0)
+        let query = [
+            ("after", after.to_string()),
+            ("limit", limit.to_string()),
+            ("include_own", include_own.to_string()),
+        ];
+        Ok(self
+            .json(|| self.http.get(self.url("/api/v1/sync/pull")).query(&query))?
+            .0)
     }
 
     /// Whether the server already has this attachment.
     pub fn has_attachment(&self, sha256: &str) -> Result<bool> {
-        self.with_retry(|| Ok(self.send_allowing(self.http.head(self.url(&format!("/api/v1/attachments/{sha256}"))), true)?.status().is_success()))
+        self.with_retry(|| {
+            Ok(self
+                .send_allowing(
+                    self.http
+                        .head(self.url(&format!("/api/v1/attachments/{sha256}"))),
+                    true,
+                )?
+                .status()
+                .is_success())
+        })
     }
 
     pub fn upload_attachment(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
@@ -196,10 +264,15 @@ impl Api {
     /// Downloads an attachment and checks it has the digest asked for.
     pub fn download_attachment(&self, sha256: &str) -> Result<Vec<u8>> {
         self.with_retry(|| {
-            let resp = self.send(self.http.get(self.url(&format!("/api/v1/attachments/{sha256}"))))?;
+            let resp = self.send(
+                self.http
+                    .get(self.url(&format!("/api/v1/attachments/{sha256}"))),
+            )?;
             let bytes = resp.bytes().map_err(|e| Failure::Transient(describe(&e)))?;
             if crate::attachments::sha256_hex(&bytes) != sha256 {
-                return Err(Failure::Transient(format!("attachment {sha256} arrived damaged")));
+                return Err(Failure::Transient(format!(
+                    "attachment {sha256} arrived damaged"
+                )));
             }
             Ok(bytes.to_vec())
         })
@@ -208,7 +281,9 @@ impl Api {
 
 fn server_time(resp: &Response) -> ServerTime {
     let date = resp.headers().get(reqwest::header::DATE)?.to_str().ok()?;
-    DateTime::parse_from_rfc2822(date).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc2822(date)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 fn describe(e: &reqwest::Error) -> String {

@@ -163,14 +163,36 @@ pub struct SyncOptions {
 
 /// Runs one full sync. `progress` is called as work advances; setting `cancel`
 /// stops at the next batch boundary with [`CoreError::Cancelled`].
-pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgress), cancel: &AtomicBool) -> Result<SyncReport> {
+pub fn sync(
+    data_dir: &Path,
+    options: SyncOptions,
+    progress: &dyn Fn(SyncProgress),
+    cancel: &AtomicBool,
+) -> Result<SyncReport> {
     let mut store = Store::open(data_dir)?;
     let session = session::load(data_dir)?.ok_or(CoreError::NotSignedIn)?;
-    let api = http::Api::new(&session.server_url, Some(session.token.clone()), options.retry)?;
+    let api = http::Api::new(
+        &session.server_url,
+        Some(session.token.clone()),
+        options.retry,
+    )?;
     let mut report = SyncReport::default();
     let mut bytes = 0u64;
-    let check = || if cancel.load(Ordering::Relaxed) { Err(CoreError::Cancelled) } else { Ok(()) };
-    let tell = |phase, done, total: Option<u64>, bytes| progress(SyncProgress { phase, done, total, bytes });
+    let check = || {
+        if cancel.load(Ordering::Relaxed) {
+            Err(CoreError::Cancelled)
+        } else {
+            Ok(())
+        }
+    };
+    let tell = |phase, done, total: Option<u64>, bytes| {
+        progress(SyncProgress {
+            phase,
+            done,
+            total,
+            bytes,
+        })
+    };
 
     tell(SyncPhase::Connecting, 0, None, 0);
     // The server is the authority on what it has: push from its watermark (it may
@@ -200,7 +222,15 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
     restore::reconcile(&mut store, &api, me.watermark, &mut bytes, &check)?;
     let include_own = store.pulls_own_changes()?;
     let mut watermark = me.watermark.min(store.last_device_seq()?);
-    watermark = push_all(&mut store, &api, watermark, &mut report, &mut bytes, &check, &tell)?;
+    watermark = push_all(
+        &mut store,
+        &api,
+        watermark,
+        &mut report,
+        &mut bytes,
+        &check,
+        &tell,
+    )?;
     // Refusals of day-ahead stamps whose fields went again re-stamped are not kept.
     let superseded = store.clear_superseded_clock_skew()?;
     report.rejected = report.rejected.saturating_sub(superseded);
@@ -209,15 +239,25 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
     let pending = store.pending_uploads()?;
     for (i, sha) in pending.iter().enumerate() {
         check()?;
-        tell(SyncPhase::Uploading, i as u64, Some(pending.len() as u64), bytes);
+        tell(
+            SyncPhase::Uploading,
+            i as u64,
+            Some(pending.len() as u64),
+            bytes,
+        );
         if !api.has_attachment(sha)? {
-            let data = std::fs::read(store.attachment_path(sha)).map_err(|e| CoreError::io(format!("cannot read attachment {sha}"), e))?;
+            let data = std::fs::read(store.attachment_path(sha))
+                .map_err(|e| CoreError::io(format!("cannot read attachment {sha}"), e))?;
             match api.upload_attachment(sha, &data) {
                 Ok(()) => {
                     bytes += data.len() as u64;
                     report.uploaded += 1;
                 }
-                Err(CoreError::Server { status: 413, message, .. }) => {
+                Err(CoreError::Server {
+                    status: 413,
+                    message,
+                    ..
+                }) => {
                     let why = format!("attachment {sha} was not uploaded: {message}");
                     store.record_upload_error(sha, &why)?;
                     report.upload_errors.push(why);
@@ -237,7 +277,11 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
         check()?;
         tell(SyncPhase::Pulling, report.pulled, None, bytes);
         let page = api.pull(cursor, PULL_BATCH, include_own)?;
-        bytes += page.changes.iter().map(|c| c.change.value.to_string().len() as u64 + 120).sum::<u64>();
+        bytes += page
+            .changes
+            .iter()
+            .map(|c| c.change.value.to_string().len() as u64 + 120)
+            .sum::<u64>();
         let next = page.next_cursor;
         let last_page = !page.more;
         let stats = store.apply_remote_batch(&page.changes, unsynced_after, |w| {
@@ -270,14 +314,27 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
     // Conflicts found while pulling are rows too: send them now so the other
     // device sees them on its next pull.
     if store.last_device_seq()? > watermark {
-        push_all(&mut store, &api, watermark, &mut report, &mut bytes, &check, &tell)?;
+        push_all(
+            &mut store,
+            &api,
+            watermark,
+            &mut report,
+            &mut bytes,
+            &check,
+            &tell,
+        )?;
     }
 
     // Download attachment bytes this device lacks.
     let missing = store.missing_attachment_files()?;
     for (i, sha) in missing.iter().enumerate() {
         check()?;
-        tell(SyncPhase::Downloading, i as u64, Some(missing.len() as u64), bytes);
+        tell(
+            SyncPhase::Downloading,
+            i as u64,
+            Some(missing.len() as u64),
+            bytes,
+        );
         match api.download_attachment(sha) {
             Ok(data) => {
                 bytes += data.len() as u64;
@@ -290,7 +347,12 @@ pub fn sync(data_dir: &Path, options: SyncOptions, progress: &dyn Fn(SyncProgres
         }
     }
     store.set_sync_state("last_sync_at", &Utc::now().to_rfc3339())?;
-    tell(SyncPhase::Downloading, missing.len() as u64, Some(missing.len() as u64), bytes);
+    tell(
+        SyncPhase::Downloading,
+        missing.len() as u64,
+        Some(missing.len() as u64),
+        bytes,
+    );
     Ok(report)
 }
 
@@ -308,7 +370,12 @@ fn push_all(
     let total = last.saturating_sub(watermark);
     while watermark < last {
         check()?;
-        tell(SyncPhase::Pushing, total - (last - watermark), Some(total), *bytes);
+        tell(
+            SyncPhase::Pushing,
+            total - (last - watermark),
+            Some(total),
+            *bytes,
+        );
         let batch = store.changes_after(watermark, PUSH_BATCH)?;
         if batch.is_empty() {
             break;
@@ -319,7 +386,9 @@ fn push_all(
             return Err(CoreError::Server {
                 status: 200,
                 code: "no_progress".into(),
-                message: format!("the server did not move past change {watermark}; try again later"),
+                message: format!(
+                    "the server did not move past change {watermark}; try again later"
+                ),
             });
         }
         store.record_push(&batch, &resp)?;

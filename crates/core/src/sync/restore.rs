@@ -73,7 +73,9 @@ pub(super) fn reconcile(
     } else {
         last + 1
     };
-    store.adopt_server_watermark(acknowledged, server_watermark, diverged_at).map(Some)
+    store
+        .adopt_server_watermark(acknowledged, server_watermark, diverged_at)
+        .map(Some)
 }
 
 /// Whether two log entries are the same change (a device's stamps never repeat).
@@ -85,7 +87,12 @@ fn same_change(a: &Change, b: &Change) -> bool {
 /// entry (or that the server has and this database lacks): where this database's
 /// history and the server's part. Numbers the server did not return count as equal
 /// (see the module doc). `None`: no difference among the numbers seen.
-fn first_difference(after: u64, upto: u64, local: &HashMap<u64, Change>, server: &HashMap<u64, Change>) -> Option<u64> {
+fn first_difference(
+    after: u64,
+    upto: u64,
+    local: &HashMap<u64, Change>,
+    server: &HashMap<u64, Change>,
+) -> Option<u64> {
     ((after + 1)..=upto).find(|seq| match (server.get(seq), local.get(seq)) {
         (Some(theirs), Some(ours)) => !same_change(theirs, ours),
         (Some(_), None) => true,
@@ -95,7 +102,12 @@ fn first_difference(after: u64, upto: u64, local: &HashMap<u64, Change>, server:
 
 /// Whether every number up to the first difference has been seen, so reading
 /// further cannot move it.
-fn settled(after: u64, upto: u64, local: &HashMap<u64, Change>, server: &HashMap<u64, Change>) -> bool {
+fn settled(
+    after: u64,
+    upto: u64,
+    local: &HashMap<u64, Change>,
+    server: &HashMap<u64, Change>,
+) -> bool {
     for seq in (after + 1)..=upto {
         match (server.get(&seq), local.get(&seq)) {
             (None, _) => return false,
@@ -124,7 +136,11 @@ fn server_copies(
     loop {
         check()?;
         let page = api.pull(cursor, PULL_BATCH, true)?;
-        *bytes += page.changes.iter().map(|c| c.change.value.to_string().len() as u64 + 120).sum::<u64>();
+        *bytes += page
+            .changes
+            .iter()
+            .map(|c| c.change.value.to_string().len() as u64 + 120)
+            .sum::<u64>();
         for p in page.changes {
             if p.device_id == me && p.change.device_seq > after && p.change.device_seq <= upto {
                 found.insert(p.change.device_seq, p.change);
@@ -154,7 +170,17 @@ mod tests {
     fn changes(clock: &Clock, seqs: std::ops::RangeInclusive<u64>) -> HashMap<u64, Change> {
         seqs.map(|s| {
             let hlc: Hlc = clock.now();
-            (s, Change { device_seq: s, hlc, entity: "facility".into(), row_id: Uuid::nil(), field: "name".into(), value: json!(s) })
+            (
+                s,
+                Change {
+                    device_seq: s,
+                    hlc,
+                    entity: "facility".into(),
+                    row_id: Uuid::nil(),
+                    field: "name".into(),
+                    value: json!(s),
+                },
+            )
         })
         .collect()
     }
@@ -164,13 +190,27 @@ mod tests {
         let mut store = Store::create(dir.path(), "restored laptop").unwrap();
         let row = Uuid::now_v7();
         for i in 0..n {
-            store.write(|w| w.set(fieldaudit_protocol::EntityKind::Facility, row, &[("name", json!(format!("typed {i}")))]).map(drop)).unwrap();
+            store
+                .write(|w| {
+                    w.set(
+                        fieldaudit_protocol::EntityKind::Facility,
+                        row,
+                        &[("name", json!(format!("typed {i}")))],
+                    )
+                    .map(drop)
+                })
+                .unwrap();
         }
         (dir, store)
     }
 
     fn seqs(store: &Store) -> Vec<u64> {
-        store.changes_after(0, usize::MAX).unwrap().iter().map(|c| c.device_seq).collect()
+        store
+            .changes_after(0, usize::MAX)
+            .unwrap()
+            .iter()
+            .map(|c| c.device_seq)
+            .collect()
     }
 
     #[test]
@@ -180,22 +220,49 @@ mod tests {
         store.set_sync_state("push_watermark", "2").unwrap();
         store.set_sync_state("seq_at_last_pull", "4").unwrap();
         let done = store.adopt_server_watermark(2, 9, 3).unwrap();
-        assert_eq!(done, Adopted { renumbered: 3, restored: true });
+        assert_eq!(
+            done,
+            Adopted {
+                renumbered: 3,
+                restored: true
+            }
+        );
         assert_eq!(seqs(&store), vec![1, 2, 10, 11, 12]);
         let after = store.changes_after(0, usize::MAX).unwrap();
         for (old, new) in before.iter().zip(&after) {
-            assert_eq!((old.hlc, &old.value, &old.field), (new.hlc, &new.value, &new.field), "only the numbers change");
+            assert_eq!(
+                (old.hlc, &old.value, &old.field),
+                (new.hlc, &new.value, &new.field),
+                "only the numbers change"
+            );
         }
         assert_eq!(store.last_device_seq().unwrap(), 12);
         assert_eq!(store.push_watermark().unwrap(), 9);
-        assert_eq!(store.sync_seq_marker().unwrap(), 11, "old 3 and 4 were seen by the last pull, old 5 was not");
+        assert_eq!(
+            store.sync_seq_marker().unwrap(),
+            11,
+            "old 3 and 4 were seen by the last pull, old 5 was not"
+        );
         assert!(store.pulls_own_changes().unwrap());
-        assert_eq!(store.changes_after(9, 100).unwrap().len(), 3, "the push sends exactly the moved entries");
+        assert_eq!(
+            store.changes_after(9, 100).unwrap().len(),
+            3,
+            "the push sends exactly the moved entries"
+        );
         assert_eq!(store.sync_status().unwrap().pending_changes, 3);
 
         // The next write follows them.
         let row = Uuid::now_v7();
-        store.write(|w| w.set(fieldaudit_protocol::EntityKind::Facility, row, &[("name", json!("after"))]).map(drop)).unwrap();
+        store
+            .write(|w| {
+                w.set(
+                    fieldaudit_protocol::EntityKind::Facility,
+                    row,
+                    &[("name", json!("after"))],
+                )
+                .map(drop)
+            })
+            .unwrap();
         assert_eq!(seqs(&store), vec![1, 2, 10, 11, 12, 13]);
 
         // Settling the same watermark again (a retry with stale numbers) changes nothing.
@@ -209,9 +276,21 @@ mod tests {
         let (_d, mut store) = store_with(5);
         store.set_sync_state("push_watermark", "2").unwrap();
         let done = store.adopt_server_watermark(2, 4, 5).unwrap();
-        assert_eq!(done, Adopted { renumbered: 0, restored: false });
+        assert_eq!(
+            done,
+            Adopted {
+                renumbered: 0,
+                restored: false
+            }
+        );
         assert_eq!(seqs(&store), vec![1, 2, 3, 4, 5]);
-        assert_eq!((store.last_device_seq().unwrap(), store.push_watermark().unwrap()), (5, 4));
+        assert_eq!(
+            (
+                store.last_device_seq().unwrap(),
+                store.push_watermark().unwrap()
+            ),
+            (5, 4)
+        );
         assert!(!store.pulls_own_changes().unwrap());
     }
 
@@ -220,11 +299,32 @@ mod tests {
         let (_d, mut store) = store_with(3);
         store.set_sync_state("push_watermark", "3").unwrap();
         let done = store.adopt_server_watermark(3, 8, 4).unwrap();
-        assert_eq!(done, Adopted { renumbered: 0, restored: true });
-        assert_eq!((store.last_device_seq().unwrap(), store.push_watermark().unwrap()), (8, 8));
+        assert_eq!(
+            done,
+            Adopted {
+                renumbered: 0,
+                restored: true
+            }
+        );
+        assert_eq!(
+            (
+                store.last_device_seq().unwrap(),
+                store.push_watermark().unwrap()
+            ),
+            (8, 8)
+        );
         assert!(store.pulls_own_changes().unwrap());
         let row = Uuid::now_v7();
-        store.write(|w| w.set(fieldaudit_protocol::EntityKind::Facility, row, &[("name", json!("new"))]).map(drop)).unwrap();
+        store
+            .write(|w| {
+                w.set(
+                    fieldaudit_protocol::EntityKind::Facility,
+                    row,
+                    &[("name", json!("new"))],
+                )
+                .map(drop)
+            })
+            .unwrap();
         assert_eq!(seqs(&store), vec![1, 2, 3, 9]);
     }
 
@@ -242,11 +342,19 @@ mod tests {
     fn a_lost_push_answer_shows_no_difference() {
         let clock = Clock::new(Uuid::now_v7(), None);
         let local = changes(&clock, 1..=8);
-        let server: HashMap<_, _> = local.iter().filter(|(s, _)| **s > 3).map(|(s, c)| (*s, c.clone())).collect();
+        let server: HashMap<_, _> = local
+            .iter()
+            .filter(|(s, _)| **s > 3)
+            .map(|(s, c)| (*s, c.clone()))
+            .collect();
         assert_eq!(first_difference(3, 8, &local, &server), None);
         assert!(settled(3, 8, &local, &server));
         // Numbers the server did not return (before the cursor) count as equal.
-        let partial: HashMap<_, _> = server.iter().filter(|(s, _)| **s > 5).map(|(s, c)| (*s, c.clone())).collect();
+        let partial: HashMap<_, _> = server
+            .iter()
+            .filter(|(s, _)| **s > 5)
+            .map(|(s, c)| (*s, c.clone()))
+            .collect();
         assert_eq!(first_difference(3, 8, &local, &partial), None);
         assert!(!settled(3, 8, &local, &partial), "4 and 5 may still come");
     }
@@ -265,7 +373,13 @@ mod tests {
         // Same values, different stamps: still different changes.
         let mut retyped = local.clone();
         for (s, c) in server.iter().filter(|(s, _)| **s >= 6) {
-            retyped.insert(*s, Change { hlc: clock.now(), ..c.clone() });
+            retyped.insert(
+                *s,
+                Change {
+                    hlc: clock.now(),
+                    ..c.clone()
+                },
+            );
         }
         assert_eq!(first_difference(3, 7, &retyped, &server), Some(6));
         // The server has a number this database never wrote.

@@ -34,9 +34,9 @@ fn path(data_dir: &Path) -> PathBuf {
 pub fn load(data_dir: &Path) -> Result<Option<Session>> {
     let p = path(data_dir);
     match std::fs::read(&p) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| CoreError::Invalid(format!("{} is damaged ({e}); sign in again", p.display()))),
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            CoreError::Invalid(format!("{} is damaged ({e}); sign in again", p.display()))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(CoreError::io(format!("cannot read {}", p.display()), e)),
     }
@@ -46,7 +46,8 @@ pub fn load(data_dir: &Path) -> Result<Option<Session>> {
 pub fn save(data_dir: &Path, session: &Session) -> Result<()> {
     let p = path(data_dir);
     let tmp = data_dir.join(".session.json.tmp");
-    let bytes = serde_json::to_vec_pretty(session).map_err(|e| CoreError::Invalid(e.to_string()))?;
+    let bytes =
+        serde_json::to_vec_pretty(session).map_err(|e| CoreError::Invalid(e.to_string()))?;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -78,13 +79,22 @@ mod tests {
     fn session_round_trips_and_is_private() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(load(dir.path()).unwrap(), None);
-        let s = Session { server_url: "http://x".into(), organisation: "o".into(), user: "u".into(), role: "auditor".into(), token: "t".into() };
+        let s = Session {
+            server_url: "http://x".into(),
+            organisation: "o".into(),
+            user: "u".into(),
+            role: "auditor".into(),
+            token: "t".into(),
+        };
         save(dir.path(), &s).unwrap();
         assert_eq!(load(dir.path()).unwrap(), Some(s));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         remove(dir.path()).unwrap();

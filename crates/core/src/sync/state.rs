@@ -110,23 +110,41 @@ fn field_words(entity: EntityKind, field: &str, lang: &str) -> String {
 
 impl Store {
     /// A checklist template as the audit pinned it (the newest version otherwise).
-    fn pinned_template(&self, audit_id: Option<Uuid>, template_id: &str) -> Option<&'static fieldaudit_templates::Template> {
+    fn pinned_template(
+        &self,
+        audit_id: Option<Uuid>,
+        template_id: &str,
+    ) -> Option<&'static fieldaudit_templates::Template> {
         let version = audit_id
             .and_then(|a| self.audit(a).ok())
             .and_then(|a| a.checklists)
             .and_then(|c| c.into_iter().find(|c| c.template_id == template_id))
             .map(|c| c.version);
-        version.and_then(|v| fieldaudit_templates::builtin_template(template_id, v)).or_else(|| fieldaudit_templates::builtin_latest(template_id))
+        version
+            .and_then(|v| fieldaudit_templates::builtin_template(template_id, v))
+            .or_else(|| fieldaudit_templates::builtin_latest(template_id))
     }
 
     /// "Checklist › [instance ›] question" for an item of an audit.
-    fn item_words(&self, audit_id: Option<Uuid>, template_id: Option<&str>, item_id: Option<&str>, instance_id: Option<Uuid>, lang: &str) -> Option<String> {
+    fn item_words(
+        &self,
+        audit_id: Option<Uuid>,
+        template_id: Option<&str>,
+        item_id: Option<&str>,
+        instance_id: Option<Uuid>,
+        lang: &str,
+    ) -> Option<String> {
         let template = self.pinned_template(audit_id, template_id?)?;
         let (section, item) = template.item(item_id?)?;
         let mut parts = vec![template.title.get(lang).to_owned()];
         if section.repeat.is_some() {
-            let instance: Option<crate::model::RepeatInstance> = instance_id.and_then(|i| self.get(EntityKind::RepeatInstance, i).ok().flatten());
-            parts.push(instance.and_then(|i| i.label).unwrap_or_else(|| section.title.get(lang).to_owned()));
+            let instance: Option<crate::model::RepeatInstance> =
+                instance_id.and_then(|i| self.get(EntityKind::RepeatInstance, i).ok().flatten());
+            parts.push(
+                instance
+                    .and_then(|i| i.label)
+                    .unwrap_or_else(|| section.title.get(lang).to_owned()),
+            );
         }
         parts.push(item.text.get(lang).to_owned());
         Some(parts.join(" › "))
@@ -135,34 +153,69 @@ impl Store {
     /// The conflicting row in words, and the audit it belongs to.
     fn conflict_words(&self, c: &ConflictView, lang: &str) -> (Option<String>, Option<String>) {
         use crate::model::{Attachment, CorrectiveAction, Fee, FeeRecord, Finding, RepeatInstance};
-        let (Some(entity), Some(row), Some(field)) = (c.entity.as_deref().and_then(EntityKind::parse), c.row_id.as_deref().and_then(|r| Uuid::parse_str(r).ok()), c.field.as_deref()) else {
+        let (Some(entity), Some(row), Some(field)) = (
+            c.entity.as_deref().and_then(EntityKind::parse),
+            c.row_id.as_deref().and_then(|r| Uuid::parse_str(r).ok()),
+            c.field.as_deref(),
+        ) else {
             return (None, None);
         };
         let get = |kind| self.row(kind, row).ok().flatten();
         let quoted = |s: Option<String>| s.map(|s| format!("“{s}”")).unwrap_or_default();
         let (what, audit_id): (Option<String>, Option<Uuid>) = match entity {
-            EntityKind::Answer => match self.get::<crate::model::Answer>(entity, row).ok().flatten() {
-                Some(a) => (self.item_words(a.audit_id, a.template_id.as_deref(), a.item_id.as_deref(), a.instance_id, lang), a.audit_id),
-                None => (None, None),
-            },
+            EntityKind::Answer => {
+                match self.get::<crate::model::Answer>(entity, row).ok().flatten() {
+                    Some(a) => (
+                        self.item_words(
+                            a.audit_id,
+                            a.template_id.as_deref(),
+                            a.item_id.as_deref(),
+                            a.instance_id,
+                            lang,
+                        ),
+                        a.audit_id,
+                    ),
+                    None => (None, None),
+                }
+            }
             EntityKind::Finding => match self.get::<Finding>(entity, row).ok().flatten() {
                 Some(f) => (Some(fill(Phrase::Finding, lang, &[("title", &quoted(self.finding_title(&f, lang)))])), f.audit_id),
                 None => (None, None),
             },
             EntityKind::CorrectiveAction => {
-                let finding: Option<Finding> = self.get::<CorrectiveAction>(entity, row).ok().flatten().and_then(|a| a.finding_id).and_then(|f| self.get(EntityKind::Finding, f).ok().flatten());
+                let finding: Option<Finding> = self
+                    .get::<CorrectiveAction>(entity, row)
+                    .ok()
+                    .flatten()
+                    .and_then(|a| a.finding_id)
+                    .and_then(|f| self.get(EntityKind::Finding, f).ok().flatten());
                 match finding {
                     Some(f) => (Some(fill(Phrase::CorrectiveActionFor, lang, &[("title", &quoted(self.finding_title(&f, lang)))])), f.audit_id),
                     None => (get(entity).map(|_| phrase(Phrase::CorrectiveAction, lang).to_owned()), None),
                 }
             }
-            EntityKind::RepeatInstance => match self.get::<RepeatInstance>(entity, row).ok().flatten() {
-                Some(i) => {
-                    let checklist = i.template_id.as_deref().and_then(|t| self.pinned_template(i.audit_id, t)).map(|t| t.title.get(lang).to_owned());
-                    (Some([checklist, i.label].into_iter().flatten().collect::<Vec<_>>().join(" › ")), i.audit_id)
+            EntityKind::RepeatInstance => {
+                match self.get::<RepeatInstance>(entity, row).ok().flatten() {
+                    Some(i) => {
+                        let checklist = i
+                            .template_id
+                            .as_deref()
+                            .and_then(|t| self.pinned_template(i.audit_id, t))
+                            .map(|t| t.title.get(lang).to_owned());
+                        (
+                            Some(
+                                [checklist, i.label]
+                                    .into_iter()
+                                    .flatten()
+                                    .collect::<Vec<_>>()
+                                    .join(" › "),
+                            ),
+                            i.audit_id,
+                        )
+                    }
+                    None => (None, None),
                 }
-                None => (None, None),
-            },
+            }
             EntityKind::Attachment => match self.get::<Attachment>(entity, row).ok().flatten() {
                 Some(a) => (Some(fill(Phrase::Photo, lang, &[("name", &quoted(a.file_name))])), a.audit_id),
                 None => (None, None),
@@ -173,7 +226,10 @@ impl Store {
             },
             EntityKind::Fee => {
                 let fee: Option<Fee> = self.get(entity, row).ok().flatten();
-                let record: Option<FeeRecord> = fee.as_ref().and_then(|f| f.fee_record_id).and_then(|r| self.get(EntityKind::FeeRecord, r).ok().flatten());
+                let record: Option<FeeRecord> = fee
+                    .as_ref()
+                    .and_then(|f| f.fee_record_id)
+                    .and_then(|r| self.get(EntityKind::FeeRecord, r).ok().flatten());
                 match (fee, record) {
                     (Some(f), Some(r)) => (Some(fill(Phrase::FeeOfWorker, lang, &[("category", f.category.map_or("", |c| c.as_str())), ("worker", &r.worker_ref.unwrap_or_default())])), r.audit_id),
                     _ => (None, None),
@@ -211,7 +267,8 @@ pub(super) fn set_pull_cursor(w: &mut Writer<'_>, cursor: u64) -> Result<()> {
 
 /// Marks the device's own changes as received (the pull that asked for them ended).
 pub(super) fn clear_pull_own_changes(w: &mut Writer<'_>) -> Result<()> {
-    w.conn().execute("DELETE FROM sync_state WHERE key = ?1", [PULL_OWN])?;
+    w.conn()
+        .execute("DELETE FROM sync_state WHERE key = ?1", [PULL_OWN])?;
     Ok(())
 }
 
@@ -226,7 +283,11 @@ pub(super) struct Adopted {
 }
 
 fn read_u64(conn: &rusqlite::Connection, key: &str) -> Result<u64> {
-    let v: Option<String> = conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    let v: Option<String> = conn
+        .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?;
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
@@ -240,7 +301,10 @@ fn set_state(conn: &rusqlite::Connection, key: &str, value: &str) -> Result<()> 
 
 impl Store {
     fn state_u64(&self, key: &str) -> Result<u64> {
-        Ok(self.sync_state(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+        Ok(self
+            .sync_state(key)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
     }
 
     /// The server_seq this device has pulled through.
@@ -269,7 +333,12 @@ impl Store {
     /// changes this database never had, the next pull is marked to ask for the
     /// device's own changes. Running it again with the same numbers after it
     /// committed fails (the recorded watermark moved) and changes nothing.
-    pub(super) fn adopt_server_watermark(&mut self, acknowledged: u64, server_watermark: u64, diverged_at: u64) -> Result<Adopted> {
+    pub(super) fn adopt_server_watermark(
+        &mut self,
+        acknowledged: u64,
+        server_watermark: u64,
+        diverged_at: u64,
+    ) -> Result<Adopted> {
         self.write(|w| {
             let recorded = read_u64(w.conn(), PUSH_WATERMARK)?;
             if recorded != acknowledged {
@@ -325,17 +394,25 @@ impl Store {
     /// Attachment bytes not yet on the server (and not refused by it).
     pub(super) fn pending_uploads(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn().prepare("SELECT sha256 FROM attachment_file WHERE uploaded = 0 AND upload_error IS NULL ORDER BY stored_at")?;
-        let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(rows)
     }
 
     pub(super) fn mark_uploaded(&mut self, sha: &str) -> Result<()> {
-        self.conn().execute("UPDATE attachment_file SET uploaded = 1 WHERE sha256 = ?1", [sha])?;
+        self.conn().execute(
+            "UPDATE attachment_file SET uploaded = 1 WHERE sha256 = ?1",
+            [sha],
+        )?;
         Ok(())
     }
 
     pub(super) fn record_upload_error(&mut self, sha: &str, why: &str) -> Result<()> {
-        self.conn().execute("UPDATE attachment_file SET upload_error = ?2 WHERE sha256 = ?1", (sha, why))?;
+        self.conn().execute(
+            "UPDATE attachment_file SET upload_error = ?2 WHERE sha256 = ?1",
+            (sha, why),
+        )?;
         Ok(())
     }
 
@@ -345,7 +422,9 @@ impl Store {
             "SELECT DISTINCT sha256 FROM attachment WHERE sha256 IS NOT NULL AND coalesce(deleted, 0) = 0
                AND sha256 NOT IN (SELECT sha256 FROM attachment_file) ORDER BY sha256",
         )?;
-        let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(rows)
     }
 
@@ -361,17 +440,25 @@ impl Store {
     /// What the status bar shows.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let session = super::session::load(self.data_dir())?;
-        let count = |sql: &str| -> Result<u64> { Ok(self.conn().query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
+        let count = |sql: &str| -> Result<u64> {
+            Ok(self.conn().query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+        };
         Ok(SyncStatus {
             signed_in: session.is_some(),
             server_url: session.as_ref().map(|s| s.server_url.clone()),
             organisation: session.as_ref().map(|s| s.organisation.clone()),
             user: session.as_ref().map(|s| s.user.clone()),
             role: session.as_ref().map(|s| s.role.clone()),
-            may_review: session.as_ref().is_some_and(|s| crate::review::role_may_review(&s.role)),
-            pending_changes: self.last_device_seq()?.saturating_sub(self.push_watermark()?),
+            may_review: session
+                .as_ref()
+                .is_some_and(|s| crate::review::role_may_review(&s.role)),
+            pending_changes: self
+                .last_device_seq()?
+                .saturating_sub(self.push_watermark()?),
             last_sync_at: self.sync_state("last_sync_at")?,
-            open_conflicts: count("SELECT count(*) FROM conflict WHERE status = 'open' AND coalesce(deleted, 0) = 0")?,
+            open_conflicts: count(
+                "SELECT count(*) FROM conflict WHERE status = 'open' AND coalesce(deleted, 0) = 0",
+            )?,
             quarantined: count("SELECT count(*) FROM quarantine")?,
             versions: self.version_info()?,
         })
@@ -403,11 +490,20 @@ impl Store {
     /// Kept conflicts (open ones first), each with its label and audit; checklist
     /// text in `lang` (falling back to English).
     pub fn conflicts_in(&self, include_resolved: bool, lang: &str) -> Result<Vec<ConflictView>> {
-        let cond = if include_resolved { "coalesce(deleted, 0) = 0 ORDER BY status = 'open' DESC, loser_hlc DESC" } else { "status = 'open' AND coalesce(deleted, 0) = 0 ORDER BY loser_hlc DESC" };
+        let cond = if include_resolved {
+            "coalesce(deleted, 0) = 0 ORDER BY status = 'open' DESC, loser_hlc DESC"
+        } else {
+            "status = 'open' AND coalesce(deleted, 0) = 0 ORDER BY loser_hlc DESC"
+        };
         select_rows(self.conn(), EntityKind::Conflict, cond, [])?
             .into_iter()
             .map(|r| {
-                let mut c: ConflictView = serde_json::from_value(Value::Object(r)).map_err(|e| CoreError::Corrupt { entity: "conflict".into(), field: "*".into(), reason: e.to_string() })?;
+                let mut c: ConflictView =
+                    serde_json::from_value(Value::Object(r)).map_err(|e| CoreError::Corrupt {
+                        entity: "conflict".into(),
+                        field: "*".into(),
+                        reason: e.to_string(),
+                    })?;
                 (c.label, c.audit) = self.conflict_words(&c, lang);
                 Ok(c)
             })
@@ -416,7 +512,9 @@ impl Store {
 
     /// Resolves a conflict: keep the current value, or write the other one back.
     pub fn resolve_conflict(&mut self, conflict_id: Uuid, resolution: Resolution) -> Result<()> {
-        let c: ConflictView = self.get(EntityKind::Conflict, conflict_id)?.ok_or_else(|| CoreError::not_found("conflict", conflict_id))?;
+        let c: ConflictView = self
+            .get(EntityKind::Conflict, conflict_id)?
+            .ok_or_else(|| CoreError::not_found("conflict", conflict_id))?;
         let target = c.entity.as_deref().and_then(EntityKind::parse);
         let row = c.row_id.as_deref().and_then(|r| Uuid::parse_str(r).ok());
         self.write(|w| {
@@ -439,14 +537,16 @@ impl Store {
 
     /// Removes an op from the quarantine list after a person has read it.
     pub fn dismiss_quarantined(&mut self, device_seq: u64) -> Result<()> {
-        let n = self.conn().execute("DELETE FROM quarantine WHERE device_seq = ?1", [device_seq as i64])?;
+        let n = self.conn().execute(
+            "DELETE FROM quarantine WHERE device_seq = ?1",
+            [device_seq as i64],
+        )?;
         if n == 0 {
             return Err(CoreError::not_found("quarantined change", device_seq));
         }
         Ok(())
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -457,7 +557,14 @@ mod tests {
     use chrono::NaiveDate;
     use fieldaudit_templates::Severity;
 
-    fn keep_conflict(store: &mut Store, entity: &str, row: Uuid, field: &str, winner: Value, loser: Value) {
+    fn keep_conflict(
+        store: &mut Store,
+        entity: &str,
+        row: Uuid,
+        field: &str,
+        winner: Value,
+        loser: Value,
+    ) {
         store
             .write(|w| {
                 w.set(
@@ -481,7 +588,13 @@ mod tests {
     fn conflicts_name_the_question_and_the_audit_not_the_row() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut store = Store::create(dir.path(), "laptop A").expect("store");
-        let facility = store.add_facility(&FacilityRecord { name: "Dhaka Knit Ltd".into(), country_code: "BD".into(), ..Default::default() }).expect("facility");
+        let facility = store
+            .add_facility(&FacilityRecord {
+                name: "Dhaka Knit Ltd".into(),
+                country_code: "BD".into(),
+                ..Default::default()
+            })
+            .expect("facility");
         let audit = store
             .start_audit(&NewAudit {
                 facility_id: facility,
@@ -493,27 +606,103 @@ mod tests {
                 auditors: vec!["A".into()],
             })
             .expect("audit");
-        let floor = store.add_repeat_instance(audit, "fire-safety", "floor", "Ground floor").expect("floor");
-        let exit = store.set_answer_note(audit, "fire-safety", "floor.exit_locked", Some(floor), "Padlock on door 3").expect("note");
-        let alarm = store.record_answer(audit, "fire-safety", "equipment.alarm_audible", None, json!("yes")).expect("answer");
-        let finding = store.raise_finding(audit, Severity::Major, "Blocked aisle", "Boxes in the aisle").expect("finding");
-        keep_conflict(&mut store, "answer", exit, "note", json!("Padlock on door 3"), json!("Chained"));
-        keep_conflict(&mut store, "answer", alarm, "value", json!("yes"), json!("no"));
-        keep_conflict(&mut store, "finding", finding, "severity", json!("major"), json!("minor"));
-        keep_conflict(&mut store, "answer", Uuid::now_v7(), "note", json!("a"), json!("b"));
+        let floor = store
+            .add_repeat_instance(audit, "fire-safety", "floor", "Ground floor")
+            .expect("floor");
+        let exit = store
+            .set_answer_note(
+                audit,
+                "fire-safety",
+                "floor.exit_locked",
+                Some(floor),
+                "Padlock on door 3",
+            )
+            .expect("note");
+        let alarm = store
+            .record_answer(
+                audit,
+                "fire-safety",
+                "equipment.alarm_audible",
+                None,
+                json!("yes"),
+            )
+            .expect("answer");
+        let finding = store
+            .raise_finding(
+                audit,
+                Severity::Major,
+                "Blocked aisle",
+                "Boxes in the aisle",
+            )
+            .expect("finding");
+        keep_conflict(
+            &mut store,
+            "answer",
+            exit,
+            "note",
+            json!("Padlock on door 3"),
+            json!("Chained"),
+        );
+        keep_conflict(
+            &mut store,
+            "answer",
+            alarm,
+            "value",
+            json!("yes"),
+            json!("no"),
+        );
+        keep_conflict(
+            &mut store,
+            "finding",
+            finding,
+            "severity",
+            json!("major"),
+            json!("minor"),
+        );
+        keep_conflict(
+            &mut store,
+            "answer",
+            Uuid::now_v7(),
+            "note",
+            json!("a"),
+            json!("b"),
+        );
 
         let list = store.conflicts(false).expect("conflicts");
         let labels: Vec<Option<&str>> = list.iter().map(|c| c.label.as_deref()).collect();
         assert!(labels.contains(&Some("Fire safety & exits › Ground floor › Is any exit locked, chained or otherwise impossible to open from the inside while workers are on the floor? — note")), "{labels:?}");
         assert!(labels.contains(&Some("Fire safety & exits › Can the fire alarm be heard (or seen) on every floor, over running machines? — answer")), "{labels:?}");
-        assert!(labels.contains(&Some("Finding “Blocked aisle” — severity")), "{labels:?}");
-        assert!(labels.contains(&None), "a row this device does not hold has no label: {labels:?}");
-        let on_audit = list.iter().filter(|c| c.audit.as_deref() == Some("Dhaka Knit Ltd · audit of 2026-05-01")).count();
+        assert!(
+            labels.contains(&Some("Finding “Blocked aisle” — severity")),
+            "{labels:?}"
+        );
+        assert!(
+            labels.contains(&None),
+            "a row this device does not hold has no label: {labels:?}"
+        );
+        let on_audit = list
+            .iter()
+            .filter(|c| c.audit.as_deref() == Some("Dhaka Knit Ltd · audit of 2026-05-01"))
+            .count();
         assert_eq!(on_audit, 3, "each conflict names its audit: {list:?}");
 
         // Resolving still works on a labelled conflict.
-        let exit_conflict = list.iter().find(|c| c.row_id.as_deref() == Some(exit.to_string().as_str())).expect("exit conflict");
-        store.resolve_conflict(exit_conflict.id, Resolution::UseOther).expect("use the other value");
-        assert_eq!(store.answers(audit).expect("answers").iter().find(|a| a.id == exit).and_then(|a| a.note.clone()).as_deref(), Some("Chained"));
+        let exit_conflict = list
+            .iter()
+            .find(|c| c.row_id.as_deref() == Some(exit.to_string().as_str()))
+            .expect("exit conflict");
+        store
+            .resolve_conflict(exit_conflict.id, Resolution::UseOther)
+            .expect("use the other value");
+        assert_eq!(
+            store
+                .answers(audit)
+                .expect("answers")
+                .iter()
+                .find(|a| a.id == exit)
+                .and_then(|a| a.note.clone())
+                .as_deref(),
+            Some("Chained")
+        );
     }
 }
