@@ -414,6 +414,7 @@ fn facility(dir: &Path, cmd: FacilityCommand) -> Result<()> {
             );
             Ok(())
         }
+        FacilityCommand::Export { out } => crate::report_commands::facility_export(dir, &out),
         FacilityCommand::Add {
             name,
             country,
