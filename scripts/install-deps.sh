@@ -27,8 +27,8 @@ for p in libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-de
 done
 # Reports: Noto fonts for Latin/Vietnamese, Chinese, Bengali and Devanagari (found
 # by the typesetter in the system font folders) and poppler-utils (pdftotext,
-# pdffonts, pdftoppm) for the report tests; python3-openpyxl reads the XLSX export back.
-for p in fonts-noto-core fonts-noto-cjk poppler-utils python3-openpyxl; do
+# pdffonts, pdftoppm) for the report tests (openpyxl, above, reads the XLSX export back).
+for p in fonts-noto-core fonts-noto-cjk poppler-utils; do
   have_pkg "$p" || need_apt+=("$p")
 done
 sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"

@@ -356,8 +356,12 @@ pub async fn add_photo(
         .await
 }
 
+/// Largest photo sent to the webview as it is, when no thumbnail can be made of it.
+const UNDECODED_PHOTO_LIMIT: usize = 4 * 1024 * 1024;
+
 /// The photos of an audit as `data:` URLs of their thumbnails (made once per
-/// photo and cached; see `fieldaudit_report::thumbnails`), never the full photo.
+/// photo and cached; see `fieldaudit_report::thumbnails`); the full photo only
+/// when it cannot be thumbnailed and is at most [`UNDECODED_PHOTO_LIMIT`].
 #[tauri::command]
 pub async fn photo_data(
     state: State<'_, AppState>,
@@ -379,11 +383,19 @@ pub async fn photo_data(
                 if !media.starts_with("image/") {
                     continue;
                 }
-                // A photo synced from another device may not have its bytes here
-                // yet; one that cannot be decoded is listed without a picture.
-                let Ok(Some(thumb)) = fieldaudit_report::thumbnails::thumbnail(s, sha) else { continue };
-                let data = base64::engine::general_purpose::STANDARD.encode(thumb);
-                out.push(PhotoData { attachment_id: a.id, data_url: format!("data:image/jpeg;base64,{data}") });
+                // The thumbnail; a photo synced from another device may not have its
+                // bytes here yet (no picture). One the thumbnailer cannot decode (a
+                // format it lacks) goes to the webview as it is, if it is small.
+                let (media, bytes) = match fieldaudit_report::thumbnails::thumbnail(s, sha) {
+                    Ok(Some(thumb)) => ("image/jpeg", thumb),
+                    Ok(None) => continue,
+                    Err(_) => match std::fs::read(s.attachment_path(sha)) {
+                        Ok(b) if b.len() <= UNDECODED_PHOTO_LIMIT => (media, b),
+                        _ => continue,
+                    },
+                };
+                let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+                out.push(PhotoData { attachment_id: a.id, data_url: format!("data:{media};base64,{data}") });
             }
             Ok(out)
         })

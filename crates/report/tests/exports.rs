@@ -10,8 +10,20 @@ use fieldaudit_report::exports::{export, export_facilities, ExportFormat};
 
 mod common;
 
+/// The first of `python3` on PATH and the distribution's /usr/bin/python3 that can
+/// import openpyxl (scripts/install-deps.sh installs python3-openpyxl for the latter).
+fn python_with_openpyxl() -> &'static str {
+    static FOUND: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+    FOUND.get_or_init(|| {
+        ["python3", "/usr/bin/python3"]
+            .into_iter()
+            .find(|p| Command::new(p).args(["-c", "import openpyxl"]).status().is_ok_and(|s| s.success()))
+            .expect("no python3 with openpyxl: run scripts/install-deps.sh")
+    })
+}
+
 fn python(script: &str, arg: &str) -> String {
-    let out = Command::new("python3").arg("-c").arg(script).arg(arg).output().expect("python3 is needed for this test");
+    let out = Command::new(python_with_openpyxl()).arg("-c").arg(script).arg(arg).output().expect("python3 is needed for this test");
     assert!(out.status.success(), "python: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }

@@ -178,7 +178,7 @@ fn verify_accepts_the_signed_report_rejects_a_tampered_one_and_sees_later_change
     }
     // A report made now is a draft again, and says why.
     let again = pdftotext(&write(&f, ReportKind::Site, "en", false, "again.pdf"));
-    assert!(again.contains("DRAFT") && squash(&again).contains(&squash("changed since it was signed off")), "{again}");
+    assert!(again.contains("DRAFT") && squash(&again).contains(&squash("reopened for correction after it was signed off")), "{again}");
 
     assert!(verify_pdf(&f.store, b"not a pdf").unwrap_err().to_string().contains("not a PDF"));
 }

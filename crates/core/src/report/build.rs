@@ -282,7 +282,7 @@ impl Store {
             }
             let cap_due = f.actions.iter().filter_map(|a| a.due_date.clone()).min();
             if let Some(due) = cap_due {
-                facts.push(field(l.get("report.due"), due));
+                facts.push(field(l.get("report.fix_by"), due));
             }
             let entry = FindingEntry {
                 reference: reference(f),
@@ -367,7 +367,7 @@ impl Store {
             title: l.get("report.blocking"),
             intro: None,
             table: Table {
-                columns: vec![l.get("report.ref"), l.get("report.finding"), l.get("report.owner"), l.get("report.due")],
+                columns: vec![l.get("report.ref"), l.get("report.finding"), l.get("report.owner"), l.get("report.fix_by")],
                 widths: vec![1, 6, 3, 2],
                 rows: blocking_rows,
                 empty: l.get("report.nothing_blocks"),
