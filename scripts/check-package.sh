@@ -17,6 +17,10 @@ version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture is '$(field Architecture)'"
 field Description | grep -q "social-compliance" || fail "the description is missing: $(field Description)"
 field Depends | grep -q "libwebkit2gtk-4.1" || fail "Depends does not name WebKitGTK: $(field Depends)"
+# Reports set Chinese, Bengali and Devanagari text in the system's Noto fonts.
+for font in fonts-noto-core fonts-noto-cjk; do
+  field Depends | grep -q "$font" || fail "Depends does not name $font (reports need it): $(field Depends)"
+done
 
 root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT
