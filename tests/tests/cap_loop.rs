@@ -455,6 +455,25 @@ fn the_corrective_action_loop_on_two_devices() {
         vec!["closed", "progress_made"],
         "{listed:?}"
     );
+    // …and the follow-up's PDF report, as a reader's tool (pdftotext) sees it.
+    let out = tempfile::tempdir().unwrap();
+    let pdf = out.path().join("follow-up-report.pdf");
+    let req = fieldaudit_core::report::ReportRequest {
+        audit_id: follow,
+        kind: fieldaudit_core::report::ReportKind::Site,
+        lang: "en",
+        reviewer: None,
+    };
+    fieldaudit_report::write_report_pdf(&s, &req, &pdf).unwrap();
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils; scripts/install-deps.sh installs it)");
+    let text: String = String::from_utf8_lossy(&text.stdout).split_whitespace().collect();
+    for expected in ["Previousfindings", "Closed", "Progressmade"] {
+        assert!(text.contains(expected), "{expected} missing from the follow-up report: {text}");
+    }
     // The next follow-up carries only the alarm.
     drop(s);
     let next = a
