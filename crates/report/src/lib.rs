@@ -146,11 +146,7 @@ pub fn typeset_model(store: &Store, model: Report) -> Result<RenderedReport, Rep
     let mut texts = Vec::new();
     strings(&json, &mut texts);
     fonts.check_coverage(&texts)?;
-    let mut photos = HashMap::new();
-    for sha in &model.photos {
-        let thumb = thumbnails::thumbnail(store, sha).ok().flatten().unwrap_or_else(thumbnails::placeholder);
-        photos.insert(sha.clone(), thumb);
-    }
+    let photos: HashMap<String, Vec<u8>> = thumbnails::thumbnails(store, &model.photos).into_iter().collect();
     let seal = match &model.seal {
         Some(seal) => serde_json::to_vec(seal),
         None => serde_json::to_vec(&serde_json::json!({ "format": fieldaudit_core::report::seal::SEAL_FORMAT, "draft": true, "audit_id": model.audit_id, "reason": model.draft })),

@@ -44,21 +44,57 @@ pub fn make_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, ReportError> {
 /// The thumbnail of a stored photo, made and cached on first use. `Ok(None)` when
 /// the photo's bytes are not on this device (not synced yet).
 pub fn thumbnail(store: &Store, sha256: &str) -> Result<Option<Vec<u8>>, ReportError> {
+    let (cached, original) = paths(store, sha256)?;
+    thumbnail_at(&cached, &original)
+}
+
+/// The thumbnails of many photos (by digest), made on all cores: a report's first
+/// rendering makes one per photo, and decoding a phone photo is the slow part. A
+/// photo whose thumbnail cannot be had (not on this device, not an image) gets the
+/// [`placeholder`].
+pub fn thumbnails(store: &Store, digests: &[String]) -> Vec<(String, Vec<u8>)> {
+    // The store (one SQLite connection) stays on this thread; workers get paths.
+    let jobs: Vec<(String, Option<(PathBuf, PathBuf)>)> = digests.iter().map(|sha| (sha.clone(), paths(store, sha).ok())).collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len().max(1));
+    let chunk = jobs.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(sha, paths)| {
+                            let thumb = paths.as_ref().and_then(|(cached, original)| thumbnail_at(cached, original).ok().flatten());
+                            (sha.clone(), thumb.unwrap_or_else(placeholder))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
+/// Where the thumbnail is kept and where the photo is, for a valid digest.
+fn paths(store: &Store, sha256: &str) -> Result<(PathBuf, PathBuf), ReportError> {
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ReportError::Invalid(format!("{sha256:?} is not a SHA-256 digest")));
     }
-    let cached = thumbnail_path(store, sha256);
-    if let Ok(bytes) = std::fs::read(&cached) {
+    Ok((thumbnail_path(store, sha256), store.attachment_path(sha256)))
+}
+
+/// The cached thumbnail at `cached`, or one made from the photo at `original`.
+fn thumbnail_at(cached: &Path, original: &Path) -> Result<Option<Vec<u8>>, ReportError> {
+    if let Ok(bytes) = std::fs::read(cached) {
         return Ok(Some(bytes));
     }
-    let original = store.attachment_path(sha256);
-    let bytes = match std::fs::read(&original) {
+    let bytes = match std::fs::read(original) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(ReportError::Io { what: format!("cannot read {}", original.display()), source: e }),
     };
     let thumb = make_thumbnail(&bytes)?;
-    write_atomically(&cached, &thumb)?;
+    write_atomically(cached, &thumb)?;
     Ok(Some(thumb))
 }
 

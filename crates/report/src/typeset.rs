@@ -85,7 +85,20 @@ pub fn compile(model_json: Vec<u8>, photos: HashMap<String, Vec<u8>>, seal_json:
     }
     let world = ReportWorld { library: LazyHash::new(Library::builder().build()), fonts, main, source: Source::new(main, LAYOUT.to_owned()), files };
     let result = typst::compile::<PagedDocument>(&world);
+    // typst memoises layout work across compilations (a preview re-rendered after
+    // an edit reuses most of it); keep what the last few used, so a long-running
+    // app's memory stays bounded.
+    typst::comemo::evict(LAYOUT_CACHE_GENERATIONS);
     result.output.map_err(|errors| ReportError::Typeset(diagnostics(&errors)))
+}
+
+/// How many compilations a memoised layout result is kept unused.
+const LAYOUT_CACHE_GENERATIONS: usize = 3;
+
+/// Forgets every memoised layout result, so the next report is typeset from
+/// nothing (the benchmark's cold runs).
+pub fn forget_layouts() {
+    typst::comemo::evict(0);
 }
 
 /// The PDF bytes of a compiled report.

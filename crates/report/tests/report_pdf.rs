@@ -217,6 +217,26 @@ fn thumbnails_are_upright_cached_and_small() {
     assert!(fieldaudit_report::thumbnails::thumbnail_path(&store, &sha).exists(), "cached");
     assert!(thumb.len() < bytes.len() * 2);
     assert_eq!(fieldaudit_report::thumbnails::thumbnail(&store, &"0".repeat(64)).unwrap(), None, "a photo not on this device");
+
+    // Many at once (a report's first rendering): each photo its own thumbnail, in
+    // order; a missing photo or a bad digest gets the placeholder.
+    let more: Vec<Vec<u8>> = (0..5).map(|i| jpeg(200 + i * 10, 100, None)).collect();
+    let mut digests = Vec::new();
+    for (i, b) in more.iter().enumerate() {
+        store.add_attachment(f.audit, "answer", answer, &format!("p{i}.jpg"), "image/jpeg", b).unwrap();
+        digests.push(fieldaudit_core::attachments::sha256_hex(b));
+    }
+    digests.push("0".repeat(64));
+    digests.push("not a digest".into());
+    let made = fieldaudit_report::thumbnails::thumbnails(&store, &digests);
+    assert_eq!(made.iter().map(|(d, _)| d.clone()).collect::<Vec<_>>(), digests, "one per digest, in order");
+    for (i, (_, thumb)) in made.iter().take(5).enumerate() {
+        let img = image::load_from_memory(thumb).unwrap();
+        assert_eq!(img.width(), 200 + i as u32 * 10, "photo {i} got its own thumbnail");
+    }
+    let placeholder = fieldaudit_report::thumbnails::placeholder();
+    assert_eq!(made[5].1, placeholder);
+    assert_eq!(made[6].1, placeholder);
 }
 
 #[test]
