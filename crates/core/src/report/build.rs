@@ -47,6 +47,11 @@ fn or_dash(v: Option<&str>) -> String {
     }
 }
 
+/// The texts that are there and not blank, one per line.
+fn lines(texts: &[Option<&str>]) -> String {
+    texts.iter().flatten().filter(|s| !s.trim().is_empty()).copied().collect::<Vec<_>>().join("\n")
+}
+
 fn field(label: String, value: impl Into<String>) -> Field {
     Field { label, value: value.into() }
 }
@@ -195,12 +200,7 @@ impl Store {
                 .enumerate()
                 .map(|(i, p)| {
                     let v = &p.verification;
-                    let found = [v.evidence_reviewed.as_deref(), v.note.as_deref()]
-                        .into_iter()
-                        .flatten()
-                        .filter(|s| !s.trim().is_empty())
-                        .collect::<Vec<_>>()
-                        .join("\n");
+                    let found = lines(&[v.evidence_reviewed.as_deref(), v.note.as_deref()]);
                     let by = match (v.verified_by.as_deref(), v.verified_on.as_deref()) {
                         (Some(who), Some(on)) => format!("{who}, {on}"),
                         (Some(who), None) => who.to_owned(),
@@ -323,12 +323,7 @@ impl Store {
         let mut blocking_rows = Vec::new();
         for f in &open_findings {
             for a in &f.actions {
-                let actions = [a.corrective_action.as_deref(), a.preventive_action.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .filter(|s| !s.trim().is_empty())
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                let actions = lines(&[a.corrective_action.as_deref(), a.preventive_action.as_deref()]);
                 cap_rows.push(vec![
                     reference(f),
                     or_dash(f.finding.title.as_deref()),
