@@ -85,3 +85,71 @@ pub async fn revoke_device(
     let org = organisation(store, org_slug).await?;
     Ok(store.revoke_device(org.id, device_id).await?)
 }
+
+/// The users of an organisation.
+pub async fn list_users(
+    store: &dyn ServerStore,
+    org_slug: &str,
+) -> anyhow::Result<Vec<crate::store::UserInfo>> {
+    let org = organisation(store, org_slug).await?;
+    Ok(store.list_users(org.id).await?)
+}
+
+/// Changes a user's role. Their devices get what the new role receives at their
+/// next sync (a laptop that received everything keeps only its audits, and the
+/// other way round).
+pub async fn set_role(
+    store: &dyn ServerStore,
+    org_slug: &str,
+    username: &str,
+    role: Role,
+) -> anyhow::Result<()> {
+    let org = organisation(store, org_slug).await?;
+    Ok(store
+        .update_user(
+            org.id,
+            username.trim(),
+            crate::store::UserChange::Role(role),
+        )
+        .await?)
+}
+
+/// Disables a user (they cannot sign in; their devices stop syncing at once), or
+/// enables them again (they sign in anew on each device).
+pub async fn set_disabled(
+    store: &dyn ServerStore,
+    org_slug: &str,
+    username: &str,
+    disabled: bool,
+) -> anyhow::Result<()> {
+    let org = organisation(store, org_slug).await?;
+    Ok(store
+        .update_user(
+            org.id,
+            username.trim(),
+            crate::store::UserChange::Disabled(disabled),
+        )
+        .await?)
+}
+
+/// Sets a new password for a user.
+pub async fn reset_password(
+    store: &dyn ServerStore,
+    org_slug: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    let org = organisation(store, org_slug).await?;
+    auth::check_new_password(password).map_err(anyhow::Error::msg)?;
+    let pw = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    Ok(store
+        .update_user(
+            org.id,
+            username.trim(),
+            crate::store::UserChange::PasswordHash(hash),
+        )
+        .await?)
+}

@@ -5,7 +5,9 @@
 //! ([`attachments`]) and fetch checklist templates. Everything is kept behind the
 //! [`store::ServerStore`] trait, with an embedded SQLite backend (the default) and a
 //! PostgreSQL backend for several servers on one database. [`admin`] holds what the
-//! binary's administration subcommands do.
+//! binary's administration subcommands do; [`teams`] plans audits and assigns
+//! their teams; [`scope`] decides which audit each pushed row belongs to, who may
+//! write it, and which audits a device holds.
 
 pub mod admin;
 pub mod attachments;
@@ -17,11 +19,13 @@ pub mod import;
 pub mod metrics;
 pub mod openapi;
 pub mod reviewers;
+pub mod scope;
 pub mod signed;
 pub mod storage;
 pub mod store;
 pub mod sync;
 pub mod sync_file;
+pub mod teams;
 pub mod templates;
 
 use std::time::Duration;

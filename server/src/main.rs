@@ -1,5 +1,6 @@
 //! The `fieldaudit-server` binary: `serve`, and the administration subcommands
-//! (`org create`, `user add`, `device list`, `device revoke`, `facility import`). Each works on the
+//! (`org create`, `user add|list|set-role|disable|enable|reset-password`, `audit
+//! plan|assign|team`, `device list`, `device revoke`, `facility import`). Each works on the
 //! embedded SQLite database in `--data-dir`, or on PostgreSQL with `--database-url`.
 
 use std::io::{BufRead, Write};
@@ -64,6 +65,9 @@ enum Command {
     /// Reviewer public keys that worker interviews are sealed to.
     #[command(subcommand)]
     Reviewer(ReviewerCommand),
+    /// Plan audits and assign their teams.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Exchange sync files with devices that have no network (sneakernet).
     #[command(subcommand)]
     Sync(SyncFileCommand),
@@ -208,6 +212,126 @@ enum UserCommand {
         #[arg(long)]
         password: Option<String>,
     },
+    /// List an organisation's users with their roles.
+    List {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+    },
+    /// Change a user's role.
+    SetRole {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        username: String,
+        /// admin, reviewer, auditor or interviewer.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Disable a user: they cannot sign in and their devices stop syncing at once.
+    Disable {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        username: String,
+    },
+    /// Enable a disabled user again (they sign in anew on each device).
+    Enable {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        username: String,
+    },
+    /// Set a new password (from --password or the first line of stdin).
+    ResetPassword {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        username: String,
+        /// The new password (else read from stdin).
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Plan an audit of a facility for a team (it reaches their laptops at their next sync).
+    Plan {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// The facility's id.
+        #[arg(long)]
+        facility: Uuid,
+        /// A checklist (template id, or id@version); repeat for more.
+        #[arg(long = "checklist", required = true)]
+        checklists: Vec<String>,
+        /// initial, periodic, full_follow_up or partial_follow_up.
+        #[arg(long = "type", default_value = "initial")]
+        audit_type: fieldaudit_protocol::closed_sets::AuditType,
+        /// announced, semi_announced or unannounced.
+        #[arg(long, default_value = "announced")]
+        notice: fieldaudit_protocol::closed_sets::Notice,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        start: chrono::NaiveDate,
+        #[command(flatten)]
+        team: TeamArgs,
+    },
+    /// Set an audit's team (people left out lose it from their laptops at their next sync).
+    Assign {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// The audit's id.
+        audit: Uuid,
+        #[command(flatten)]
+        team: TeamArgs,
+    },
+    /// Show an audit's team.
+    Team {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// The audit's id.
+        audit: Uuid,
+    },
+}
+
+#[derive(Args)]
+struct TeamArgs {
+    /// The lead auditor's user name.
+    #[arg(long)]
+    lead: String,
+    /// An auditor's user name; repeat for more.
+    #[arg(long = "auditor")]
+    auditors: Vec<String>,
+    /// An interviewer's user name; repeat for more.
+    #[arg(long = "interviewer")]
+    interviewers: Vec<String>,
+}
+
+impl TeamArgs {
+    fn members(&self) -> Vec<fieldaudit_server::teams::Assignment> {
+        use fieldaudit_protocol::scope::TeamRole;
+        let one = |u: &String, role| fieldaudit_server::teams::Assignment {
+            username: u.clone(),
+            role,
+        };
+        std::iter::once(one(&self.lead, TeamRole::Lead))
+            .chain(self.auditors.iter().map(|u| one(u, TeamRole::Auditor)))
+            .chain(
+                self.interviewers
+                    .iter()
+                    .map(|u| one(u, TeamRole::Interviewer)),
+            )
+            .collect()
+    }
 }
 
 #[derive(Subcommand)]
@@ -295,6 +419,60 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             role,
             password,
         }) => user_add(s, &org, &username, role, password).await,
+        Command::User(UserCommand::List { org }) => user_list(s, &org).await,
+        Command::User(UserCommand::SetRole {
+            org,
+            username,
+            role,
+        }) => {
+            admin::set_role(s, &org, &username, role).await?;
+            println!("{username} is now {role} in {org}");
+            Ok(())
+        }
+        Command::User(UserCommand::Disable { org, username }) => {
+            admin::set_disabled(s, &org, &username, true).await?;
+            println!("disabled {username} in {org}; their devices stopped syncing");
+            Ok(())
+        }
+        Command::User(UserCommand::Enable { org, username }) => {
+            admin::set_disabled(s, &org, &username, false).await?;
+            println!("enabled {username} in {org}; they sign in again on each device");
+            Ok(())
+        }
+        Command::User(UserCommand::ResetPassword {
+            org,
+            username,
+            password,
+        }) => user_reset_password(s, &org, &username, password).await,
+        Command::Audit(AuditCommand::Plan {
+            org,
+            facility,
+            checklists,
+            audit_type,
+            notice,
+            start,
+            team,
+        }) => {
+            let planned = fieldaudit_server::teams::PlannedAudit {
+                facility_id: facility,
+                checklists,
+                audit_type,
+                notice,
+                start_date: start.to_string(),
+            };
+            let id = fieldaudit_server::teams::plan(s, &org, &planned, &team.members()).await?;
+            println!("planned audit {id}; it reaches the team's laptops at their next sync");
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Assign { org, audit, team }) => {
+            let members = fieldaudit_server::teams::assign(s, &org, audit, &team.members()).await?;
+            print_team(&members);
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Team { org, audit }) => {
+            print_team(&fieldaudit_server::teams::team(s, &org, audit).await?);
+            Ok(())
+        }
         Command::Device(DeviceCommand::List { org }) => device_list(s, &org).await,
         Command::Device(DeviceCommand::Revoke { org, device_id }) => {
             device_revoke(s, &org, device_id).await
@@ -336,7 +514,18 @@ async fn user_add(
     role: Role,
     password: Option<String>,
 ) -> anyhow::Result<()> {
-    let password = match password {
+    let password = password_or_stdin(password)?;
+    let user = admin::add_user(s, org, username, &password, role).await?;
+    println!(
+        "added user {} ({}) to {org}, id {}",
+        user.username, user.role, user.id
+    );
+    Ok(())
+}
+
+/// The password from the flag, else one line of stdin.
+fn password_or_stdin(password: Option<String>) -> anyhow::Result<String> {
+    Ok(match password {
         Some(p) => p,
         None => {
             let mut line = String::new();
@@ -346,13 +535,44 @@ async fn user_add(
                 .context("cannot read the password from stdin")?;
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
-    };
-    let user = admin::add_user(s, org, username, &password, role).await?;
-    println!(
-        "added user {} ({}) to {org}, id {}",
-        user.username, user.role, user.id
-    );
+    })
+}
+
+/// `user list`: the organisation's users with their roles and whether they are disabled.
+async fn user_list(s: &dyn ServerStore, org: &str) -> anyhow::Result<()> {
+    for u in admin::list_users(s, org).await? {
+        let state = u
+            .disabled_at
+            .map(|t| format!("disabled {t}"))
+            .unwrap_or_else(|| "active".into());
+        println!(
+            "{}  {:<12} {:<12} {state}",
+            u.id,
+            u.username,
+            u.role.as_str()
+        );
+    }
     Ok(())
+}
+
+/// `user reset-password`: the new password from the flag, else one line of stdin.
+async fn user_reset_password(
+    s: &dyn ServerStore,
+    org: &str,
+    username: &str,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    let password = password_or_stdin(password)?;
+    admin::reset_password(s, org, username, &password).await?;
+    println!("set a new password for {username} in {org}");
+    Ok(())
+}
+
+/// An audit's team, one member a line.
+fn print_team(members: &[fieldaudit_server::teams::Member]) {
+    for m in members {
+        println!("{:<12} {}", m.role.as_str(), m.username);
+    }
 }
 
 /// `device list`: a table of the organisation's devices.
@@ -526,8 +746,8 @@ async fn backup(
     if cli.database_url.is_some() {
         return Err(BackupError::Postgres.into());
     }
-    let sum = fieldaudit_server::backup::create(&cli.data_dir, storage, out, include_attachments)
-        .await?;
+    let sum =
+        fieldaudit_server::backup::create(&cli.data_dir, storage, out, include_attachments).await?;
     let m = &sum.manifest;
     let included = m.attachments.iter().filter(|a| a.included).count();
     println!(

@@ -120,6 +120,29 @@ pub struct PullResponse {
     next_cursor: u64,
     /// Whether more changes remain: keep pulling while true, even after an empty page.
     more: bool,
+    /// Auditors and interviewers: the current state of audits newly held (server_seq 0).
+    #[schema(nullable = false)]
+    backfill: Option<Vec<PulledChange>>,
+    /// Auditors and interviewers: changes to the set of audits the device holds.
+    #[schema(nullable = false)]
+    scope: Option<ScopeUpdate>,
+}
+
+/// Changes to the set of audits an auditor's or interviewer's device holds.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ScopeUpdate {
+    /// Send back as `scope` on the next pull once this page is applied.
+    epoch: u64,
+    /// Audits sent whole in `backfill`.
+    #[schema(nullable = false)]
+    added: Option<Vec<uuid::Uuid>>,
+    /// Audits to remove after pushing what is unsent of them.
+    #[schema(nullable = false)]
+    removed: Option<Vec<uuid::Uuid>>,
+    /// The role changed: remove every audit and pull again from 0.
+    #[schema(nullable = false)]
+    reset: Option<bool>,
 }
 
 /// A user's role.
@@ -256,12 +279,12 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "FieldAudit sync server", description = "Accounts, device tokens, push/pull of change logs, attachments and templates. Every error is an ApiError."),
     paths(
-        http::meta::healthz, http::auth::login, http::auth::me, http::sync::push, http::sync::pull, http::sync::import_sync_file,
+        http::meta::healthz, http::auth::login, http::auth::me, http::auth::logout, http::sync::push, http::sync::pull, http::sync::import_sync_file,
         http::devices::list_devices, http::devices::revoke_device, http::attachments::put_attachment,
         http::attachments::head_attachment, http::attachments::get_attachment, http::templates::list_templates,
         http::templates::get_template
     ),
-    components(schemas(ApiError, Change, PushRequest, RejectCode, Rejection, PushResponse, PulledChange, PullResponse,
+    components(schemas(ApiError, Change, PushRequest, RejectCode, Rejection, PushResponse, PulledChange, PullResponse, ScopeUpdate,
         Role, LoginRequest, LoginResponse, WhoAmI, DeviceInfo, AttachmentStored, TemplateSummary, Health)),
     modifiers(&BearerAuth),
     tags((name = "sync", description = "Push and pull of change logs"), (name = "auth", description = "Sign-in"),

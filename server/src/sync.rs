@@ -30,6 +30,10 @@ pub struct PushPolicy {
     /// Whether the pushing user may approve or return audits (reviewers and
     /// admins); others' review decisions are refused.
     pub may_review: bool,
+    /// Who pushes, for the role matrix ([`crate::scope`]): set for every push from
+    /// a device. `None` only for the server's own trusted callers (admin commands,
+    /// tests of the store), whose ops are checked for scope but not for role.
+    pub pusher: Option<crate::scope::Pusher>,
     /// Ops that change what a standing sign-off covers (device_seq → audit),
     /// found by [`crate::signed`]; they are refused with `audit_signed`.
     pub signed_refusals: HashMap<u64, Uuid>,
@@ -40,6 +44,7 @@ impl Default for PushPolicy {
         PushPolicy {
             max_clock_skew: Duration::from_secs(600),
             may_review: false,
+            pusher: None,
             signed_refusals: HashMap::new(),
         }
     }
@@ -132,7 +137,10 @@ pub fn validate_ops<'a>(
             ));
             continue;
         }
-        if fieldaudit_protocol::registry::is_reference_entity(entity) && !policy.may_review && !from_server_device {
+        if fieldaudit_protocol::registry::is_reference_entity(entity)
+            && !policy.may_review
+            && !from_server_device
+        {
             rejected.push(reject(
                 RejectCode::Forbidden,
                 format!("the {entity} table is imported by an administrator (fieldaudit rates import / fieldaudit risk import); this device's user may not change it"),
@@ -153,16 +161,6 @@ pub fn validate_ops<'a>(
             rejected.push(reject(
                 RejectCode::Forbidden,
                 "only reviewers and admins approve or return audits; sign in as a reviewer to record this decision".into(),
-            ));
-            continue;
-        }
-        if let Some(audit) = policy.signed_refusals.get(&change.device_seq) {
-            rejected.push(reject(
-                RejectCode::AuditSigned,
-                format!(
-                    "audit {audit} was signed off, so {entity}.{} cannot change: the lead auditor or a reviewer reopens it for correction (fieldaudit audit reopen {audit} --reason …) to take this change in, or you drop it",
-                    change.field
-                ),
             ));
             continue;
         }
@@ -332,6 +330,36 @@ pub fn all_rejections(mut a: Vec<Rejection>, b: Vec<Rejection>) -> Vec<Rejection
     a
 }
 
+/// Refuses, with `audit_signed`, the accepted ops that change what a standing
+/// sign-off covers ([`PushPolicy::signed_refusals`]). Applied after the role
+/// matrix, so a user who may not write an audit at all is told that, and learns
+/// nothing about the audit's sign-off.
+pub fn refuse_signed<'a>(
+    ops: Vec<ValidOp<'a>>,
+    policy: &PushPolicy,
+) -> (Vec<ValidOp<'a>>, Vec<Rejection>) {
+    let mut rejected = Vec::new();
+    let kept = ops
+        .into_iter()
+        .filter(|op| {
+            let change = op.change;
+            let Some(audit) = policy.signed_refusals.get(&change.device_seq) else {
+                return true;
+            };
+            rejected.push(Rejection {
+                device_seq: change.device_seq,
+                code: RejectCode::AuditSigned,
+                message: format!(
+                    "audit {audit} was signed off, so {}.{} cannot change: the lead auditor or a reviewer reopens it for correction (fieldaudit audit reopen {audit} --reason …) to take this change in, or you drop it",
+                    op.entity, change.field
+                ),
+            });
+            false
+        })
+        .collect();
+    (kept, rejected)
+}
+
 /// The default number of changes in a pull page.
 pub const DEFAULT_PULL_LIMIT: u32 = 1000;
 /// The largest number of changes in a pull page.
@@ -379,6 +407,8 @@ pub fn bound_page(
         changes,
         next_cursor,
         more,
+        backfill: Vec::new(),
+        scope: None,
     }
 }
 
@@ -672,8 +702,15 @@ mod tests {
         let (valid, rejected) = validate_ops(&ops, &PushPolicy::default(), false);
         assert!(valid.is_empty());
         assert_eq!(rejected[0].code, RejectCode::Forbidden);
-        assert!(rejected[0].message.contains("fieldaudit rates import"), "{}", rejected[0].message);
-        let admin = PushPolicy { may_review: true, ..PushPolicy::default() };
+        assert!(
+            rejected[0].message.contains("fieldaudit rates import"),
+            "{}",
+            rejected[0].message
+        );
+        let admin = PushPolicy {
+            may_review: true,
+            ..PushPolicy::default()
+        };
         let (valid, rejected) = validate_ops(&ops, &admin, false);
         assert_eq!((valid.len(), rejected.len()), (1, 0));
     }

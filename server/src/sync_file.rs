@@ -108,15 +108,23 @@ pub async fn import_device_file(
         blobs_in.push((a.sha256.clone(), Bytes::from(data)));
     }
     // The file's decisions count as its user's: a reviewer's approvals carried by
-    // file are accepted like when pushed online, anyone else's refused.
+    // file are accepted like when pushed online, anyone else's refused, and the
+    // role matrix ([`crate::scope`]) decides its ops as that user's.
     let mut policy = policy.clone();
-    policy.may_review = match &registered.username {
+    let user = match &registered.username {
         Some(user) => store
             .login_candidate(&file.organisation, user)
             .await?
-            .is_some_and(|c| c.user.role.may_review()),
-        None => false,
+            .map(|c| c.user),
+        None => None,
     };
+    policy.may_review = user.as_ref().is_some_and(|u| u.role.may_review());
+    if let Some(u) = &user {
+        policy.pusher = Some(crate::scope::Pusher {
+            role: u.role,
+            user_id: u.id,
+        });
+    }
     let policy = &policy;
     let response = if file.changes.is_empty() {
         PushResponse {

@@ -26,7 +26,8 @@ async fn a_backup_of_a_running_server_restores_into_an_empty_directory() {
             "acme",
             "ana",
             "--role",
-            "auditor",
+            // An admin: the batches are facility rows, which only admins change.
+            "admin",
             "--password",
             PASSWORD,
         ][..],

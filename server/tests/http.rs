@@ -19,7 +19,7 @@ const PW: &str = "correct horse battery";
 
 async fn setup() -> (TestServer, Client, String) {
     let srv = server().await;
-    org_with_user(srv.store(), "acme", "rina", PW, Role::Auditor).await;
+    org_with_user(srv.store(), "acme", "rina", PW, Role::Admin).await;
     let http = Client::new();
     let token = login(&http, &srv, "acme", "rina", PW, Uuid::now_v7())
         .await
@@ -106,7 +106,7 @@ async fn login_issues_a_token_and_wrong_credentials_are_refused() {
     let me = whoami(&http, &srv, &token).await;
     assert_eq!(
         (me.organisation.as_str(), me.role, me.watermark),
-        ("acme", Role::Auditor, 0)
+        ("acme", Role::Admin, 0)
     );
     for (org, user, pw) in [
         ("acme", "rina", "wrong password"),
@@ -337,8 +337,8 @@ async fn tenants_are_isolated_on_postgres() {
 async fn tenants_are_isolated(backend: Backend) {
     let srv = server_with(backend, ServerConfig::default()).await;
     nul_bytes_are_client_errors(&srv).await;
-    org_with_user(srv.store(), "org-a", "ana", PW, Role::Auditor).await;
-    org_with_user(srv.store(), "org-b", "bo", PW, Role::Auditor).await;
+    org_with_user(srv.store(), "org-a", "ana", PW, Role::Admin).await;
+    org_with_user(srv.store(), "org-b", "bo", PW, Role::Admin).await;
     let http = Client::new();
     let a = login(&http, &srv, "org-a", "ana", PW, Uuid::now_v7())
         .await
@@ -436,7 +436,7 @@ async fn bad_inputs_get_documented_4xx_and_change_nothing() {
         },
     )
     .await;
-    org_with_user(srv.store(), "acme", "rina", PW, Role::Auditor).await;
+    org_with_user(srv.store(), "acme", "rina", PW, Role::Admin).await;
     let http = Client::new();
     let token = login(&http, &srv, "acme", "rina", PW, Uuid::now_v7())
         .await
@@ -604,7 +604,7 @@ async fn attachments_are_stored_by_verified_hash() {
         },
     )
     .await;
-    org_with_user(srv.store(), "acme", "rina", PW, Role::Auditor).await;
+    org_with_user(srv.store(), "acme", "rina", PW, Role::Admin).await;
     let http = Client::new();
     let token = login(&http, &srv, "acme", "rina", PW, Uuid::now_v7())
         .await

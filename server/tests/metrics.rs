@@ -39,7 +39,8 @@ async fn metrics_count_what_the_server_did_on_their_own_port() {
             "acme",
             "ana",
             "--role",
-            "auditor",
+            // An admin: the batches are facility rows, which only admins change.
+            "admin",
             "--password",
             PASSWORD,
         ][..],

@@ -84,7 +84,8 @@ async fn two_servers_share_one_bucket_and_survive_its_outage() {
             "acme",
             "ana",
             "--role",
-            "auditor",
+            // An admin: downloads the attachments of every audit.
+            "admin",
             "--password",
             PASSWORD,
         ][..],
@@ -95,7 +96,8 @@ async fn two_servers_share_one_bucket_and_survive_its_outage() {
             "acme",
             "bo",
             "--role",
-            "auditor",
+            // An admin: downloads the attachments of every audit.
+            "admin",
             "--password",
             PASSWORD,
         ][..],
@@ -175,29 +177,39 @@ async fn two_servers_share_one_bucket_and_survive_its_outage() {
     assert_eq!(s3.keys(&bucket, "site-a/").await.len(), 1, "nothing stored");
 
     // The sneakernet export reads the bucket too: a device pushed the photo's
-    // metadata, and the exported file carries the bytes.
-    let row = Uuid::now_v7();
-    let meta = Change {
-        device_seq: 1,
-        hlc: Hlc::from_datetime(chrono::Utc::now()),
-        entity: "attachment".into(),
-        row_id: row,
-        field: "sha256".into(),
-        value: serde_json::json!(sha),
+    // metadata (an attachment names its audit first: every row belongs to one).
+    let (audit, row) = (Uuid::now_v7(), Uuid::now_v7());
+    let hlc = Hlc::from_datetime(chrono::Utc::now());
+    let op = |device_seq, entity: &str, row_id, field: &str, value| Change {
+        device_seq,
+        hlc,
+        entity: entity.into(),
+        row_id,
+        field: field.into(),
+        value,
     };
+    let changes = vec![
+        op(1, "audit", audit, "status", serde_json::json!("draft")),
+        op(
+            2,
+            "attachment",
+            row,
+            "audit_id",
+            serde_json::json!(audit.to_string()),
+        ),
+        op(3, "attachment", row, "sha256", serde_json::json!(sha)),
+    ];
     let pushed: PushResponse = http
         .post(format!("{}/api/v1/sync/push", one.base))
         .bearer_auth(&ta)
-        .json(&PushRequest {
-            changes: vec![meta],
-        })
+        .json(&PushRequest { changes })
         .send()
         .await
         .expect("push")
         .json()
         .await
         .expect("push answer");
-    assert_eq!(pushed.applied, 1, "{:?}", pushed.rejected);
+    assert_eq!(pushed.applied, 3, "{:?}", pushed.rejected);
     let out = tempfile::tempdir().expect("dir");
     let file = out.path().join("for-site.fasync");
     let mut export_args: Vec<&str> = db.to_vec();

@@ -138,7 +138,8 @@ async fn sigterm_finishes_the_push_in_flight_and_a_crash_applies_none_of_it() {
             "acme",
             "ana",
             "--role",
-            "auditor",
+            // An admin: the batches are facility rows, which only admins change.
+            "admin",
             "--password",
             PASSWORD,
         ][..],
@@ -149,7 +150,8 @@ async fn sigterm_finishes_the_push_in_flight_and_a_crash_applies_none_of_it() {
             "acme",
             "bo",
             "--role",
-            "auditor",
+            // An admin: the batches are facility rows, which only admins change.
+            "admin",
             "--password",
             PASSWORD,
         ][..],

@@ -42,6 +42,7 @@ fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     sets::InterviewState::export_all(&cfg)?;
     sets::ConflictStatus::export_all(&cfg)?;
     sets::Role::export_all(&cfg)?;
+    sets::TeamRole::export_all(&cfg)?;
     crate::state::Preferences::export_all(&cfg)?;
     fieldaudit_core::facilities::FacilitySummary::export_all(&cfg)?;
     fieldaudit_core::facilities::ImportApplied::export_all(&cfg)?;

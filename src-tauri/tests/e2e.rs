@@ -989,6 +989,17 @@ impl Server {
     }
 }
 
+/// The id of the one audit on the device whose data is in `dir` (the app may be running:
+/// the store is SQLite in WAL mode, and this only reads).
+fn only_audit_on(dir: &Path) -> uuid::Uuid {
+    let audits = fieldaudit_core::Store::open(dir)
+        .expect("the app's store")
+        .audits(None)
+        .expect("audits on the app's device");
+    assert_eq!(audits.len(), 1, "the app's device holds one audit");
+    audits[0].id
+}
+
 /// The second auditor's laptop, driven through fieldaudit-core.
 struct OtherDevice {
     dir: tempfile::TempDir,
@@ -1137,7 +1148,13 @@ async fn two_auditors_sync_through_a_server_that_goes_away_and_comes_back() {
     .await;
     app.wait_text("[data-testid=save-state]", "saved").await;
 
-    // …while the second auditor fills another section and the same note, and syncs.
+    // …while the second auditor, put on the audit's team by the office, fills another
+    // section and the same note, and syncs. (A laptop holds only its user's audits: bob
+    // receives it only once he is on the team.)
+    let audit_id = only_audit_on(rig.data_dir.path());
+    server.admin(&[
+        "audit", "assign", "--org", ORG, &audit_id.to_string(), "--lead", "alice", "--auditor", "bob",
+    ]);
     let b = OtherDevice::new(&server);
     b.sync();
     {
@@ -1609,8 +1626,12 @@ async fn a_question_answered_in_bengali_raises_a_finding_that_reads_in_chinese_e
     app.click("[data-testid=sync-now]").await;
     app.wait_text("[data-testid=pending-count]", "0").await;
 
-    // The colleague's laptop receives the finding: it stores the item, and reads in
-    // whatever language that laptop uses.
+    // The colleague's laptop, once the colleague is on the audit's team, receives the
+    // finding: it stores the item, and reads in whatever language that laptop uses.
+    let audit_id = only_audit_on(rig.data_dir.path());
+    server.admin(&[
+        "audit", "assign", "--org", ORG, &audit_id.to_string(), "--lead", "alice", "--auditor", "bob",
+    ]);
     let b = OtherDevice::new(&server);
     b.sync();
     {

@@ -33,37 +33,67 @@ pub struct Cluster {
 impl Cluster {
     /// A backend with no server running yet.
     pub fn new(backend: Backend, config: ServerConfig) -> Cluster {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg) = match backend {
             Backend::Sqlite => (None, None),
             Backend::Postgres(base) => {
                 let name = format!("fa_sync_{}", uuid::Uuid::new_v4().simple());
                 rt.block_on(async {
-                    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await.expect("connect to PostgreSQL");
+                    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+                        .await
+                        .expect("connect to PostgreSQL");
                     tokio::spawn(conn);
-                    client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                    client
+                        .batch_execute(&format!("CREATE DATABASE {name}"))
+                        .await
+                        .expect("create test database");
                 });
                 (Some(with_database(&base, &name)), Some((base, name)))
             }
         };
-        Cluster { rt, dir, database_url, pg, config, instances: Vec::new() }
+        Cluster {
+            rt,
+            dir,
+            database_url,
+            pg,
+            config,
+            instances: Vec::new(),
+        }
     }
 
     async fn open_store(url: Option<String>, dir: PathBuf) -> Arc<dyn ServerStore> {
-        fieldaudit_server::store::open(url.as_deref(), &dir).await.expect("open server store")
+        fieldaudit_server::store::open(url.as_deref(), &dir)
+            .await
+            .expect("open server store")
     }
 
-    /// Creates an organisation with one auditor per name (password `correct horse battery`).
+    /// Creates an organisation with one admin per name (password `correct horse
+    /// battery`): admins receive everything and may write anything, so tests of
+    /// sync itself are not about roles.
     pub fn organisation(&self, slug: &str, users: &[&str]) {
+        let users: Vec<(&str, Role)> = users.iter().map(|u| (*u, Role::Admin)).collect();
+        self.organisation_with_roles(slug, &users);
+    }
+
+    /// Creates an organisation with these users and roles (password `correct horse battery`).
+    pub fn organisation_with_roles(&self, slug: &str, users: &[(&str, Role)]) {
         let (url, dir) = (self.database_url.clone(), self.dir.path().to_owned());
         let slug = slug.to_owned();
-        let users: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+        let users: Vec<(String, Role)> = users.iter().map(|(u, r)| (u.to_string(), *r)).collect();
         self.rt.block_on(async move {
             let store = Self::open_store(url, dir).await;
-            admin::create_organisation(store.as_ref(), &slug, &slug).await.expect("create organisation");
-            for u in users {
-                admin::add_user(store.as_ref(), &slug, &u, PASSWORD, Role::Auditor).await.expect("add user");
+            admin::create_organisation(store.as_ref(), &slug, &slug)
+                .await
+                .expect("create organisation");
+            for (u, role) in users {
+                admin::add_user(store.as_ref(), &slug, &u, PASSWORD, role)
+                    .await
+                    .expect("add user");
             }
         });
     }
@@ -80,7 +110,10 @@ impl Cluster {
 
     /// Opens the backend's store, for admin functions in tests.
     pub fn server_store(&self) -> Arc<dyn ServerStore> {
-        self.rt.block_on(Self::open_store(self.database_url.clone(), self.dir.path().to_owned()))
+        self.rt.block_on(Self::open_store(
+            self.database_url.clone(),
+            self.dir.path().to_owned(),
+        ))
     }
 
     /// Revokes a device of an organisation.
@@ -89,20 +122,35 @@ impl Cluster {
         let slug = slug.to_owned();
         self.rt.block_on(async move {
             let store = Self::open_store(url, dir).await;
-            admin::revoke_device(store.as_ref(), &slug, device).await.expect("revoke");
+            admin::revoke_device(store.as_ref(), &slug, device)
+                .await
+                .expect("revoke");
         });
     }
 
     /// Imports a device's sync file as `fieldaudit-server sync import` does.
-    pub fn import_device_file(&self, bytes: &[u8]) -> Result<fieldaudit_protocol::PushResponse, String> {
+    pub fn import_device_file(
+        &self,
+        bytes: &[u8],
+    ) -> Result<fieldaudit_protocol::PushResponse, String> {
         let (url, dir) = (self.database_url.clone(), self.dir.path().to_owned());
         let bytes = bytes.to_vec();
         self.rt.block_on(async move {
             let store = Self::open_store(url, dir.clone()).await;
             let blobs = attachments::local(&dir.join("attachments"))?;
-            let file = fieldaudit_server::sync_file::decode_device_file(&bytes).map_err(|e| e.to_string())?;
+            let file = fieldaudit_server::sync_file::decode_device_file(&bytes)
+                .map_err(|e| e.to_string())?;
             let policy = fieldaudit_server::sync::PushPolicy::default();
-            fieldaudit_server::sync_file::import_device_file(store.as_ref(), &blobs, &file, &policy, 1 << 30, None).await.map_err(|e| e.to_string())
+            fieldaudit_server::sync_file::import_device_file(
+                store.as_ref(),
+                &blobs,
+                &file,
+                &policy,
+                1 << 30,
+                None,
+            )
+            .await
+            .map_err(|e| e.to_string())
         })
     }
 
@@ -113,46 +161,73 @@ impl Cluster {
         self.rt.block_on(async move {
             let store = Self::open_store(url, dir.clone()).await;
             let blobs = attachments::local(&dir.join("attachments")).expect("attachments dir");
-            fieldaudit_server::sync_file::export_server_file(store.as_ref(), &blobs, &org, after).await.expect("export").encode()
+            fieldaudit_server::sync_file::export_server_file(store.as_ref(), &blobs, &org, after)
+                .await
+                .expect("export")
+                .encode()
         })
     }
 
     /// Backs the SQLite backend up into `out` as `fieldaudit-server backup` does, while
     /// its servers keep running.
     pub fn backup(&self, out: &std::path::Path) -> fieldaudit_server::backup::BackupSummary {
-        assert!(self.database_url.is_none(), "backup is for the SQLite backend");
+        assert!(
+            self.database_url.is_none(),
+            "backup is for the SQLite backend"
+        );
         let dir = self.dir.path().to_owned();
         let out = out.to_owned();
         self.rt.block_on(async move {
-            let storage = fieldaudit_server::storage::StorageLocation::Local(dir.join("attachments"));
-            fieldaudit_server::backup::create(&dir, &storage, &out, true).await.expect("backup")
+            let storage =
+                fieldaudit_server::storage::StorageLocation::Local(dir.join("attachments"));
+            fieldaudit_server::backup::create(&dir, &storage, &out, true)
+                .await
+                .expect("backup")
         })
     }
 
     /// A SQLite backend restored from a backup file as `fieldaudit-server restore`
     /// does, into a new empty data directory; no server running yet.
-    pub fn restored(file: &std::path::Path, config: ServerConfig) -> (Cluster, fieldaudit_server::backup::RestoreSummary) {
+    pub fn restored(
+        file: &std::path::Path,
+        config: ServerConfig,
+    ) -> (Cluster, fieldaudit_server::backup::RestoreSummary) {
         let c = Cluster::new(Backend::Sqlite, config);
         let dir = c.dir.path().to_owned();
         let file = file.to_owned();
         let summary = c.rt.block_on(async move {
-            let storage = fieldaudit_server::storage::StorageLocation::Local(dir.join("attachments"));
-            fieldaudit_server::backup::restore(&file, &dir, &storage).await.expect("restore")
+            let storage =
+                fieldaudit_server::storage::StorageLocation::Local(dir.join("attachments"));
+            fieldaudit_server::backup::restore(&file, &dir, &storage)
+                .await
+                .expect("restore")
         });
         (c, summary)
     }
 
     /// Starts one more server instance on the backend; returns its index.
     pub fn start(&mut self) -> usize {
-        let (url, dir, config) = (self.database_url.clone(), self.dir.path().to_owned(), self.config.clone());
+        let (url, dir, config) = (
+            self.database_url.clone(),
+            self.dir.path().to_owned(),
+            self.config.clone(),
+        );
         let (addr, task) = self.rt.block_on(async move {
             let store = Self::open_store(url, dir.clone()).await;
             let blobs = attachments::local(&dir.join("attachments")).expect("attachments dir");
-            let state = AppState { store, blobs, config: Arc::new(config), metrics: Default::default() };
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+            let state = AppState {
+                store,
+                blobs,
+                config: Arc::new(config),
+                metrics: Default::default(),
+            };
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind loopback");
             let addr = listener.local_addr().expect("address");
             let task = tokio::spawn(async move {
-                let _ = fieldaudit_server::http::serve(listener, state, std::future::pending()).await;
+                let _ =
+                    fieldaudit_server::http::serve(listener, state, std::future::pending()).await;
             });
             (addr, task)
         });
@@ -178,7 +253,11 @@ impl Cluster {
 
     /// Base URLs of the running instances.
     pub fn urls(&self) -> Vec<String> {
-        self.instances.iter().flatten().map(|(a, _)| format!("http://{a}")).collect()
+        self.instances
+            .iter()
+            .flatten()
+            .map(|(a, _)| format!("http://{a}"))
+            .collect()
     }
 }
 
@@ -192,9 +271,13 @@ impl Drop for Cluster {
         }
         if let Some((base, name)) = self.pg.take() {
             self.rt.block_on(async move {
-                if let Ok((client, conn)) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await {
+                if let Ok((client, conn)) =
+                    tokio_postgres::connect(&base, tokio_postgres::NoTls).await
+                {
                     tokio::spawn(conn);
-                    let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    let _ = client
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
                 }
             });
         }
@@ -204,6 +287,8 @@ impl Drop for Cluster {
 fn with_database(base: &str, name: &str) -> String {
     let (head, query) = base.split_at(base.find('?').unwrap_or(base.len()));
     let scheme_end = head.find("//").map_or(0, |i| i + 2);
-    let path_start = head[scheme_end..].find('/').map_or(head.len(), |i| scheme_end + i);
+    let path_start = head[scheme_end..]
+        .find('/')
+        .map_or(head.len(), |i| scheme_end + i);
     format!("{}/{name}{query}", &head[..path_start])
 }

@@ -34,20 +34,39 @@ fn rina_and_tomas(c: &Cluster) -> (Device, Device) {
     (a, b)
 }
 
-fn start_audit(device: &Device) -> Uuid {
-    let mut store = device.store();
-    let facility = store
+/// A facility added on this device (an admin's: only admins change the registry).
+fn add_facility(device: &Device) -> Uuid {
+    device
+        .store()
         .add_facility(&FacilityRecord {
             name: "Zaber and Zubair Fabrics".into(),
             address: "Tongi, Gazipur".into(),
             country_code: "BD".into(),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+}
+
+fn start_audit(device: &Device) -> Uuid {
+    let facility = add_facility(device);
+    start_audit_at(device, facility)
+}
+
+fn start_audit_at(device: &Device, facility: Uuid) -> Uuid {
+    let mut store = device.store();
     store
         .start_audit(&NewAudit {
             facility_id: facility,
-            checklists: vec![ChecklistRef { template_id: FIRE.into(), version: 1 }, ChecklistRef { template_id: WAGES.into(), version: 1 }],
+            checklists: vec![
+                ChecklistRef {
+                    template_id: FIRE.into(),
+                    version: 1,
+                },
+                ChecklistRef {
+                    template_id: WAGES.into(),
+                    version: 1,
+                },
+            ],
             audit_type: fieldaudit_protocol::closed_sets::AuditType::Initial,
             notice: fieldaudit_protocol::closed_sets::Notice::SemiAnnounced,
             start_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
@@ -78,7 +97,10 @@ fn two_auditors(first_a: bool) {
     let audit = start_audit(&a);
     a.sync().unwrap();
     b.sync().unwrap();
-    assert_eq!(b.store().audit(audit).unwrap().status.map(|v| v.as_str()), Some("draft"));
+    assert_eq!(
+        b.store().audit(audit).unwrap().status.map(|v| v.as_str()),
+        Some("draft")
+    );
 
     // Offline: Rina does fire safety, Tomas wages & hours; both answer the alarm item.
     let mut sa = a.store();
@@ -1133,21 +1155,30 @@ fn a_sign_off_verifies_on_another_device() {
 #[test]
 fn only_a_reviewer_approves_an_audit() {
     let Some(backend) = sqlite() else { return };
-    let c = cluster(backend);
-    let store = c.server_store();
-    c.rt.block_on(fieldaudit_server::admin::add_user(
-        store.as_ref(),
+    use fieldaudit_protocol::api::Role;
+    let mut c = Cluster::new(backend, ServerConfig::default());
+    c.organisation_with_roles(
         "acme",
-        "lena",
-        fieldaudit_tests::server::PASSWORD,
-        fieldaudit_protocol::api::Role::Reviewer,
-    ))
-    .expect("add a reviewer");
+        &[
+            ("rina", Role::Auditor),
+            ("lena", Role::Reviewer),
+            ("ops", Role::Admin),
+        ],
+    );
+    c.start();
     let url = c.urls()[0].clone();
-    let (a, r) = (Device::new("Rina's laptop"), Device::new("Lena's laptop"));
+    let (a, r, ops) = (
+        Device::new("Rina's laptop"),
+        Device::new("Lena's laptop"),
+        Device::new("Office"),
+    );
     a.login(&url, "acme", "rina");
     r.login(&url, "acme", "lena");
-    let audit = start_audit(&a);
+    ops.login(&url, "acme", "ops");
+    let facility = add_facility(&ops);
+    ops.sync().unwrap();
+    a.sync().unwrap();
+    let audit = start_audit_at(&a, facility);
     a.store()
         .record_answer(audit, FIRE, "equipment.alarm_audible", None, json!("no"))
         .unwrap();
@@ -1176,13 +1207,22 @@ fn only_a_reviewer_approves_an_audit() {
 
     // The reviewer approves what was signed; it reaches the auditor.
     r.sync().unwrap();
-    assert_eq!(r.store().audit(audit).unwrap().status.map(|v| v.as_str()), Some("submitted"), "the forged approval never reached the server");
-    r.store().review_audit(audit, fieldaudit_core::review::ReviewDecision::Approve, "").unwrap();
+    assert_eq!(
+        r.store().audit(audit).unwrap().status.map(|v| v.as_str()),
+        Some("submitted"),
+        "the forged approval never reached the server"
+    );
+    r.store()
+        .review_audit(audit, fieldaudit_core::review::ReviewDecision::Approve, "")
+        .unwrap();
     let approved = r.sync().unwrap();
     assert_eq!(approved.rejected, 0, "{approved:?}");
     a.sync().unwrap();
     let seen = a.store().audit(audit).unwrap();
-    assert_eq!((seen.status.map(|v| v.as_str()), seen.reviewed_by.as_deref()), (Some("approved"), Some("lena")));
+    assert_eq!(
+        (seen.status.map(|v| v.as_str()), seen.reviewed_by.as_deref()),
+        (Some("approved"), Some("lena"))
+    );
 
     // By sync file (no network at the reviewer's end) the decision counts as its
     // user's too: the reviewer's comment is accepted, the auditor's refused.

@@ -114,7 +114,8 @@ impl Backend {
         let store = b.store()?;
         b.org_id = b.rt.block_on(async {
             let org = admin::create_organisation(store.as_ref(), ORG, "Benchmark").await?;
-            admin::add_user(store.as_ref(), ORG, USER, PASSWORD, Role::Auditor).await?;
+            // An admin: the transfer scenarios write registry rows and receive everything.
+            admin::add_user(store.as_ref(), ORG, USER, PASSWORD, Role::Admin).await?;
             anyhow::Ok(org.id)
         })?;
         Ok(b)

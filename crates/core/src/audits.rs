@@ -11,7 +11,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
-use fieldaudit_protocol::closed_sets::{ActionStatus, AuditStatus, AuditType, FindingOrigin, FindingStatus, Notice};
+use fieldaudit_protocol::closed_sets::{
+    ActionStatus, AuditStatus, AuditType, FindingOrigin, FindingStatus, Notice,
+};
 use fieldaudit_protocol::EntityKind;
 use fieldaudit_templates::{Section, Severity, Template};
 use serde::{Deserialize, Serialize};
@@ -199,6 +201,10 @@ impl Store {
             }
         }
         let id = Uuid::now_v7();
+        // The auditor who starts an audit leads it (reviewers plan audits for a team instead).
+        let lead = self
+            .signed_in_user()?
+            .filter(|u| u.role == fieldaudit_protocol::api::Role::Auditor);
         self.write(|w| {
             if !w.exists(EntityKind::Facility, new.facility_id)? {
                 return Err(CoreError::not_found("facility", new.facility_id));
@@ -218,6 +224,9 @@ impl Store {
                     ("deleted", json!(false)),
                 ],
             )?;
+            if let Some(me) = &lead {
+                crate::teams::write_own_lead(w, id, me)?;
+            }
             Ok(())
         })?;
         Ok(id)
@@ -465,7 +474,10 @@ impl Store {
         let from_item = || -> Option<String> {
             let audit = self.audit(finding.audit_id?).ok()?;
             let template_id = finding.template_id.as_deref()?;
-            let checklist = audit.checklists?.into_iter().find(|c| c.template_id == template_id)?;
+            let checklist = audit
+                .checklists?
+                .into_iter()
+                .find(|c| c.template_id == template_id)?;
             let template = template_of(&checklist).ok()?;
             let (_, item) = template.item(finding.item_id.as_deref()?)?;
             Some(item.text.get(lang).to_owned())
@@ -479,8 +491,12 @@ impl Store {
     /// Findings of an audit, most severe first, each with its corrective actions;
     /// `finding.title` is the title in `lang` ([`Store::finding_title`]).
     pub fn findings_in(&self, audit_id: Uuid, lang: &str) -> Result<Vec<FindingWithActions>> {
-        let findings: Vec<Finding> =
-            decode_all(select_rows(self.conn(), EntityKind::Finding, "audit_id = ?1 AND coalesce(deleted, 0) = 0", [audit_id.to_string()])?)?;
+        let findings: Vec<Finding> = decode_all(select_rows(
+            self.conn(),
+            EntityKind::Finding,
+            "audit_id = ?1 AND coalesce(deleted, 0) = 0",
+            [audit_id.to_string()],
+        )?)?;
         let actions: Vec<CorrectiveAction> = decode_all(select_rows(
             self.conn(),
             EntityKind::CorrectiveAction,
@@ -490,12 +506,25 @@ impl Store {
         let mut out: Vec<FindingWithActions> = findings
             .into_iter()
             .map(|f| {
-                let mine = actions.iter().filter(|a| a.finding_id == Some(f.id)).cloned().collect();
+                let mine = actions
+                    .iter()
+                    .filter(|a| a.finding_id == Some(f.id))
+                    .cloned()
+                    .collect();
                 let title = self.finding_title(&f, lang);
-                FindingWithActions { finding: Finding { title, ..f }, actions: mine }
+                FindingWithActions {
+                    finding: Finding { title, ..f },
+                    actions: mine,
+                }
             })
             .collect();
-        let rank = |f: &Finding| (f.status != Some(FindingStatus::Open), std::cmp::Reverse(f.severity), f.id);
+        let rank = |f: &Finding| {
+            (
+                f.status != Some(FindingStatus::Open),
+                std::cmp::Reverse(f.severity),
+                f.id,
+            )
+        };
         out.sort_by_key(|f| rank(&f.finding));
         Ok(out)
     }
@@ -544,15 +573,30 @@ impl Store {
             fields.push(("production_blocking", json!(b)));
         }
         if let Some(status) = update.status.map(ActionStatus::as_str) {
-            fields.extend(crate::office::cap_closure_fields(self, action_id, status, Utc::now().date_naive())?);
+            fields.extend(crate::office::cap_closure_fields(
+                self,
+                action_id,
+                status,
+                Utc::now().date_naive(),
+            )?);
         }
-        self.write(|w| w.set(EntityKind::CorrectiveAction, action_id, &fields).map(|_| ()))
+        self.write(|w| {
+            w.set(EntityKind::CorrectiveAction, action_id, &fields)
+                .map(|_| ())
+        })
     }
 
     /// Marks an audit submitted for review.
     pub fn submit_audit(&mut self, audit_id: Uuid) -> Result<()> {
         self.audit(audit_id)?;
-        self.write(|w| w.set(EntityKind::Audit, audit_id, &[("status", json!(AuditStatus::Submitted))]).map(|_| ()))
+        self.write(|w| {
+            w.set(
+                EntityKind::Audit,
+                audit_id,
+                &[("status", json!(AuditStatus::Submitted))],
+            )
+            .map(|_| ())
+        })
     }
 
     /// Progress, conformance and the indicative score of an audit, from its
@@ -596,12 +640,18 @@ impl Store {
         let mut open_findings = BTreeMap::new();
         let mut penalty = 0.0;
         let mut production_blocked = false;
-        for f in findings.iter().filter(|f| f.finding.status == Some(FindingStatus::Open)) {
+        for f in findings
+            .iter()
+            .filter(|f| f.finding.status == Some(FindingStatus::Open))
+        {
             let sev = f.finding.severity;
-            *open_findings.entry(sev.map(|s| s.as_str().to_owned()).unwrap_or_default()).or_insert(0) += 1;
+            *open_findings
+                .entry(sev.map(|s| s.as_str().to_owned()).unwrap_or_default())
+                .or_insert(0) += 1;
             penalty += sev.map(evaluation::penalty).unwrap_or(0.0);
             production_blocked |= f.actions.iter().any(|a| {
-                a.production_blocking == Some(true) && !matches!(a.status, Some(ActionStatus::Done | ActionStatus::Verified))
+                a.production_blocking == Some(true)
+                    && !matches!(a.status, Some(ActionStatus::Done | ActionStatus::Verified))
             });
         }
         let conformance_percent =
@@ -808,10 +858,16 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
         let id = model::item_finding_id(audit_id, &template.id, item_id, scope);
         open_ids.push(id);
         let before = existing.iter().find(|f| f.id == id);
-        let reopened = before.is_none_or(|f| f.status != Some(FindingStatus::Open) || model::is_deleted(f.deleted));
+        let reopened = before
+            .is_none_or(|f| f.status != Some(FindingStatus::Open) || model::is_deleted(f.deleted));
         if before.is_none() {
-            if let Some(earlier) = crate::follow_up::recurrence_of(w, audit, &template.id, item_id)? {
-                w.set(EntityKind::Finding, id, &[("recurrence_of", json!(earlier.to_string()))])?;
+            if let Some(earlier) = crate::follow_up::recurrence_of(w, audit, &template.id, item_id)?
+            {
+                w.set(
+                    EntityKind::Finding,
+                    id,
+                    &[("recurrence_of", json!(earlier.to_string()))],
+                )?;
             }
         }
         w.set(
@@ -832,8 +888,15 @@ fn reconcile_findings(w: &mut Writer<'_>, audit: &Audit, template: &Template) ->
             ensure_default_action(w, audit, id, severity, blocks_production)?;
         }
     }
-    for f in existing.iter().filter(|f| !open_ids.contains(&f.id) && f.status == Some(FindingStatus::Open)) {
-        w.set(EntityKind::Finding, f.id, &[("status", json!(FindingStatus::Closed))])?;
+    for f in existing
+        .iter()
+        .filter(|f| !open_ids.contains(&f.id) && f.status == Some(FindingStatus::Open))
+    {
+        w.set(
+            EntityKind::Finding,
+            f.id,
+            &[("status", json!(FindingStatus::Closed))],
+        )?;
     }
     Ok(())
 }
@@ -867,7 +930,10 @@ fn ensure_default_action(
         &[
             ("finding_id", json!(finding_id.to_string())),
             ("due_date", json!(fix_by.to_string())),
-            ("plan_due_date", json!(deadlines.plan_due.map(|d| d.to_string()))),
+            (
+                "plan_due_date",
+                json!(deadlines.plan_due.map(|d| d.to_string())),
+            ),
             ("status", json!(ActionStatus::Open)),
             ("production_blocking", json!(blocks_production)),
             ("deleted", json!(false)),

@@ -27,6 +27,8 @@
 //!   a sign-off against the audit as it is now.
 //! - [`evaluation`]: the one evaluation of an audit (visibility, answered, conformance,
 //!   failing items) that the score, findings, workspace and reports read.
+//! - [`teams`]: audit teams on the device: who is signed in, *My audits*, removing
+//!   an audit the device no longer holds.
 //! - [`workspace`]: an audit as the desktop app's workspace screen shows it.
 //! - [`interviews`]: confidential worker interviews (encrypted drafts, sealing to
 //!   reviewer keys with `age`, reviewer decryption and aggregates, sampling).
@@ -58,6 +60,7 @@ pub mod signoff;
 pub mod store;
 pub mod sync;
 pub mod tables;
+pub mod teams;
 #[cfg(test)]
 mod test_support;
 pub mod workspace;

@@ -10,6 +10,7 @@
 //! taken in ([`Store::retake_quarantined`]) or dropped.
 
 use chrono::Utc;
+use fieldaudit_protocol::scope::TeamRole;
 use fieldaudit_protocol::{api::Role, corrective, lock, EntityKind};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -59,8 +60,9 @@ pub(crate) fn actor(store: &Store) -> Result<Actor> {
 impl Store {
     /// Reopens a signed audit for correction, with a reason: records who and why,
     /// voids its sign-offs and unlocks it (it is back to draft until signed off
-    /// again). Only the lead auditor (the audit's first auditor, or without a
-    /// session the device that signed) or a reviewer may.
+    /// again). Only the lead auditor (the lead of the audit's team, or, for an
+    /// audit without a team, its first auditor; without a session the device that
+    /// signed) or a reviewer may.
     pub fn reopen_audit(&mut self, audit_id: Uuid, reason: &str) -> Result<ReopeningView> {
         let audit = self.audit(audit_id)?;
         let reason = reason.trim();
@@ -84,11 +86,16 @@ impl Store {
             r.get("signer_device").and_then(Value::as_str)
                 == Some(self.device_id().to_string().as_str())
         });
-        let lead = audit
-            .auditors
-            .as_ref()
-            .and_then(|a| a.first())
-            .is_some_and(|l| l.trim().eq_ignore_ascii_case(who.name.trim()));
+        // The team's lead when the audit has a team (as the server decides),
+        // else its first auditor.
+        let lead = match self.my_team_role(audit_id)? {
+            Ok(team_role) => team_role == Some(TeamRole::Lead),
+            Err(()) => audit
+                .auditors
+                .as_ref()
+                .and_then(|a| a.first())
+                .is_some_and(|l| l.trim().eq_ignore_ascii_case(who.name.trim())),
+        };
         let is_lead = lead || (!who.signed_in && signed_here);
         if !corrective::may_reopen(who.role, is_lead) {
             return Err(CoreError::Invalid(format!(

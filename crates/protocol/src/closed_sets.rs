@@ -499,6 +499,20 @@ closed_set! {
     }
 }
 
+closed_set! {
+    /// A user's role on one audit's team (the audit's need-to-know scope,
+    /// [`crate::scope`]).
+    #[derive(PartialOrd, Ord)]
+    pub enum TeamRole ("team role") {
+        /// Leads the audit (the auditor who started it, or whom a reviewer named).
+        Lead = "lead",
+        /// Audits with the lead.
+        Auditor = "auditor",
+        /// Conducts worker interviews and records fees.
+        Interviewer = "interviewer",
+    }
+}
+
 impl Role {
     /// Whether this role may approve or return audits.
     pub fn may_review(self) -> bool {
@@ -533,6 +547,7 @@ pub const ALL_SETS: &[SetInfo] = &[
     SetInfo::of::<InterviewState>(),
     SetInfo::of::<ConflictStatus>(),
     SetInfo::of::<Role>(),
+    SetInfo::of::<TeamRole>(),
     SetInfo::of::<crate::reference::WgiIndicator>(),
 ];
 
@@ -577,6 +592,7 @@ mod tests {
         serde_names_match::<InterviewState>();
         serde_names_match::<ConflictStatus>();
         serde_names_match::<Role>();
+        serde_names_match::<TeamRole>();
     }
 
     #[test]
@@ -584,7 +600,7 @@ mod tests {
         for (i, a) in ALL_SETS.iter().enumerate() {
             assert!(ALL_SETS[i + 1..].iter().all(|b| b.type_name != a.type_name), "{} listed twice", a.type_name);
         }
-        assert_eq!(ALL_SETS.len(), 24);
+        assert_eq!(ALL_SETS.len(), 25);
     }
 
     #[test]

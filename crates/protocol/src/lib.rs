@@ -5,6 +5,7 @@
 //!   categories…) as an enum;
 //! - [`hlc`]: the hybrid logical clock every change is stamped with;
 //! - [`registry`]: which entities and fields sync, and the type of each value;
+//! - [`scope`]: who receives which rows and who may change what (the role matrix);
 //! - [`merge`]: the one merge rule (last writer wins per field, by `(hlc, device_id)`);
 //! - [`wire`]: the JSON bodies of push and pull, and the API error shape;
 //! - [`api`]: the JSON bodies of login, identity, templates and health;
@@ -25,6 +26,7 @@ pub mod lock;
 pub mod merge;
 pub mod reference;
 pub mod registry;
+pub mod scope;
 pub mod sync_file;
 pub mod wire;
 
@@ -38,7 +40,7 @@ pub use hlc::{Clock, ClockError, Hlc};
 /// server answers it on `GET /healthz`; a device whose number is lower than its
 /// server's warns its user to update the app.
 pub const PROTOCOL_VERSION: u32 = 1;
-pub use merge::{Version, should_apply};
+pub use merge::{should_apply, Version};
 pub use registry::{EntityKind, FieldSpec, ValueError, ValueType};
 pub use wire::{
     ApiError, Change, PullResponse, PulledChange, PushRequest, PushResponse, RejectCode, Rejection,

@@ -48,24 +48,36 @@ pub enum AuditLink {
     },
 }
 
-/// How rows of `entity` lead to their audit, for entities a sign-off covers.
+/// Entities a sign-off covers (some of their fields; see [`is_signed`]).
+pub const SIGNED_ENTITIES: &[EntityKind] = &[
+    EntityKind::Audit,
+    EntityKind::RepeatInstance,
+    EntityKind::Answer,
+    EntityKind::Finding,
+    EntityKind::CorrectiveAction,
+    EntityKind::Attachment,
+    EntityKind::FeeRecord,
+    EntityKind::Fee,
+];
+
+/// How rows of `entity` lead to their audit, for entities a sign-off covers: the
+/// placement of [`crate::scope::scope_source`], so the lock and the need-to-know
+/// scope agree on every row's audit.
 pub fn audit_link(entity: EntityKind) -> Option<AuditLink> {
-    match entity {
-        EntityKind::Audit => Some(AuditLink::Itself),
-        EntityKind::RepeatInstance
-        | EntityKind::Answer
-        | EntityKind::Finding
-        | EntityKind::FeeRecord
-        | EntityKind::Attachment => Some(AuditLink::AuditId),
-        EntityKind::CorrectiveAction => Some(AuditLink::Via {
-            field: "finding_id",
-            parent: EntityKind::Finding,
+    use crate::scope::ScopeSource;
+    if !SIGNED_ENTITIES.contains(&entity) {
+        return None;
+    }
+    match crate::scope::scope_source(entity) {
+        ScopeSource::ItsOwnAudit => Some(AuditLink::Itself),
+        ScopeSource::AuditField("audit_id") => Some(AuditLink::AuditId),
+        ScopeSource::Parent { field, entity } => Some(AuditLink::Via {
+            field,
+            parent: entity,
         }),
-        EntityKind::Fee => Some(AuditLink::Via {
-            field: "fee_record_id",
-            parent: EntityKind::FeeRecord,
-        }),
-        _ => None,
+        ScopeSource::AuditField(_) | ScopeSource::Organisation | ScopeSource::ConflictTarget => {
+            None
+        }
     }
 }
 
@@ -216,6 +228,25 @@ mod tests {
             row_id: row,
             field: field.into(),
             value,
+        }
+    }
+
+    #[test]
+    fn every_signed_entity_finds_its_audit_as_the_scope_places_it() {
+        for e in EntityKind::ALL {
+            assert_eq!(
+                audit_link(e).is_some(),
+                SIGNED_ENTITIES.contains(&e),
+                "{e}: covered by a sign-off exactly when it leads to its audit"
+            );
+            if !SIGNED_ENTITIES.contains(&e) {
+                assert!(
+                    ["status", "deleted", "audit_id", "note"]
+                        .iter()
+                        .all(|f| !is_signed(e, f, None)),
+                    "{e} is not signed"
+                );
+            }
         }
     }
 

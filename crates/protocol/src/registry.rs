@@ -58,6 +58,12 @@ pub enum EntityKind {
     /// A supplier's answer to a CAP item (imported from the CAP workbook), which a
     /// reviewer accepts (it becomes the plan) or rejects with a reason.
     SupplierResponse,
+    /// A member of an audit's team: one user of the organisation as its lead,
+    /// an auditor or an interviewer. Its id is [`crate::scope::member_row_id`] of the
+    /// audit and the user, so assigning the same person twice merges. Who is on an
+    /// audit's team decides which devices receive the audit and who may change it
+    /// ([`crate::scope`]).
+    AuditMember,
 }
 
 /// What values a field accepts (besides `null`).
@@ -115,8 +121,9 @@ use crate::corrective::{FollowUpStatus, SiteResponse, SupplierResponseState, Ver
 use ValueType::*;
 
 use crate::closed_sets::{
-    ActionStatus, AttachmentSubject, AuditStatus, AuditType, ClosedSet, ConflictStatus, FeeCategory, FeeEvidence, FindingOrigin,
-    FindingStatus, InterviewFormat, MigrantType, Notice, PaidWhen, RecruitmentChannel, ReimbursementStatus, Severity,
+    ActionStatus, AttachmentSubject, AuditStatus, AuditType, ClosedSet, ConflictStatus,
+    FeeCategory, FeeEvidence, FindingOrigin, FindingStatus, InterviewFormat, MigrantType, Notice,
+    PaidWhen, RecruitmentChannel, ReimbursementStatus, Severity, TeamRole,
 };
 
 /// Audit types (SMETA vocabulary).
@@ -169,14 +176,17 @@ const AUDIT: &[FieldSpec] = &[
     f("site_rep_role", Text),
 ];
 
-
 /// Whether an audit op is a reviewer's decision: an approved/returned status or
 /// one of the review fields. The server accepts these only from reviewers and
 /// admins.
 pub fn is_review_op(entity: EntityKind, field: &str, value: &Value) -> bool {
     entity == EntityKind::Audit
         && (matches!(field, "reviewed_by" | "reviewed_at" | "review_comment")
-            || (field == "status" && value.as_str().and_then(AuditStatus::parse).is_some_and(AuditStatus::is_review_decision)))
+            || (field == "status"
+                && value
+                    .as_str()
+                    .and_then(AuditStatus::parse)
+                    .is_some_and(AuditStatus::is_review_decision)))
 }
 
 const REPEAT_INSTANCE: &[FieldSpec] = &[
@@ -399,9 +409,17 @@ const CONFLICT: &[FieldSpec] = &[
     f("deleted", Bool),
 ];
 
+const AUDIT_MEMBER: &[FieldSpec] = &[
+    f("audit_id", Ref(EntityKind::Audit)),
+    f("user_id", Text),
+    f("username", Text),
+    f("role", Enum(TeamRole::NAMES)),
+    f("deleted", Bool),
+];
+
 impl EntityKind {
     /// Every entity, in an order where referenced entities come first.
-    pub const ALL: [EntityKind; 18] = [
+    pub const ALL: [EntityKind; 19] = [
         EntityKind::Facility,
         EntityKind::Audit,
         EntityKind::RepeatInstance,
@@ -420,6 +438,7 @@ impl EntityKind {
         EntityKind::Reopening,
         EntityKind::Verification,
         EntityKind::SupplierResponse,
+        EntityKind::AuditMember,
     ];
 
     /// The wire name, also the client table name.
@@ -443,6 +462,7 @@ impl EntityKind {
             EntityKind::Reopening => "reopening",
             EntityKind::Verification => "verification",
             EntityKind::SupplierResponse => "supplier_response",
+            EntityKind::AuditMember => "audit_member",
         }
     }
 
@@ -472,6 +492,7 @@ impl EntityKind {
             EntityKind::Reopening => REOPENING,
             EntityKind::Verification => VERIFICATION,
             EntityKind::SupplierResponse => SUPPLIER_RESPONSE,
+            EntityKind::AuditMember => AUDIT_MEMBER,
         }
     }
 
@@ -479,7 +500,6 @@ impl EntityKind {
     pub fn field(self, name: &str) -> Option<&'static FieldSpec> {
         self.fields().iter().find(|f| f.name == name)
     }
-
 }
 
 impl std::fmt::Display for EntityKind {

@@ -113,6 +113,16 @@ pub struct PullResponse {
     /// Whether more changes remain after `next_cursor`. Clients keep pulling while
     /// it is true, even after an empty page.
     pub more: bool,
+    /// For a device that receives only its audits: the current state (latest value
+    /// of every field) of the audits it newly holds (`scope.added`), however old
+    /// their history. Applied with the same merge rule as `changes`; their
+    /// `server_seq` is 0 (they do not move the cursor).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backfill: Vec<PulledChange>,
+    /// For a device that receives only its audits: what changed in the set it
+    /// holds ([`crate::scope::ScopeUpdate`]). Absent for reviewers and admins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<crate::scope::ScopeUpdate>,
 }
 
 /// The body of every error response.

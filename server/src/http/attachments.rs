@@ -13,6 +13,7 @@ use super::extract::{bytes_rejection, path_rejection, AuthDevice};
 use super::{ApiFailure, AppState};
 use crate::attachments::{self, AttachmentError, AttachmentStored};
 use crate::openapi;
+use crate::store::DeviceAuth;
 
 fn sha_param(
     p: Result<Path<String>, axum::extract::rejection::PathRejection>,
@@ -56,7 +57,7 @@ pub async fn put_attachment(
     responses((status = 200, description = "Stored for this organisation; Content-Length is its size"),
               (status = 400, description = "Bad hash (`invalid_sha256`)"),
               (status = 401, description = "Missing, invalid, expired or revoked token"),
-              (status = 404, description = "Not stored for this organisation"),
+              (status = 404, description = "Not stored for this organisation, or (auditors and interviewers) not of an audit the device holds"),
               (status = 503, description = "The attachment storage does not answer")))]
 pub async fn head_attachment(
     State(s): State<AppState>,
@@ -64,6 +65,7 @@ pub async fn head_attachment(
     p: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiFailure> {
     let sha = sha_param(p)?;
+    in_scope(&s, &d, &sha).await?;
     match attachments::size(&s.blobs, d.organisation_id, &sha).await? {
         Some(size) => Ok(Response::builder()
             .status(StatusCode::OK)
@@ -75,13 +77,28 @@ pub async fn head_attachment(
     }
 }
 
+/// Refuses (as not found) an attachment outside the device's scope: auditors and
+/// interviewers get only those of the audits they hold.
+async fn in_scope(s: &AppState, d: &DeviceAuth, sha: &str) -> Result<(), ApiFailure> {
+    let scoped = crate::scope::is_scoped(d.role);
+    if scoped
+        && !s
+            .store
+            .may_download(d.organisation_id, d.device_id, scoped, sha)
+            .await?
+    {
+        return Err(AttachmentError::NotFound(sha.to_owned()).into());
+    }
+    Ok(())
+}
+
 /// `GET /api/v1/attachments/{sha256}`: the bytes.
 #[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments", security(("bearer" = [])),
     params(("sha256" = String, Path, description = "SHA-256 of the file, 64 lower-case hex digits", pattern = "^[0-9a-f]{64}$")),
     responses((status = 200, description = "The file's bytes", content_type = "application/octet-stream", body = Vec<u8>),
               (status = 400, description = "Bad hash (`invalid_sha256`)", body = openapi::ApiError),
               (status = 401, description = "Missing, invalid, expired or revoked token", body = openapi::ApiError),
-              (status = 404, description = "Not stored for this organisation (`not_found`)", body = openapi::ApiError),
+              (status = 404, description = "Not stored for this organisation, or (auditors and interviewers) not of an audit the device holds (`not_found`)", body = openapi::ApiError),
               (status = 503, description = "The attachment storage does not answer (`storage_unavailable`); try again later", body = openapi::ApiError)))]
 pub async fn get_attachment(
     State(s): State<AppState>,
@@ -89,6 +106,7 @@ pub async fn get_attachment(
     p: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiFailure> {
     let sha = sha_param(p)?;
+    in_scope(&s, &d, &sha).await?;
     let bytes = attachments::get(&s.blobs, d.organisation_id, &sha).await?;
     Response::builder()
         .status(StatusCode::OK)

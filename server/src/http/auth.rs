@@ -1,6 +1,7 @@
-//! Handlers of sign-in and "who am I" (the rules are in [`crate::auth`]).
+//! Handlers of sign-in, "who am I" and sign-out (the rules are in [`crate::auth`]).
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use fieldaudit_protocol::api::{LoginRequest, LoginResponse, WhoAmI};
 
@@ -42,4 +43,19 @@ pub async fn me(AuthDevice(d): AuthDevice) -> Json<WhoAmI> {
         organisation: d.organisation_slug,
         watermark: d.watermark,
     })
+}
+
+/// `POST /api/v1/auth/logout`: revokes this device's token (sign out).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "The token no longer works"),
+              (status = 401, description = "Missing, invalid, expired or revoked token", body = openapi::ApiError)))]
+pub async fn logout(
+    State(s): State<AppState>,
+    AuthDevice(d): AuthDevice,
+) -> Result<StatusCode, ApiFailure> {
+    s.store
+        .revoke_device(d.organisation_id, d.device_id)
+        .await?;
+    tracing::info!(device = %d.device_id, "device signed out");
+    Ok(StatusCode::NO_CONTENT)
 }

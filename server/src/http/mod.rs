@@ -35,7 +35,7 @@ pub mod sync;
 pub mod templates;
 
 pub use attachments::{get_attachment, head_attachment, put_attachment};
-pub use auth::{login, me};
+pub use auth::{login, logout, me};
 pub use devices::{list_devices, revoke_device};
 pub use error::ApiFailure;
 pub use extract::{ApiJson, AuthDevice};
@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/me", get(me))
+        .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/sync/push", post(push))
         .route("/api/v1/sync/pull", get(pull))
         .route("/api/v1/sync/import", post(import_sync_file))

@@ -29,6 +29,10 @@ pub async fn push(
     let policy = PushPolicy {
         max_clock_skew: s.config.max_clock_skew,
         may_review: d.role.may_review(),
+        pusher: Some(crate::scope::Pusher {
+            role: d.role,
+            user_id: d.user_id,
+        }),
         ..PushPolicy::default()
     };
     let res = crate::signed::push(s.store.as_ref(), d.organisation_id, d.device_id, &req.changes, &policy).await?;
@@ -57,6 +61,10 @@ pub async fn import_sync_file(
     let policy = PushPolicy {
         max_clock_skew: s.config.max_clock_skew,
         may_review: d.role.may_review(),
+        pusher: Some(crate::scope::Pusher {
+            role: d.role,
+            user_id: d.user_id,
+        }),
         ..PushPolicy::default()
     };
     let res = crate::sync_file::import_device_file(
@@ -87,11 +95,15 @@ pub struct PullQuery {
     /// A device whose database was restored from an older copy asks for them to get
     /// back what it had pushed since.
     pub include_own: Option<bool>,
+    /// The scope epoch of the last page this device applied (auditors and
+    /// interviewers; see `scope` in the answer). 0 or absent: none yet.
+    #[param(minimum = 0)]
+    pub scope: Option<u64>,
 }
 
 /// `GET /api/v1/sync/pull`.
 #[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", security(("bearer" = [])), params(PullQuery),
-    responses((status = 200, description = "A page of the organisation's changes in server order, without the requesting device's own (unless include_own)", body = openapi::PullResponse),
+    responses((status = 200, description = "A page of the organisation's changes in server order, without the requesting device's own (unless include_own); for auditors and interviewers only the organisation's rows and their assigned audits, with newly assigned audits in `backfill` and the change of held audits in `scope`", body = openapi::PullResponse),
               (status = 400, description = "Bad query (`invalid_query`)", body = openapi::ApiError),
               (status = 401, description = "Missing, invalid, expired or revoked token", body = openapi::ApiError)))]
 pub async fn pull(
@@ -107,16 +119,17 @@ pub async fn pull(
             format!("limit must be between 1 and {MAX_PULL_LIMIT}"),
         ));
     }
-    let res = s
-        .store
-        .pull(
-            d.organisation_id,
-            q.after.unwrap_or(0),
-            limit,
-            s.config.pull_max_bytes,
-            (!q.include_own.unwrap_or(false)).then_some(d.device_id),
-        )
-        .await?;
+    let pull = crate::store::scope_sql::DevicePull {
+        device_id: d.device_id,
+        user_id: d.user_id,
+        scoped: crate::scope::is_scoped(d.role),
+        after: q.after.unwrap_or(0),
+        limit,
+        max_bytes: s.config.pull_max_bytes,
+        epoch: q.scope.unwrap_or(0),
+        include_own: q.include_own.unwrap_or(false),
+    };
+    let res = s.store.pull_for_device(d.organisation_id, pull).await?;
     s.metrics.pulled(res.changes.len());
     Ok(Json(res))
 }

@@ -21,6 +21,7 @@ use crate::sync::PushPolicy;
 pub mod db;
 mod dialect;
 pub mod postgres;
+pub mod scope_sql;
 pub mod sql;
 pub mod sqlite;
 
@@ -52,6 +53,30 @@ pub struct User {
     pub username: String,
     /// What the user may do.
     pub role: Role,
+}
+
+/// A user as an administrator sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name.
+    pub username: String,
+    /// Its role.
+    pub role: Role,
+    /// When it was disabled (RFC 3339).
+    pub disabled_at: Option<String>,
+}
+
+/// One change to a user's account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserChange {
+    /// A new role.
+    Role(Role),
+    /// Disabled (true) or enabled again (false).
+    Disabled(bool),
+    /// A new argon2 password hash.
+    PasswordHash(String),
 }
 
 /// A user found for sign-in, with the stored argon2 hash to verify against.
@@ -220,6 +245,38 @@ pub trait ServerStore: Send + Sync + 'static {
         changes: &[Change],
         policy: &PushPolicy,
     ) -> StoreResult<PushResponse>;
+
+    /// A pull by one device: the organisation's changes for reviewers and admins;
+    /// for others, their audits' and the organisation rows' (with newly held
+    /// audits whole and removed ones named; see [`crate::scope`]).
+    async fn pull_for_device(
+        &self,
+        organisation_id: Uuid,
+        pull: scope_sql::DevicePull,
+    ) -> StoreResult<PullResponse>;
+
+    /// Whether a device may download the attachment with this digest (see
+    /// [`scope_sql::may_download`]).
+    async fn may_download(
+        &self,
+        organisation_id: Uuid,
+        device_id: Uuid,
+        scoped: bool,
+        sha256: &str,
+    ) -> StoreResult<bool>;
+
+    /// Every user of the organisation, by name.
+    async fn list_users(&self, organisation_id: Uuid) -> StoreResult<Vec<UserInfo>>;
+
+    /// Changes a user's role, disables or enables them, or sets a new password
+    /// hash; `not_found` if there is no such user. Disabling revokes every device
+    /// of the user at once.
+    async fn update_user(
+        &self,
+        organisation_id: Uuid,
+        username: &str,
+        change: UserChange,
+    ) -> StoreResult<()>;
 
     /// The organisation's changes after `after`, in server order, at most `limit`
     /// of them and about `max_bytes` of JSON (always at least one if any remain).

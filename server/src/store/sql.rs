@@ -174,7 +174,7 @@ fn single_int(r: &dyn SqlRow) -> StoreResult<i64> {
     r.int(0)
 }
 
-fn pulled_change(r: &dyn SqlRow) -> StoreResult<PulledChange> {
+pub(crate) fn pulled_change(r: &dyn SqlRow) -> StoreResult<PulledChange> {
     Ok(PulledChange {
         server_seq: count_col(r.int(0)?),
         device_id: uuid_col(&r.text(1)?)?,
@@ -321,12 +321,43 @@ async fn push_tx(
     // on PostgreSQL): then our claim finds it taken, and we decide again with the
     // owner now visible.
     let mut attempt = 0;
-    let decision = loop {
+    let (decision, scoped) = loop {
         attempt += 1;
         let owners = db.row_owners(&lookup).await?;
-        let decision = sync::authorise(organisation_id, valid.clone(), &owners);
+        let mut decision = sync::authorise(organisation_id, valid.clone(), &owners);
+        // Each op's audit, and whether its user may write it (the role matrix).
+        let pusher = if from_server_device {
+            None
+        } else {
+            policy.pusher
+        };
+        let known =
+            super::scope_sql::scope_facts(db, &org, &dev, pusher, &decision.accepted).await?;
+        let mut scoped =
+            crate::scope::decide(pusher, std::mem::take(&mut decision.accepted), &known);
+        // A signed audit is read-only (checked after the role matrix: see refuse_signed).
+        let (kept, signed) = sync::refuse_signed(
+            scoped.accepted.iter().map(|(op, _)| op.clone()).collect(),
+            policy,
+        );
+        scoped.accepted.retain(|(op, _)| {
+            kept.iter()
+                .any(|k| k.change.device_seq == op.change.device_seq)
+        });
+        scoped.new_rows.retain(|n| {
+            scoped
+                .accepted
+                .iter()
+                .any(|(op, _)| op.change.row_id == n.row_id)
+        });
+        decision.accepted = kept;
+        decision
+            .claims
+            .retain(|(row, _)| scoped.new_rows.iter().any(|n| n.row_id == *row));
+        decision.rejected.extend(scoped.rejected.iter().cloned());
+        decision.rejected.extend(signed);
         if db.claim_rows(&org, &decision.claims).await? == decision.claims.len() {
-            break decision;
+            break (decision, scoped);
         }
         if attempt >= 3 {
             return Err(StoreError::backend(
@@ -335,9 +366,11 @@ async fn push_tx(
         }
     };
 
+    super::scope_sql::record_new_rows(db, &scoped.new_rows).await?;
     let now = now_text();
     db.insert_changes(&org, &dev, last + 1, &decision.accepted, &now)
         .await?;
+    super::scope_sql::scope_new_changes(db, &org, last).await?;
     let current = db
         .field_versions(&org, &sync::touched_fields(&decision.accepted))
         .await?;
@@ -481,7 +514,7 @@ impl<B: Backend> ServerStore for SqlStore<B> {
                     db,
                     "SELECT o.id, o.slug, o.name, u.id, u.username, u.role, u.password_hash
                      FROM app_user u JOIN organisation o ON o.id = u.organisation_id
-                     WHERE o.slug = $1 AND u.username = $2",
+                     WHERE o.slug = $1 AND u.username = $2 AND u.disabled_at IS NULL",
                     &[&slug, &username],
                     login_candidate,
                 )
@@ -557,6 +590,92 @@ impl<B: Backend> ServerStore for SqlStore<B> {
                     device_info,
                 )
                 .await
+            })
+        })
+        .await
+    }
+
+    async fn pull_for_device(
+        &self,
+        organisation_id: Uuid,
+        pull: super::scope_sql::DevicePull,
+    ) -> StoreResult<PullResponse> {
+        let org = organisation_id.to_string();
+        self.run(Mode::Write, move |db| {
+            Box::pin(async move { super::scope_sql::pull_for_device(db, &org, pull).await })
+        })
+        .await
+    }
+
+    async fn may_download(
+        &self,
+        organisation_id: Uuid,
+        device_id: Uuid,
+        scoped: bool,
+        sha256: &str,
+    ) -> StoreResult<bool> {
+        let (org, sha) = (organisation_id.to_string(), sha256.to_owned());
+        self.run(Mode::Read, move |db| {
+            Box::pin(async move {
+                super::scope_sql::may_download(db, &org, device_id, scoped, &sha).await
+            })
+        })
+        .await
+    }
+
+    async fn list_users(&self, organisation_id: Uuid) -> StoreResult<Vec<super::UserInfo>> {
+        let org = organisation_id.to_string();
+        self.run(Mode::Read, move |db| {
+            Box::pin(async move {
+                query_all(
+                    db,
+                    "SELECT id, username, role, disabled_at FROM app_user WHERE organisation_id = $1 ORDER BY username",
+                    &[&org],
+                    |r| Ok(super::UserInfo { id: uuid_col(&r.text(0)?)?, username: r.text(1)?, role: role_col(&r.text(2)?)?, disabled_at: r.opt_text(3)? }),
+                )
+                .await
+            })
+        })
+        .await
+    }
+
+    async fn update_user(
+        &self,
+        organisation_id: Uuid,
+        username: &str,
+        change: super::UserChange,
+    ) -> StoreResult<()> {
+        let (org, name) = (organisation_id.to_string(), username.to_owned());
+        self.run(Mode::Write, move |db| {
+            Box::pin(async move {
+                let now = now_text();
+                let n = match &change {
+                    super::UserChange::Role(role) => {
+                        db.execute("UPDATE app_user SET role = $1 WHERE organisation_id = $2 AND username = $3", &[&role.as_str(), &org, &name]).await?
+                    }
+                    super::UserChange::Disabled(true) => {
+                        let n = db
+                            .execute("UPDATE app_user SET disabled_at = COALESCE(disabled_at, $1) WHERE organisation_id = $2 AND username = $3", &[&now, &org, &name])
+                            .await?;
+                        // Their devices stop syncing at once.
+                        db.execute(
+                            "UPDATE device SET revoked_at = COALESCE(revoked_at, $1) WHERE organisation_id = $2 AND user_id IN (SELECT id FROM app_user WHERE organisation_id = $2 AND username = $3)",
+                            &[&now, &org, &name],
+                        )
+                        .await?;
+                        n
+                    }
+                    super::UserChange::Disabled(false) => {
+                        db.execute("UPDATE app_user SET disabled_at = NULL WHERE organisation_id = $1 AND username = $2", &[&org, &name]).await?
+                    }
+                    super::UserChange::PasswordHash(hash) => {
+                        db.execute("UPDATE app_user SET password_hash = $1 WHERE organisation_id = $2 AND username = $3", &[hash, &org, &name]).await?
+                    }
+                };
+                if n == 0 {
+                    return Err(StoreError::NotFound(format!("no user {name:?} in this organisation; `fieldaudit-server user list` shows them")));
+                }
+                Ok(())
             })
         })
         .await

@@ -44,4 +44,9 @@ clock_warning: string | null,
  * Fields written while this laptop's clock was far ahead, stamped again now
  * that it is right and sent with this sync ([`clock_skew`]).
  */
-restamped: number, };
+restamped: number, 
+/**
+ * Audits removed from this device because its user is no longer on their team
+ * (after everything of them was sent; the server keeps them).
+ */
+removed_audits: number, };

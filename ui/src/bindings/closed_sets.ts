@@ -23,6 +23,7 @@ import type { InterviewFormat } from "./InterviewFormat";
 import type { InterviewState } from "./InterviewState";
 import type { ConflictStatus } from "./ConflictStatus";
 import type { Role } from "./Role";
+import type { TeamRole } from "./TeamRole";
 import type { WgiIndicator } from "./WgiIndicator";
 
 export const AUDIT_TYPE_VALUES: readonly AuditType[] = ["initial", "periodic", "full_follow_up", "partial_follow_up"] as const;
@@ -70,5 +71,7 @@ export const INTERVIEW_STATE_VALUES: readonly InterviewState[] = ["draft", "seal
 export const CONFLICT_STATUS_VALUES: readonly ConflictStatus[] = ["open", "kept", "replaced"] as const;
 
 export const ROLE_VALUES: readonly Role[] = ["admin", "reviewer", "auditor", "interviewer"] as const;
+
+export const TEAM_ROLE_VALUES: readonly TeamRole[] = ["lead", "auditor", "interviewer"] as const;
 
 export const WGI_INDICATOR_VALUES: readonly WgiIndicator[] = ["va", "pv", "ge", "rq", "rl", "cc"] as const;

@@ -57,7 +57,15 @@ impl<'a> Writer<'a> {
                 .execute([row_id.to_string()])?;
         }
         let mut changed = 0;
-        for (field, value) in fields {
+        // A new row names its audit (or parent) first, so the server knows where
+        // it belongs before its other fields arrive, even across push batches.
+        let mut ordered: Vec<&(&str, Value)> = fields.iter().collect();
+        if current.is_none() {
+            if let Some(scope_field) = fieldaudit_protocol::scope::scope_field(entity) {
+                ordered.sort_by_key(|(f, _)| *f != scope_field);
+            }
+        }
+        for (field, value) in ordered {
             let (_, spec) = registry::validate(entity.as_str(), field, value)?;
             if let ValueType::Ref(target) = spec.ty {
                 if let Some(id) = value.as_str() {

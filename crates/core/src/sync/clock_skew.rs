@@ -48,6 +48,20 @@ impl Store {
         if future.is_empty() {
             return Ok(0);
         }
+        // Parents before children and each row's audit (or parent) first, as when
+        // the rows were made: the server places a row by that field.
+        let mut future = future;
+        let rank = |e: &str| {
+            EntityKind::ALL
+                .iter()
+                .position(|k| k.as_str() == e)
+                .unwrap_or(usize::MAX)
+        };
+        future.sort_by_key(|(e, r, f)| {
+            let first = EntityKind::parse(e).and_then(fieldaudit_protocol::scope::scope_field)
+                == Some(f.as_str());
+            (rank(e), r.clone(), !first)
+        });
         // The clock restarts from the newest stamp that is acceptable, so the new
         // stamps follow every merged change but are no longer in the future.
         let seed: Option<String> = self.conn().query_row(

@@ -195,6 +195,14 @@ impl Api {
             .0)
     }
 
+    /// Asks the server to revoke this device's token (sign out).
+    pub fn logout(&self) -> Result<()> {
+        self.with_retry(|| {
+            self.send(self.http.post(self.url("/api/v1/auth/logout")))
+                .map(drop)
+        })
+    }
+
     /// The server's version and protocol version (`GET /healthz`).
     pub fn health(&self) -> Result<Health> {
         Ok(self.json(|| self.http.get(self.url("/healthz")))?.0)
@@ -224,11 +232,18 @@ impl Api {
 
     /// One page of other devices' changes after `after`; with `include_own`, this
     /// device's own changes too (the server leaves them out otherwise).
-    pub fn pull(&self, after: u64, limit: u32, include_own: bool) -> Result<PullResponse> {
+    pub fn pull(
+        &self,
+        after: u64,
+        limit: u32,
+        include_own: bool,
+        scope: u64,
+    ) -> Result<PullResponse> {
         let query = [
             ("after", after.to_string()),
             ("limit", limit.to_string()),
             ("include_own", include_own.to_string()),
+            ("scope", scope.to_string()),
         ];
         Ok(self
             .json(|| self.http.get(self.url("/api/v1/sync/pull")).query(&query))?

@@ -107,6 +107,9 @@ pub struct SyncReport {
     /// Fields written while this laptop's clock was far ahead, stamped again now
     /// that it is right and sent with this sync ([`clock_skew`]).
     pub restamped: u64,
+    /// Audits removed from this device because its user is no longer on their team
+    /// (after everything of them was sent; the server keeps them).
+    pub removed_audits: u64,
 }
 
 /// What signing in returned.
@@ -124,9 +127,22 @@ pub struct LoginInfo {
 }
 
 /// Signs this device in to a server and keeps the token (see [`session`]).
-pub fn login(data_dir: &Path, server_url: &str, organisation: &str, username: &str, password: &str) -> Result<LoginInfo> {
+pub fn login(
+    data_dir: &Path,
+    server_url: &str,
+    organisation: &str,
+    username: &str,
+    password: &str,
+) -> Result<LoginInfo> {
     let mut store = Store::open(data_dir)?;
-    let api = http::Api::new(server_url, None, RetryPolicy { attempts: 2, ..RetryPolicy::default() })?;
+    let api = http::Api::new(
+        server_url,
+        None,
+        RetryPolicy {
+            attempts: 2,
+            ..RetryPolicy::default()
+        },
+    )?;
     let resp = api.login(&LoginRequest {
         organisation: organisation.trim().to_owned(),
         username: username.trim().to_owned(),
@@ -142,15 +158,43 @@ pub fn login(data_dir: &Path, server_url: &str, organisation: &str, username: &s
         token: resp.token,
     };
     session::save(data_dir, &s)?;
+    store.set_signed_in_user(&crate::teams::SignedInUser {
+        user_id: resp.user_id,
+        username: resp.user.clone(),
+        role: resp.role,
+    })?;
     // Which server this is (Settings shows it; a newer protocol asks for an app update).
     if let Ok(health) = api.health() {
         server_version::record(&mut store, &health)?;
     }
-    Ok(LoginInfo { organisation: s.organisation, user: s.user, role: s.role, server_url: s.server_url })
+    Ok(LoginInfo {
+        organisation: s.organisation,
+        user: s.user,
+        role: s.role,
+        server_url: s.server_url,
+    })
 }
 
-/// Signs out: forgets the token. Unsynced work stays on the device.
+/// Signs out: the server revokes this device's token (when it can be reached),
+/// and the device forgets it. Unsynced work stays on the device.
 pub fn logout(data_dir: &Path) -> Result<()> {
+    if let Some(s) = session::load(data_dir)? {
+        let api = http::Api::new(
+            &s.server_url,
+            Some(s.token.clone()),
+            RetryPolicy {
+                attempts: 1,
+                ..RetryPolicy::default()
+            },
+        )?;
+        match api.logout() {
+            // Revoked, or the token no longer works anyway.
+            Ok(()) | Err(CoreError::Server { status: 401, .. }) => {}
+            // Offline: the token is forgotten here; an administrator can revoke the device.
+            Err(CoreError::Offline { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
     session::remove(data_dir)
 }
 
@@ -198,6 +242,12 @@ pub fn sync(
     // The server is the authority on what it has: push from its watermark (it may
     // be behind ours if it was restored from a backup, never ahead).
     let (me, server_time) = api.me()?;
+    // The role may have changed on the server since sign-in.
+    store.set_signed_in_user(&crate::teams::SignedInUser {
+        user_id: me.user_id,
+        username: session.user.clone(),
+        role: me.role,
+    })?;
     // The server's version and protocol, for Settings (not needed to sync).
     if let Ok(health) = api.health() {
         server_version::record(&mut store, &health)?;
@@ -276,28 +326,61 @@ pub fn sync(
     loop {
         check()?;
         tell(SyncPhase::Pulling, report.pulled, None, bytes);
-        let page = api.pull(cursor, PULL_BATCH, include_own)?;
+        let page = api.pull(cursor, PULL_BATCH, include_own, store.scope_epoch()?)?;
         bytes += page
             .changes
             .iter()
+            .chain(&page.backfill)
             .map(|c| c.change.value.to_string().len() as u64 + 120)
             .sum::<u64>();
-        let next = page.next_cursor;
+        let mut next = page.next_cursor;
         let last_page = !page.more;
-        let stats = store.apply_remote_batch(&page.changes, unsynced_after, |w| {
+        let scope = page.scope.clone();
+        if scope.as_ref().is_some_and(|s| s.reset) {
+            // The user's role changed: hold nothing of audits until pulled again from the start.
+            next = 0;
+        }
+        // Backfill first: an audit's current state, then what changed after.
+        let mut all = page.backfill;
+        all.extend(page.changes);
+        let stats = store.apply_remote_batch(&all, unsynced_after, |w| {
             state::set_pull_cursor(w, next)?;
+            if let Some(scope) = &scope {
+                state::set_scope_epoch(w, scope.epoch)?;
+                crate::teams::keep(w, &scope.added)?;
+                crate::teams::add_to_remove(w, &scope.removed)?;
+                if scope.reset {
+                    let held = crate::teams::held_audits(w)?;
+                    crate::teams::add_to_remove(w, &held)?;
+                }
+            }
             // The device's own changes are back once such a pull reaches the end.
             if include_own && last_page {
                 state::clear_pull_own_changes(w)?;
             }
             Ok(())
         })?;
-        report.pulled += page.changes.len() as u64;
+        report.pulled += all.len() as u64;
         report.applied += stats.applied;
         report.conflicts += stats.conflicts;
         // A page may be empty while more remain (the server leaves this device's
         // own changes out); only `more` ends the pull. A cursor that does not move
         // would ask for the same page forever.
+        if scope.as_ref().is_some_and(|s| s.reset) {
+            // Push what is unsent, remove every audit, then pull from the start.
+            watermark = push_all(
+                &mut store,
+                &api,
+                watermark,
+                &mut report,
+                &mut bytes,
+                &check,
+                &tell,
+            )?;
+            remove_pending_audits(&mut store, &mut report)?;
+            cursor = 0;
+            continue;
+        }
         if page.more && next <= cursor {
             return Err(CoreError::Server {
                 status: 200,
@@ -324,6 +407,8 @@ pub fn sync(
             &tell,
         )?;
     }
+    // Audits this device no longer holds go once everything of them is sent.
+    remove_pending_audits(&mut store, &mut report)?;
 
     // Download attachment bytes this device lacks.
     let missing = store.missing_attachment_files()?;
@@ -354,6 +439,23 @@ pub fn sync(
         bytes,
     );
     Ok(report)
+}
+
+/// Removes the audits the server said this device no longer holds, if nothing of
+/// them is left unsent (else the next sync does, after pushing).
+fn remove_pending_audits(store: &mut Store, report: &mut SyncReport) -> Result<()> {
+    let pending = store.audits_to_remove()?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    match store.remove_audits(&pending) {
+        Ok(r) => {
+            report.removed_audits += r.audits;
+            Ok(())
+        }
+        Err(CoreError::Invalid(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Pushes every change after `watermark` in batches; returns the new watermark.

@@ -135,7 +135,7 @@ fn server_copies(
     let mut cursor = store.pull_cursor()?;
     loop {
         check()?;
-        let page = api.pull(cursor, PULL_BATCH, true)?;
+        let page = api.pull(cursor, PULL_BATCH, true, store.scope_epoch()?)?;
         *bytes += page
             .changes
             .iter()

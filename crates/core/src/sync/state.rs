@@ -16,6 +16,7 @@ use crate::{CoreError, Result, Store};
 
 const PUSH_WATERMARK: &str = "push_watermark";
 const PULL_CURSOR: &str = "pull_cursor";
+const SCOPE_EPOCH: &str = "scope_epoch";
 const SEQ_MARKER: &str = "seq_at_last_pull";
 /// Set while this device must pull its own changes too (see [`super::restore`]).
 const PULL_OWN: &str = "pull_own_changes";
@@ -179,7 +180,14 @@ impl Store {
                 }
             }
             EntityKind::Finding => match self.get::<Finding>(entity, row).ok().flatten() {
-                Some(f) => (Some(fill(Phrase::Finding, lang, &[("title", &quoted(self.finding_title(&f, lang)))])), f.audit_id),
+                Some(f) => (
+                    Some(fill(
+                        Phrase::Finding,
+                        lang,
+                        &[("title", &quoted(self.finding_title(&f, lang)))],
+                    )),
+                    f.audit_id,
+                ),
                 None => (None, None),
             },
             EntityKind::CorrectiveAction => {
@@ -190,8 +198,18 @@ impl Store {
                     .and_then(|a| a.finding_id)
                     .and_then(|f| self.get(EntityKind::Finding, f).ok().flatten());
                 match finding {
-                    Some(f) => (Some(fill(Phrase::CorrectiveActionFor, lang, &[("title", &quoted(self.finding_title(&f, lang)))])), f.audit_id),
-                    None => (get(entity).map(|_| phrase(Phrase::CorrectiveAction, lang).to_owned()), None),
+                    Some(f) => (
+                        Some(fill(
+                            Phrase::CorrectiveActionFor,
+                            lang,
+                            &[("title", &quoted(self.finding_title(&f, lang)))],
+                        )),
+                        f.audit_id,
+                    ),
+                    None => (
+                        get(entity).map(|_| phrase(Phrase::CorrectiveAction, lang).to_owned()),
+                        None,
+                    ),
                 }
             }
             EntityKind::RepeatInstance => {
@@ -217,11 +235,21 @@ impl Store {
                 }
             }
             EntityKind::Attachment => match self.get::<Attachment>(entity, row).ok().flatten() {
-                Some(a) => (Some(fill(Phrase::Photo, lang, &[("name", &quoted(a.file_name))])), a.audit_id),
+                Some(a) => (
+                    Some(fill(Phrase::Photo, lang, &[("name", &quoted(a.file_name))])),
+                    a.audit_id,
+                ),
                 None => (None, None),
             },
             EntityKind::FeeRecord => match self.get::<FeeRecord>(entity, row).ok().flatten() {
-                Some(r) => (Some(fill(Phrase::FeesOfWorker, lang, &[("worker", &r.worker_ref.unwrap_or_default())])), r.audit_id),
+                Some(r) => (
+                    Some(fill(
+                        Phrase::FeesOfWorker,
+                        lang,
+                        &[("worker", &r.worker_ref.unwrap_or_default())],
+                    )),
+                    r.audit_id,
+                ),
                 None => (None, None),
             },
             EntityKind::Fee => {
@@ -231,22 +259,51 @@ impl Store {
                     .and_then(|f| f.fee_record_id)
                     .and_then(|r| self.get(EntityKind::FeeRecord, r).ok().flatten());
                 match (fee, record) {
-                    (Some(f), Some(r)) => (Some(fill(Phrase::FeeOfWorker, lang, &[("category", f.category.map_or("", |c| c.as_str())), ("worker", &r.worker_ref.unwrap_or_default())])), r.audit_id),
+                    (Some(f), Some(r)) => (
+                        Some(fill(
+                            Phrase::FeeOfWorker,
+                            lang,
+                            &[
+                                ("category", f.category.map_or("", |c| c.as_str())),
+                                ("worker", &r.worker_ref.unwrap_or_default()),
+                            ],
+                        )),
+                        r.audit_id,
+                    ),
                     _ => (None, None),
                 }
             }
-            EntityKind::Facility => (self.facility(row).ok().map(|f| fill(Phrase::Facility, lang, &[("name", &quoted(f.name))])), None),
-            EntityKind::Audit => (get(entity).map(|_| phrase(Phrase::Audit, lang).to_owned()), Some(row)),
+            EntityKind::Facility => (
+                self.facility(row)
+                    .ok()
+                    .map(|f| fill(Phrase::Facility, lang, &[("name", &quoted(f.name))])),
+                None,
+            ),
+            EntityKind::Audit => (
+                get(entity).map(|_| phrase(Phrase::Audit, lang).to_owned()),
+                Some(row),
+            ),
             _ => (None, None),
         };
         let audit = audit_id.and_then(|a| self.audit(a).ok()).map(|a| {
-            let facility = a.facility_id.and_then(|f| self.facility(f).ok()).and_then(|f| f.name).unwrap_or_else(|| phrase(Phrase::FacilityNotHere, lang).into());
+            let facility = a
+                .facility_id
+                .and_then(|f| self.facility(f).ok())
+                .and_then(|f| f.name)
+                .unwrap_or_else(|| phrase(Phrase::FacilityNotHere, lang).into());
             match a.start_date {
-                Some(d) => fill(Phrase::AuditOf, lang, &[("facility", &facility), ("date", &d.to_string())]),
+                Some(d) => fill(
+                    Phrase::AuditOf,
+                    lang,
+                    &[("facility", &facility), ("date", &d.to_string())],
+                ),
                 None => facility,
             }
         });
-        (what.map(|w| format!("{w} — {}", field_words(entity, field, lang))), audit)
+        (
+            what.map(|w| format!("{w} — {}", field_words(entity, field, lang))),
+            audit,
+        )
     }
 }
 
@@ -259,6 +316,11 @@ pub enum Resolution {
     KeepCurrent,
     /// The other value is written back (a new change that syncs).
     UseOther,
+}
+
+/// Stores the scope version of the page just applied (same transaction).
+pub(super) fn set_scope_epoch(w: &mut Writer<'_>, epoch: u64) -> Result<()> {
+    set_state(w.conn(), SCOPE_EPOCH, &epoch.to_string())
 }
 
 pub(super) fn set_pull_cursor(w: &mut Writer<'_>, cursor: u64) -> Result<()> {
@@ -305,6 +367,11 @@ impl Store {
             .sync_state(key)?
             .and_then(|v| v.parse().ok())
             .unwrap_or(0))
+    }
+
+    /// The version of the set of audits this device holds, as the server last said.
+    pub fn scope_epoch(&self) -> Result<u64> {
+        self.state_u64(SCOPE_EPOCH)
     }
 
     /// The server_seq this device has pulled through.
@@ -598,7 +665,10 @@ mod tests {
         let audit = store
             .start_audit(&NewAudit {
                 facility_id: facility,
-                checklists: vec![ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
+                checklists: vec![ChecklistRef {
+                    template_id: "fire-safety".into(),
+                    version: 1,
+                }],
                 audit_type: fieldaudit_protocol::closed_sets::AuditType::Initial,
                 notice: fieldaudit_protocol::closed_sets::Notice::Announced,
                 start_date: NaiveDate::from_ymd_opt(2026, 5, 1).expect("date"),
