@@ -37,6 +37,10 @@ ALTER TABLE change_log ADD COLUMN audit_id TEXT;
 UPDATE change_log SET audit_id = (SELECT r.audit_id FROM row_owner r WHERE r.row_id = change_log.row_id);
 CREATE INDEX change_log_scope ON change_log (organisation_id, audit_id, server_seq);
 
+-- Audits by facility: the earlier audits a follow-up carries.
+CREATE INDEX field_state_audit_facility ON field_state (organisation_id, value)
+    WHERE entity = 'audit' AND field = 'facility_id';
+
 -- Team rows by user: which audits a user is on.
 CREATE INDEX field_state_member_user ON field_state (organisation_id, value)
     WHERE entity = 'audit_member' AND field = 'user_id';
@@ -49,6 +53,9 @@ CREATE TABLE device_audit (
     team_role     TEXT NOT NULL,
     added_epoch   BIGINT NOT NULL,
     removed_epoch BIGINT,
+    -- 1: an earlier audit of a follow-up's facility, held only for what the
+    -- follow-up verifies (protocol scope::FOLLOW_UP_CARRIES).
+    carried       BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (device_id, audit_id)
 );
 ALTER TABLE device ADD COLUMN scope_epoch BIGINT NOT NULL DEFAULT 0;

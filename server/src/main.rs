@@ -268,8 +268,9 @@ enum AuditCommand {
         /// The facility's id.
         #[arg(long)]
         facility: Uuid,
-        /// A checklist (template id, or id@version); repeat for more.
-        #[arg(long = "checklist", required = true)]
+        /// A checklist (template id, or id@version); repeat for more. A partial
+        /// follow-up may have none (it verifies the facility's earlier findings).
+        #[arg(long = "checklist")]
         checklists: Vec<String>,
         /// initial, periodic, full_follow_up or partial_follow_up.
         #[arg(long = "type", default_value = "initial")]

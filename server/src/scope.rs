@@ -51,6 +51,10 @@ pub struct Known {
     /// Audits the pushing device was told to remove but has not confirmed yet,
     /// with the role it held them in: still writable by it.
     pub held: HashMap<Uuid, TeamRole>,
+    /// Earlier audits the pushing device holds for a follow-up it is on, with its
+    /// role on the follow-up: writable only for what verifying them writes
+    /// ([`scope::carried_write`]).
+    pub carried: HashMap<Uuid, TeamRole>,
 }
 
 /// The rows whose scope [`decide`] needs besides the ops' own rows and
@@ -173,6 +177,14 @@ pub fn decide<'a>(
                             && !known.has_team.contains(&a))
                         .then_some(TeamRole::Lead)
                     })
+                    .or_else(|| {
+                        // A follow-up's team verifies the earlier audit's findings.
+                        known
+                            .carried
+                            .get(&a)
+                            .copied()
+                            .filter(|_| scope::carried_write(kind))
+                    })
             });
             if let Err(refusal) = scope::may_write(
                 Actor {
@@ -288,6 +300,63 @@ fn is_own_lead_op(op: &ValidOp<'_>, audit: Uuid, user: Uuid) -> bool {
     }
 }
 
+/// Why a device is to hold an audit: its user's role on the audit's team, or on
+/// a follow-up that carries it (`carried`: only [`scope::FOLLOW_UP_CARRIES`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hold {
+    /// The user's role on the team (of the audit, or of the follow-up carrying it).
+    pub team_role: TeamRole,
+    /// Held only for what a follow-up verifies.
+    pub carried: bool,
+}
+
+impl Hold {
+    /// Held as a member of the audit's own team.
+    pub fn team(team_role: TeamRole) -> Hold {
+        Hold {
+            team_role,
+            carried: false,
+        }
+    }
+}
+
+/// Adds to `desired` (the audits a user is on the team of) the earlier audits
+/// each follow-up among them carries: `earlier` gives, for a follow-up, the
+/// other audits of its facility. An audit the user is on the team of is held
+/// whole, whatever else carries it.
+pub fn with_carried(
+    team: &HashMap<Uuid, TeamRole>,
+    earlier: &HashMap<Uuid, Vec<Uuid>>,
+) -> HashMap<Uuid, Hold> {
+    let mut out: HashMap<Uuid, Hold> = team.iter().map(|(a, r)| (*a, Hold::team(*r))).collect();
+    let mut follow_ups: Vec<_> = earlier.iter().collect();
+    follow_ups.sort();
+    for (follow_up, audits) in follow_ups {
+        let Some(role) = team.get(follow_up) else {
+            continue;
+        };
+        for a in audits {
+            let hold = out.entry(*a).or_insert(Hold {
+                team_role: *role,
+                carried: true,
+            });
+            // Carried by several follow-ups: the strongest role decides what it may write.
+            if hold.carried && rank(*role) > rank(hold.team_role) {
+                hold.team_role = *role;
+            }
+        }
+    }
+    out
+}
+
+fn rank(r: TeamRole) -> u8 {
+    match r {
+        TeamRole::Lead => 2,
+        TeamRole::Auditor => 1,
+        TeamRole::Interviewer => 0,
+    }
+}
+
 /// One audit a device holds (or is being told to remove).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeviceAudit {
@@ -295,6 +364,8 @@ pub struct DeviceAudit {
     pub audit_id: Uuid,
     /// The role the device's user had on its team when it was sent.
     pub team_role: TeamRole,
+    /// Held only for what a follow-up verifies ([`Hold::carried`]).
+    pub carried: bool,
     /// The scope epoch it was sent in.
     pub added_epoch: u64,
     /// The scope epoch it was told to remove it in.
@@ -314,39 +385,64 @@ pub struct ScopePlan {
 
 /// Decides a pull's additions and removals. `request_epoch` is what the device
 /// applied last; `current_epoch` the device's epoch on the server; `desired` the
-/// audits its user is on the team of now; `held` what the server sent it.
+/// audits it is to hold now ([`with_carried`]); `held` what the server sent it.
+///
+/// An audit held whole that is now only carried is removed first (the device
+/// deletes it) and sent again, carried, once the device confirmed the removal; a
+/// carried audit whose team the user joins is sent whole.
 pub fn plan_scope(
     request_epoch: u64,
     current_epoch: u64,
-    desired: &HashMap<Uuid, TeamRole>,
+    desired: &HashMap<Uuid, Hold>,
     held: &[DeviceAudit],
 ) -> ScopePlan {
     let new_epoch = current_epoch + 1;
     let mut plan = ScopePlan::default();
     let mut changed = false;
     let mut seen = HashSet::new();
+    let fresh = |audit_id: Uuid, hold: &Hold| DeviceAudit {
+        audit_id,
+        team_role: hold.team_role,
+        carried: hold.carried,
+        added_epoch: new_epoch,
+        removed_epoch: None,
+    };
     for h in held {
         seen.insert(h.audit_id);
+        let narrowed = |want: &Hold| want.carried && !h.carried;
         match (desired.get(&h.audit_id), h.removed_epoch) {
-            // Kept; sent again if the device never applied the page that sent it.
-            (Some(role), None) => {
+            // Only carried now, but held whole: remove it first.
+            (Some(want), None) if narrowed(want) => {
+                plan.holds.push(DeviceAudit {
+                    removed_epoch: Some(new_epoch),
+                    ..*h
+                });
+                plan.update.removed.push(h.audit_id);
+                changed = true;
+            }
+            // Kept; sent again if the device never applied the page that sent it,
+            // or whole if it was only carried until now.
+            (Some(want), None) => {
                 let mut h = *h;
-                h.team_role = *role;
-                if h.added_epoch > request_epoch {
+                let widened = h.carried && !want.carried;
+                h.team_role = want.team_role;
+                h.carried = want.carried;
+                if widened || h.added_epoch > request_epoch {
                     h.added_epoch = new_epoch;
                     plan.backfill.push(h.audit_id);
                     changed = true;
                 }
                 plan.holds.push(h);
             }
-            // Assigned again before the device confirmed its removal: send it whole again.
-            (Some(role), Some(_)) => {
-                plan.holds.push(DeviceAudit {
-                    audit_id: h.audit_id,
-                    team_role: *role,
-                    added_epoch: new_epoch,
-                    removed_epoch: None,
-                });
+            // Being removed to be held narrower: tell again until confirmed.
+            (Some(want), Some(e)) if narrowed(want) && e > request_epoch => {
+                plan.holds.push(*h);
+                plan.update.removed.push(h.audit_id);
+            }
+            // Assigned again before the device confirmed its removal (or the
+            // removal to narrow it is confirmed): send it whole again.
+            (Some(want), Some(_)) => {
+                plan.holds.push(fresh(h.audit_id, want));
                 plan.backfill.push(h.audit_id);
                 changed = true;
             }
@@ -368,16 +464,10 @@ pub fn plan_scope(
             }
         }
     }
-    let mut fresh: Vec<(&Uuid, &TeamRole)> =
-        desired.iter().filter(|(a, _)| !seen.contains(a)).collect();
-    fresh.sort();
-    for (a, role) in fresh {
-        plan.holds.push(DeviceAudit {
-            audit_id: *a,
-            team_role: *role,
-            added_epoch: new_epoch,
-            removed_epoch: None,
-        });
+    let mut new: Vec<(&Uuid, &Hold)> = desired.iter().filter(|(a, _)| !seen.contains(a)).collect();
+    new.sort();
+    for (a, hold) in new {
+        plan.holds.push(fresh(*a, hold));
         plan.backfill.push(*a);
         changed = true;
     }
@@ -538,7 +628,7 @@ mod tests {
     #[test]
     fn a_device_gets_new_audits_whole_is_told_of_removed_ones_and_a_lost_answer_is_repeated() {
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        let desired = HashMap::from([(a, TeamRole::Lead)]);
+        let desired = HashMap::from([(a, Hold::team(TeamRole::Lead))]);
         // First pull: a is new.
         let p1 = plan_scope(0, 0, &desired, &[]);
         assert_eq!((p1.backfill.clone(), p1.update.epoch), (vec![a], 1));
@@ -550,7 +640,7 @@ mod tests {
         assert!(p3.backfill.is_empty() && p3.update.removed.is_empty());
         assert_eq!(p3.update.epoch, 2);
         // Moved to b: a is removed (still held until confirmed), b sent whole.
-        let desired = HashMap::from([(b, TeamRole::Auditor)]);
+        let desired = HashMap::from([(b, Hold::team(TeamRole::Auditor))]);
         let p4 = plan_scope(2, 2, &desired, &p3.holds);
         assert_eq!(
             (
@@ -572,8 +662,89 @@ mod tests {
         assert!(p6.update.removed.is_empty() && p6.holds.iter().all(|h| h.audit_id != a));
         assert!(p6.backfill.is_empty());
         // Assigned back before confirming: sent whole again.
-        let both = HashMap::from([(a, TeamRole::Auditor), (b, TeamRole::Auditor)]);
+        let both = HashMap::from([
+            (a, Hold::team(TeamRole::Auditor)),
+            (b, Hold::team(TeamRole::Auditor)),
+        ]);
         let p7 = plan_scope(2, 3, &both, &p4.holds);
         assert!(p7.backfill.contains(&a) && p7.update.removed.is_empty());
+    }
+
+    #[test]
+    fn a_follow_up_carries_the_facilitys_earlier_audits_and_its_team_verifies_only_there() {
+        let (follow_up, earlier, mine) = (Uuid::from_u128(10), Uuid::from_u128(11), Uuid::from_u128(12));
+        let team = HashMap::from([(follow_up, TeamRole::Lead), (mine, TeamRole::Auditor)]);
+        // The follow-up carries the earlier audit; an audit the user is on stays whole.
+        let facility_audits = HashMap::from([(follow_up, vec![earlier, mine])]);
+        let desired = with_carried(&team, &facility_audits);
+        assert_eq!(
+            desired[&earlier],
+            Hold {
+                team_role: TeamRole::Lead,
+                carried: true
+            }
+        );
+        assert_eq!(desired[&mine], Hold::team(TeamRole::Auditor));
+        assert_eq!(desired[&follow_up], Hold::team(TeamRole::Lead));
+
+        // The lead verifies an earlier finding and its CAP item there, and may do nothing else.
+        let (finding, action, answer) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let mut known = Known::default();
+        known.row_scope.insert(finding, Scope::Audit(earlier));
+        known.row_scope.insert(action, Scope::Audit(earlier));
+        known.row_scope.insert(answer, Scope::Audit(earlier));
+        known.has_team.insert(earlier);
+        known.carried.insert(earlier, TeamRole::Lead);
+        let ops = vec![
+            op(1, "finding", finding, "follow_up_status", json!("closed")),
+            op(2, "corrective_action", action, "status", json!("verified")),
+            op(3, "corrective_action", action, "evidence", json!("Exit unlocked")),
+            op(4, "answer", answer, "note", json!("rewritten")),
+            op(5, "finding", finding, "title", json!("changed")),
+        ];
+        let d = decide(
+            Some(Pusher {
+                role: Role::Auditor,
+                user_id: Uuid::from_u128(1),
+            }),
+            valid(&ops),
+            &known,
+        );
+        let accepted: Vec<u64> = d.accepted.iter().map(|(o, _)| o.change.device_seq).collect();
+        assert_eq!(accepted, [1, 2, 3]);
+        assert_eq!(d.rejected.len(), 2);
+        assert!(d.rejected.iter().all(|r| r.message.contains("not on its team")), "{:?}", d.rejected);
+    }
+
+    #[test]
+    fn an_audit_held_whole_that_is_only_carried_now_is_removed_before_it_comes_back_carried() {
+        let (follow_up, earlier) = (Uuid::from_u128(20), Uuid::from_u128(21));
+        let whole = HashMap::from([(follow_up, Hold::team(TeamRole::Lead)), (earlier, Hold::team(TeamRole::Auditor))]);
+        let p1 = plan_scope(0, 0, &whole, &[]);
+        assert_eq!(p1.backfill, {
+            let mut v = vec![follow_up, earlier];
+            v.sort();
+            v
+        });
+        assert!(p1.holds.iter().all(|h| !h.carried));
+        // Taken off the earlier audit's team: it is only carried now. Removed first…
+        let carried = Hold {
+            team_role: TeamRole::Lead,
+            carried: true,
+        };
+        let narrow = HashMap::from([(follow_up, Hold::team(TeamRole::Lead)), (earlier, carried)]);
+        let p2 = plan_scope(1, 1, &narrow, &p1.holds);
+        assert_eq!((p2.update.removed.clone(), p2.backfill.clone()), (vec![earlier], vec![]));
+        // …told again while the device has not confirmed…
+        let p3 = plan_scope(1, 2, &narrow, &p2.holds);
+        assert_eq!((p3.update.removed.clone(), p3.backfill.clone()), (vec![earlier], vec![]));
+        // …and sent back, carried, once it has.
+        let p4 = plan_scope(2, 2, &narrow, &p3.holds);
+        assert_eq!((p4.update.removed.clone(), p4.backfill.clone()), (vec![], vec![earlier]));
+        assert!(p4.holds.iter().any(|h| h.audit_id == earlier && h.carried && h.removed_epoch.is_none()));
+        // Put on its team again: sent whole.
+        let p5 = plan_scope(3, 3, &whole, &p4.holds);
+        assert_eq!(p5.backfill, vec![earlier]);
+        assert!(p5.holds.iter().any(|h| h.audit_id == earlier && !h.carried));
     }
 }

@@ -2,10 +2,14 @@
 //! audit plan|assign|team`): the rows are ordinary synced `audit` and
 //! `audit_member` rows, written as changes of the organisation's server device, so
 //! a planned audit reaches its team's laptops at their next sync like anything a
-//! reviewer's app writes.
+//! reviewer's app writes. A planned follow-up carries the facility's open
+//! findings into its previous findings (`verification` rows, as *Start
+//! follow-up* on a device writes them), and its team receives what it verifies of
+//! the earlier audits ([`fieldaudit_protocol::scope::FOLLOW_UP_CARRIES`]).
 
-use fieldaudit_protocol::closed_sets::{AuditType, Notice};
-use fieldaudit_protocol::scope::{member_row_id, TeamRole};
+use fieldaudit_protocol::closed_sets::{AuditType, FindingStatus, FollowUpStatus, Notice, Severity};
+use fieldaudit_protocol::corrective::{self, verification_id};
+use fieldaudit_protocol::scope::{is_follow_up, member_row_id, TeamRole};
 use fieldaudit_protocol::EntityKind;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -198,14 +202,23 @@ pub async fn plan(
         };
         checklists.push(json!({ "template_id": id, "version": version }));
     }
-    if checklists.is_empty() {
+    let follow_up = is_follow_up(audit.audit_type);
+    if checklists.is_empty() && audit.audit_type != AuditType::PartialFollowUp {
         anyhow::bail!("choose at least one checklist (--checklist fire-safety)");
     }
     let id = Uuid::now_v7();
     let audits = store
         .current_rows(org.id, EntityKind::Audit.as_str())
         .await?;
-    let ops = vec![
+    let carried = if follow_up {
+        carried_findings(store, org.id, audit.facility_id, &audits).await?
+    } else {
+        Carried::default()
+    };
+    if follow_up && carried.findings.is_empty() && checklists.is_empty() {
+        anyhow::bail!("facility {} has no earlier finding left to verify; a partial follow-up would be empty (add --checklist, or plan an initial or periodic audit)", audit.facility_id);
+    }
+    let mut ops = vec![
         (id, "facility_id", json!(audit.facility_id.to_string())),
         (id, "checklists", json!(checklists)),
         (id, "audit_type", json!(audit.audit_type.as_str())),
@@ -214,7 +227,85 @@ pub async fn plan(
         (id, "status", json!("draft")),
         (id, "deleted", json!(false)),
     ];
+    if let Some(previous) = carried.previous_audit {
+        ops.push((id, "follow_up_of", json!(previous.to_string())));
+    }
     push_as_server_device(store, org.id, EntityKind::Audit, newest(&audits), ops).await?;
+    if !carried.findings.is_empty() {
+        // The follow-up's previous findings, as the device's *Start follow-up* writes them.
+        let mut ops = Vec::new();
+        for (finding, action) in &carried.findings {
+            let v = verification_id(id, *finding);
+            // Its scope field first: a verification belongs with the finding's audit.
+            ops.push((v, "finding_id", json!(finding.to_string())));
+            ops.push((v, "audit_id", json!(id.to_string())));
+            ops.push((v, "action_id", json!(action.map(|a| a.to_string()))));
+            ops.push((v, "deleted", json!(false)));
+        }
+        let existing = store
+            .current_rows(org.id, EntityKind::Verification.as_str())
+            .await?;
+        push_as_server_device(store, org.id, EntityKind::Verification, newest(&existing), ops)
+            .await?;
+    }
     assign(store, org_slug, id, members).await?;
     Ok(id)
+}
+
+/// What a planned follow-up carries: the facility's open non-conformances not
+/// yet verified closed (with their CAP item), and the audit it follows.
+#[derive(Debug, Default)]
+struct Carried {
+    findings: Vec<(Uuid, Option<Uuid>)>,
+    previous_audit: Option<Uuid>,
+}
+
+async fn carried_findings(
+    store: &dyn ServerStore,
+    org: Uuid,
+    facility: Uuid,
+    audits: &[CurrentRow],
+) -> anyhow::Result<Carried> {
+    let text = |r: &CurrentRow, f: &str| r.fields.get(f).and_then(Value::as_str).map(str::to_owned);
+    let live = |r: &CurrentRow| r.fields.get("deleted").and_then(Value::as_bool) != Some(true);
+    let of_facility: Vec<&CurrentRow> = audits
+        .iter()
+        .filter(|r| live(r) && text(r, "facility_id") == Some(facility.to_string()))
+        .collect();
+    let previous_audit = of_facility
+        .iter()
+        .max_by_key(|r| (text(r, "start_date"), r.row_id))
+        .map(|r| r.row_id);
+    let ids: std::collections::HashSet<String> =
+        of_facility.iter().map(|r| r.row_id.to_string()).collect();
+    let parse = |r: &CurrentRow, f: &str| text(r, f);
+    let mut findings: Vec<Uuid> = store
+        .current_rows(org, EntityKind::Finding.as_str())
+        .await?
+        .iter()
+        .filter(|r| live(r) && parse(r, "audit_id").is_some_and(|a| ids.contains(&a)))
+        .filter(|r| {
+            corrective::carried_into_follow_up(
+                parse(r, "status").as_deref().and_then(FindingStatus::parse),
+                parse(r, "severity").as_deref().and_then(Severity::parse),
+                parse(r, "follow_up_status").as_deref().and_then(FollowUpStatus::parse),
+            )
+        })
+        .map(|r| r.row_id)
+        .collect();
+    findings.sort();
+    let actions = store
+        .current_rows(org, EntityKind::CorrectiveAction.as_str())
+        .await?;
+    let action_of = |f: Uuid| {
+        actions
+            .iter()
+            .filter(|r| live(r) && parse(r, "finding_id") == Some(f.to_string()))
+            .map(|r| r.row_id)
+            .min()
+    };
+    Ok(Carried {
+        findings: findings.into_iter().map(|f| (f, action_of(f))).collect(),
+        previous_audit,
+    })
 }

@@ -2,7 +2,8 @@
 //! hold only their own audits, pushes to another team's audit refused with the
 //! reason, an admin's laptop holding both, and an audit whose team changes: the
 //! new member gets its whole current state, the removed one loses every byte of
-//! it after their unsynced edit reached the server.
+//! it after their unsynced edit reached the server; and a follow-up planned for an
+//! auditor who was not on the original audit.
 
 use std::path::Path;
 
@@ -337,6 +338,190 @@ fn two_teams(backend: Backend) {
         );
     }
     assert!(bea.store().audit(audit_b).is_ok(), "her own audit stays");
+}
+
+/// The office plans a follow-up for an auditor who was not on the original audit:
+/// her laptop receives what the follow-up verifies of the earlier audit (its
+/// findings and CAP items, as previous findings) and nothing else of it; her
+/// verification reaches the office; she may not change anything else of the
+/// earlier audit; taken off the follow-up, she loses both.
+fn a_follow_up_by_another_team(backend: Backend) {
+    let mut c = Cluster::new(backend, ServerConfig::default());
+    c.organisation_with_roles(
+        "acme",
+        &[
+            ("ops", Role::Admin),
+            ("lena", Role::Reviewer),
+            ("ana", Role::Auditor),
+            ("cara", Role::Auditor),
+        ],
+    );
+    c.start();
+    let url = c.urls()[0].clone();
+    let (ops, lena, ana, cara) = (
+        Device::new("Office"),
+        Device::new("Lena's laptop"),
+        Device::new("Ana's laptop"),
+        Device::new("Cara's laptop"),
+    );
+    for (d, u) in [(&ops, "ops"), (&lena, "lena"), (&ana, "ana"), (&cara, "cara")] {
+        d.login(&url, "acme", u);
+    }
+    let facility = ops
+        .store()
+        .add_facility(&FacilityRecord {
+            name: "Zaber and Zubair Fabrics".into(),
+            address: "Tongi".into(),
+            country_code: "BD".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    ops.sync().unwrap();
+    ana.sync().unwrap();
+
+    // Ana's initial audit: a major finding with its CAP item, an answer note and a photo.
+    let initial = start_audit_at(&ana, facility);
+    ana.store()
+        .record_answer(initial, FIRE, "equipment.alarm_audible", None, json!("no"))
+        .unwrap();
+    let answer = ana.store().answers(initial).unwrap()[0].id;
+    ana.store()
+        .write(|w| {
+            w.set(EntityKind::Answer, answer, &[("note", json!("INITIAL-NOTE-SECRET"))])
+                .map(drop)
+        })
+        .unwrap();
+    ana.store()
+        .add_attachment(initial, "audit", initial, "exit.jpg", "image/jpeg", b"INITIAL-PHOTO-BYTES")
+        .unwrap();
+    let finding = ana.store().findings(initial).unwrap()[0].finding.id;
+    ana.store().sign_off_audit(initial, "Ana").unwrap();
+    assert_eq!(ana.sync().unwrap().rejected, 0);
+
+    // The office plans a partial follow-up led by Cara, who was not on the initial audit.
+    let store = c.server_store();
+    let planned = teams::PlannedAudit {
+        facility_id: facility,
+        checklists: vec![],
+        audit_type: AuditType::PartialFollowUp,
+        notice: Notice::Announced,
+        start_date: "2027-01-10".into(),
+    };
+    let follow_up = c
+        .rt
+        .block_on(teams::plan(
+            store.as_ref(),
+            "acme",
+            &planned,
+            &[Assignment {
+                username: "cara".into(),
+                role: TeamRole::Lead,
+            }],
+        ))
+        .expect("plan the follow-up");
+    let r = cara.sync().unwrap();
+    assert_eq!(r.rejected, 0, "{r:?}");
+
+    // Her laptop lists the earlier finding to verify, with its original audit…
+    let previous = cara.store().previous_findings(follow_up).unwrap();
+    assert_eq!(previous.len(), 1, "{previous:?}");
+    assert_eq!(previous[0].finding.id, finding);
+    assert_eq!(previous[0].original_audit.id, initial);
+    assert!(previous[0].action.is_some(), "with its CAP item");
+    assert_eq!(
+        cara.store().audit(follow_up).unwrap().follow_up_of,
+        Some(initial)
+    );
+    // …and nothing else of the initial audit: no answers, no note, no photo.
+    assert!(cara.store().answers(initial).unwrap().is_empty());
+    assert_eq!(
+        occurrences(&cara, b"INITIAL-NOTE-SECRET") + occurrences(&cara, b"INITIAL-PHOTO-BYTES"),
+        0
+    );
+    assert!(
+        !cara.store().my_audits().unwrap().iter().any(|m| m.id == initial && m.team_role.is_some()),
+        "she is not on the initial audit's team"
+    );
+
+    // She verifies the finding closed; the office sees it on the original finding and CAP.
+    cara.store()
+        .record_verification(
+            follow_up,
+            finding,
+            &fieldaudit_core::follow_up::VerificationInput {
+                status: fieldaudit_protocol::corrective::FollowUpStatus::Closed,
+                method: fieldaudit_protocol::corrective::VerificationMethod::OnSite,
+                evidence_reviewed: "Alarm tested on every floor".into(),
+                note: String::new(),
+                verified_by: "Cara".into(),
+                verified_on: NaiveDate::from_ymd_opt(2027, 1, 10).unwrap(),
+            },
+        )
+        .unwrap();
+    let r = cara.sync().unwrap();
+    assert_eq!(r.rejected, 0, "the follow-up's verification is accepted: {r:?}");
+    lena.sync().unwrap();
+    let seen = lena.store().findings(initial).unwrap();
+    assert_eq!(
+        seen[0].finding.follow_up_status,
+        Some(fieldaudit_protocol::corrective::FollowUpStatus::Closed)
+    );
+    assert_eq!(
+        seen[0].actions[0].status,
+        Some(fieldaudit_protocol::closed_sets::ActionStatus::Verified)
+    );
+
+    // Anything else she writes on the initial audit is refused with the reason
+    // (its answers and findings are signed, and read-only on her laptop already).
+    let action = previous[0].action.as_ref().unwrap().id;
+    cara.store()
+        .write(|w| {
+            w.set(
+                EntityKind::SupplierResponse,
+                Uuid::now_v7(),
+                &[("action_id", json!(action.to_string())), ("deleted", json!(false))],
+            )
+            .map(drop)
+        })
+        .unwrap();
+    let r = cara.sync().unwrap();
+    assert_eq!(r.rejected, 2, "{r:?}");
+    let q = cara.store().quarantine().unwrap();
+    assert!(
+        q.iter().any(|op| op.field == "action_id" && op.message.contains("reviewer role")),
+        "{q:?}"
+    );
+    lena.sync().unwrap();
+    assert!(lena.store().audit(initial).is_ok());
+
+    // Taken off the follow-up: both the follow-up and what it carried leave her laptop.
+    c.rt.block_on(teams::assign(
+        store.as_ref(),
+        "acme",
+        follow_up,
+        &[Assignment {
+            username: "ana".into(),
+            role: TeamRole::Lead,
+        }],
+    ))
+    .expect("reassign the follow-up");
+    let r = cara.sync().unwrap();
+    assert_eq!(r.removed_audits, 2, "{r:?}");
+    cara.sync().unwrap();
+    assert!(cara.store().audit(follow_up).is_err() && cara.store().audit(initial).is_err());
+    assert!(cara.store().findings(initial).unwrap_or_default().is_empty());
+}
+
+#[test]
+fn a_follow_up_by_another_team_on_sqlite() {
+    a_follow_up_by_another_team(Backend::Sqlite);
+}
+
+#[test]
+fn a_follow_up_by_another_team_on_postgres() {
+    if let Some(base) = pg_base_url() {
+        a_follow_up_by_another_team(Backend::Postgres(base));
+    }
 }
 
 #[test]

@@ -39,16 +39,7 @@ use crate::model::{
 use crate::store::{decode, select_rows};
 use crate::{CoreError, Result, Store, Writer};
 
-/// Namespace of verification row ids.
-const VERIFICATION_NAMESPACE: Uuid = Uuid::from_u128(0x2b9e_51c4_7a0d_4f63_b1e8_93c5_0d7a_6e21);
-
-/// The id of the verification of `finding_id` in the follow-up `audit_id`.
-pub fn verification_id(audit_id: Uuid, finding_id: Uuid) -> Uuid {
-    Uuid::new_v5(
-        &VERIFICATION_NAMESPACE,
-        format!("verification/{audit_id}/{finding_id}").as_bytes(),
-    )
-}
+pub use fieldaudit_protocol::corrective::verification_id;
 
 /// Full or partial follow-up (SMETA's audit types).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,15 +253,19 @@ impl Store {
         let rows = select_rows(
             self.conn(),
             EntityKind::Finding,
-            "coalesce(deleted, 0) = 0 AND status = 'open' AND coalesce(follow_up_status, '') <> 'closed'
-             AND severity IN ('critical', 'major', 'minor')
+            "coalesce(deleted, 0) = 0 AND status = 'open'
              AND audit_id IN (SELECT id FROM audit WHERE facility_id = ?1 AND coalesce(deleted, 0) = 0)
              ORDER BY id",
             [facility_id.to_string()],
         )?;
-        rows.into_iter()
-            .map(|r| decode(EntityKind::Finding, r))
-            .collect()
+        let mut out = Vec::new();
+        for r in rows {
+            let f: Finding = decode(EntityKind::Finding, r)?;
+            if corrective::carried_into_follow_up(f.status, f.severity, f.follow_up_status) {
+                out.push(f);
+            }
+        }
+        Ok(out)
     }
 
     /// The follow-up's previous findings, most severe first.

@@ -8,10 +8,11 @@
 //! [`scope_source`] for how each entity finds its audit: its match has no
 //! wildcard, so a new entity does not compile until it is placed). Reviewers and
 //! admins receive everything; auditors and interviewers receive the organisation's
-//! rows and the audits whose team they are on ([`receives`]). What a follow-up's
-//! team should also receive of the facility's earlier audits is
-//! [`FOLLOW_UP_CARRIES`]; the server does not send it yet, so a follow-up on an
-//! auditor's laptop carries only the earlier findings of audits they were on.
+//! rows and the audits whose team they are on ([`receives`]). A follow-up's team
+//! also receives, of the facility's earlier audits, what it verifies
+//! ([`FOLLOW_UP_CARRIES`]: the audit row, its findings, CAP items, verifications
+//! and supplier responses; not its answers, fee records, interviews or files),
+//! and may record there only the follow-up's writes ([`carried_write`]).
 //!
 //! Every op is one [`WriteKind`] ([`write_kind`]); [`may_write`] decides it from
 //! the user's organisation role and their role on the audit's team, and a refusal
@@ -113,14 +114,35 @@ pub fn scope_field(entity: EntityKind) -> Option<&'static str> {
     }
 }
 
-/// Entities of a facility's earlier audits that a follow-up's team is to receive
-/// (not applied by the server yet; see the module's documentation).
+/// Entities of a facility's earlier audits that a follow-up's team receives: the
+/// audit row itself (its dates and type, which the previous-findings list shows)
+/// and what the follow-up verifies.
 pub const FOLLOW_UP_CARRIES: &[EntityKind] = &[
+    EntityKind::Audit,
     EntityKind::Finding,
     EntityKind::CorrectiveAction,
     EntityKind::Verification,
     EntityKind::SupplierResponse,
 ];
+
+/// Whether a follow-up's team receives rows of `entity` of the facility's earlier
+/// audits.
+pub fn carries(entity: EntityKind) -> bool {
+    FOLLOW_UP_CARRIES.contains(&entity)
+}
+
+/// Whether the team of a follow-up may make this kind of write on an earlier
+/// audit it carries (in the role it has on the follow-up): what verifying
+/// earlier findings writes there, nothing else of that audit.
+pub fn carried_write(kind: WriteKind) -> bool {
+    matches!(
+        kind,
+        WriteKind::FindingVerification
+            | WriteKind::CapVerification
+            | WriteKind::CapProgress
+            | WriteKind::ConflictRecord
+    )
+}
 
 /// Whether an audit type is a follow-up (its team is to receive
 /// [`FOLLOW_UP_CARRIES`] of the facility's earlier audits).

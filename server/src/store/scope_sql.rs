@@ -7,10 +7,13 @@
 //! organisation rows) and `created_by` (the user who wrote it first);
 //! `change_log.audit_id`, indexed with `server_seq`, so a device's pull reads only
 //! its audits' changes; `device_audit` (what each scoped device holds, by epoch);
-//! `device.scope_epoch` and `device.scoped`; a partial index over team rows' user.
+//! `device.scope_epoch` and `device.scoped`; a partial index over team rows' user
+//! and one over audits' facility (the earlier audits a follow-up carries,
+//! `device_audit.carried`).
 
 use std::collections::HashMap;
 
+use fieldaudit_protocol::closed_sets::AuditType;
 use fieldaudit_protocol::registry::EntityKind;
 use fieldaudit_protocol::scope::{member_row_id, Scope, ScopeSource, ScopeUpdate, TeamRole};
 use fieldaudit_protocol::{Change, PullResponse, PulledChange};
@@ -156,16 +159,20 @@ pub(crate) async fn scope_facts(
         if let Some(role) = team_role(db, org, audit, pusher.user_id).await? {
             known.team_role.insert(audit, role);
         }
-        if let Some(held) = query_opt(
+        if let Some((held, carried)) = query_opt(
             db,
-            "SELECT team_role FROM device_audit WHERE device_id = $1 AND audit_id = $2",
+            "SELECT team_role, carried FROM device_audit WHERE device_id = $1 AND audit_id = $2",
             &[&device, &a],
-            single_text,
+            |r| Ok((r.text(0)?, r.int(1)? != 0)),
         )
         .await?
         {
             if let Some(role) = TeamRole::parse(&held) {
-                known.held.insert(audit, role);
+                if carried {
+                    known.carried.insert(audit, role);
+                } else {
+                    known.held.insert(audit, role);
+                }
             }
         }
     }
@@ -236,12 +243,66 @@ async fn desired_audits(
     Ok(out)
 }
 
+/// For each follow-up among `team`, the facility's other audits (which it carries).
+async fn follow_ups_carry(
+    db: &mut (dyn Db + '_),
+    org: &str,
+    team: &HashMap<Uuid, TeamRole>,
+) -> StoreResult<HashMap<Uuid, Vec<Uuid>>> {
+    let mut out = HashMap::new();
+    for audit in team.keys() {
+        let a = audit.to_string();
+        let fields = query_all(
+            db,
+            "SELECT field, value FROM field_state WHERE organisation_id = $1 AND entity = 'audit' AND row_id = $2 AND field IN ('audit_type', 'facility_id', 'deleted')",
+            &[&org, &a],
+            text_pair,
+        )
+        .await?;
+        let get = |name: &str| {
+            fields
+                .iter()
+                .find(|(f, _)| f == name)
+                .and_then(|(_, v)| serde_json::from_str::<serde_json::Value>(v).ok())
+        };
+        let is_follow_up = get("audit_type")
+            .and_then(|v| v.as_str().and_then(AuditType::parse))
+            .is_some_and(fieldaudit_protocol::scope::is_follow_up);
+        let (Some(facility), false) = (get("facility_id"), get("deleted") == Some(serde_json::Value::Bool(true))) else {
+            continue;
+        };
+        if !is_follow_up {
+            continue;
+        }
+        let others = query_all(
+            db,
+            "SELECT row_id FROM field_state WHERE organisation_id = $1 AND entity = 'audit' AND field = 'facility_id' AND value = $2 AND row_id <> $3",
+            &[&org, &facility.to_string(), &a],
+            single_text,
+        )
+        .await?;
+        let others: Vec<Uuid> = others.iter().filter_map(|o| Uuid::parse_str(o).ok()).collect();
+        out.insert(*audit, others);
+    }
+    Ok(out)
+}
+
+/// The entities a follow-up carries of an earlier audit, as an SQL list.
+fn carried_entities_sql() -> String {
+    fieldaudit_protocol::scope::FOLLOW_UP_CARRIES
+        .iter()
+        .map(|e| format!("'{}'", e.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn device_audit(r: &dyn SqlRow) -> StoreResult<DeviceAudit> {
     Ok(DeviceAudit {
         audit_id: uuid_col(&r.text(0)?)?,
         team_role: TeamRole::parse(&r.text(1)?).unwrap_or(TeamRole::Auditor),
         added_epoch: r.int(2)? as u64,
         removed_epoch: r.opt_int(3)?.map(|e| e as u64),
+        carried: r.int(4)? != 0,
     })
 }
 
@@ -356,21 +417,24 @@ pub(crate) async fn pull_for_device(
             tail as u64,
         ));
     }
-    let desired = desired_audits(db, org, p.user_id).await?;
-    let held = query_all(db, "SELECT audit_id, team_role, added_epoch, removed_epoch FROM device_audit WHERE device_id = $1", &[&dev], device_audit).await?;
+    let team = desired_audits(db, org, p.user_id).await?;
+    let carry = follow_ups_carry(db, org, &team).await?;
+    let desired = scope::with_carried(&team, &carry);
+    let held = query_all(db, "SELECT audit_id, team_role, added_epoch, removed_epoch, carried FROM device_audit WHERE device_id = $1", &[&dev], device_audit).await?;
     let plan = scope::plan_scope(p.epoch, epoch, &desired, &held);
     db.execute("DELETE FROM device_audit WHERE device_id = $1", &[&dev])
         .await?;
     for h in &plan.holds {
-        let (a, r, added, removed) = (
+        let (a, r, added, removed, carried) = (
             h.audit_id.to_string(),
             h.team_role.as_str(),
             h.added_epoch as i64,
             h.removed_epoch.map(|e| e as i64),
+            i64::from(h.carried),
         );
         db.execute(
-            "INSERT INTO device_audit (device_id, audit_id, team_role, added_epoch, removed_epoch) VALUES ($1, $2, $3, $4, $5)",
-            &[&dev, &a, &r, &added, &removed],
+            "INSERT INTO device_audit (device_id, audit_id, team_role, added_epoch, removed_epoch, carried) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&dev, &a, &r, &added, &removed, &carried],
         )
         .await?;
     }
@@ -380,14 +444,23 @@ pub(crate) async fn pull_for_device(
     )
     .await?;
     let mut backfill = Vec::new();
+    let carried_sql = carried_entities_sql();
     for audit in &plan.backfill {
         let a = audit.to_string();
+        let carried = plan.holds.iter().any(|h| h.audit_id == *audit && h.carried);
+        let only = if carried {
+            format!(" AND r.entity IN ({carried_sql})")
+        } else {
+            String::new()
+        };
         backfill.extend(
             query_all(
                 db,
-                "SELECT f.entity, f.row_id, f.field, f.value, f.hlc, f.device_id FROM row_owner r
-                 JOIN field_state f ON f.organisation_id = r.organisation_id AND f.entity = r.entity AND f.row_id = r.row_id
-                 WHERE r.organisation_id = $1 AND r.audit_id = $2",
+                &format!(
+                    "SELECT f.entity, f.row_id, f.field, f.value, f.hlc, f.device_id FROM row_owner r
+                     JOIN field_state f ON f.organisation_id = r.organisation_id AND f.entity = r.entity AND f.row_id = r.row_id
+                     WHERE r.organisation_id = $1 AND r.audit_id = $2{only}"
+                ),
                 &[&org, &a],
                 backfill_row,
             )
@@ -408,19 +481,21 @@ pub(crate) async fn pull_for_device(
             &b.change.field,
         ))
     });
-    // The organisation's rows, and the changes of the audits the device holds: each
-    // from the (organisation_id, audit_id, server_seq) index, so the cost follows
-    // the team's work, not the organisation's.
+    // The organisation's rows, and the changes of the audits the device holds (of
+    // carried ones, only what a follow-up carries): each from the
+    // (organisation_id, audit_id, server_seq) index, so the cost follows the
+    // team's work, not the organisation's.
     let rows = query_all(
         db,
-        "SELECT server_seq, device_id, device_seq, hlc, entity, row_id, field, value FROM (
+        &format!("SELECT server_seq, device_id, device_seq, hlc, entity, row_id, field, value FROM (
              SELECT c.server_seq, c.device_id, c.device_seq, c.hlc, c.entity, c.row_id, c.field, c.value FROM change_log c
              WHERE c.organisation_id = $1 AND c.audit_id IS NULL AND c.server_seq > $2 AND c.device_id <> $4
              UNION ALL
              SELECT c.server_seq, c.device_id, c.device_seq, c.hlc, c.entity, c.row_id, c.field, c.value
              FROM device_audit d JOIN change_log c ON c.organisation_id = $1 AND c.audit_id = d.audit_id AND c.server_seq > $2
              WHERE d.device_id = $5 AND d.removed_epoch IS NULL AND c.device_id <> $4
-         ) AS mine ORDER BY server_seq LIMIT $3",
+               AND (d.carried = 0 OR c.entity IN ({carried_sql}))
+         ) AS mine ORDER BY server_seq LIMIT $3"),
         &[&org, &after, &(i64::from(p.limit) + 1), &exclude, &dev],
         super::sql::pulled_change,
     )
@@ -448,7 +523,7 @@ pub(crate) async fn may_download(
             db,
             "SELECT 1 FROM field_state f JOIN row_owner r ON r.row_id = f.row_id
              WHERE f.organisation_id = $1 AND f.entity = 'attachment' AND f.field = 'sha256' AND f.value = $2
-               AND (f.device_id = $3 OR r.audit_id IN (SELECT audit_id FROM device_audit WHERE device_id = $3 AND removed_epoch IS NULL))
+               AND (f.device_id = $3 OR r.audit_id IN (SELECT audit_id FROM device_audit WHERE device_id = $3 AND removed_epoch IS NULL AND carried = 0))
              LIMIT 1",
             &[&org, &value, &dev],
             present,
