@@ -1,9 +1,11 @@
 //! Devices and the data they write.
 //!
 //! Bulk data is answer rows written through the core store API ([`Store::write`] /
-//! `Writer::set`), four fields each (`template_id`, `item_id`, `value`, `note`), so
-//! N field changes are N/4 answer rows. They carry no `audit_id`, so a device that
-//! pulls them needs no audit first; the change-log volume is what matters here.
+//! `Writer::set`), four fields each (`audit_id`, `item_id`, `value`, `note`), so
+//! N field changes are N/4 answer rows, all in one bench audit ([`bench_audit`], a
+//! row of one field): the server records every row of an audit under its audit
+//! (need-to-know sync), so an answer has to name one. The change-log volume is
+//! what matters here.
 
 use std::path::Path;
 use std::time::Duration;
@@ -27,16 +29,35 @@ pub fn new_device(name: &str) -> Result<tempfile::TempDir> {
     Ok(dir)
 }
 
-/// Signs a device in to the server.
+/// Signs a device in to the server as the bench's admin user [`USER`].
 pub fn login(dir: &Path, url: &str) -> Result<()> {
-    sync::login(dir, url, ORG, USER, PASSWORD)
-        .with_context(|| format!("sign-in to {url} failed"))?;
+    login_as(dir, url, USER)
+}
+
+/// Signs a device in to the server as `user` (password [`PASSWORD`]).
+pub fn login_as(dir: &Path, url: &str, user: &str) -> Result<()> {
+    sync::login(dir, url, ORG, user, PASSWORD)
+        .with_context(|| format!("sign-in of {user} to {url} failed"))?;
     Ok(())
 }
 
-/// Writes about `changes` field changes (rounded up to whole rows) in transactions
-/// of `rows_per_tx` rows; returns the number of changes written.
-pub fn write_answers(store: &mut Store, changes: usize, rows_per_tx: usize) -> Result<usize> {
+/// Writes the audit the bulk answers belong to: one change (`deleted` = false).
+pub fn bench_audit(store: &mut Store) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    store
+        .write(|w| w.set(EntityKind::Audit, id, &[("deleted", json!(false))]))
+        .context("writing the bench audit through the store failed")?;
+    Ok(id)
+}
+
+/// Writes about `changes` field changes (rounded up to whole rows) of answers of
+/// `audit` in transactions of `rows_per_tx` rows; returns the number of changes written.
+pub fn write_answers(
+    store: &mut Store,
+    audit: Uuid,
+    changes: usize,
+    rows_per_tx: usize,
+) -> Result<usize> {
     let rows = changes.div_ceil(FIELDS_PER_ROW);
     let mut done = 0;
     while done < rows {
@@ -44,7 +65,7 @@ pub fn write_answers(store: &mut Store, changes: usize, rows_per_tx: usize) -> R
         store
             .write(|w| {
                 for i in done..done + n {
-                    w.set(EntityKind::Answer, Uuid::now_v7(), &answer_fields(i))?;
+                    w.set(EntityKind::Answer, Uuid::now_v7(), &answer_fields(audit, i))?;
                 }
                 Ok(())
             })
@@ -54,10 +75,11 @@ pub fn write_answers(store: &mut Store, changes: usize, rows_per_tx: usize) -> R
     Ok(rows * FIELDS_PER_ROW)
 }
 
-/// The four fields of bulk answer `i`.
-pub fn answer_fields(i: usize) -> [(&'static str, serde_json::Value); FIELDS_PER_ROW] {
+/// The four fields of bulk answer `i` of `audit` (its `audit_id` first, as the app
+/// writes it, so the server learns the row's audit from the first op).
+pub fn answer_fields(audit: Uuid, i: usize) -> [(&'static str, serde_json::Value); FIELDS_PER_ROW] {
     [
-        ("template_id", json!("fire-safety")),
+        ("audit_id", json!(audit.to_string())),
         ("item_id", json!(format!("equipment.item_{}", i % 97))),
         ("value", json!(if i % 3 == 0 { "no" } else { "yes" })),
         (

@@ -20,6 +20,7 @@ mod office;
 mod report;
 mod report_pdf;
 mod scenarios;
+mod scoped;
 mod server;
 
 use std::path::PathBuf;
@@ -46,9 +47,15 @@ struct Cli {
     /// Small history for the no-op sync of scenario 5 (overrides the preset).
     #[arg(long)]
     small_history: Option<usize>,
-    /// Concurrent devices of scenario 6 (overrides the preset).
+    /// Team devices of scenario 6, a multiple of 5 (teams of five; overrides the preset).
     #[arg(long)]
     devices: Option<usize>,
+    /// Reviewer devices of scenario 6, which receive every audit (overrides the preset).
+    #[arg(long)]
+    reviewers: Option<usize>,
+    /// Audits in scenario 12's large organisation (overrides the preset).
+    #[arg(long)]
+    big_org_audits: Option<usize>,
     /// Syncs per device in scenario 6 (overrides the preset).
     #[arg(long)]
     rounds: Option<usize>,
@@ -69,7 +76,7 @@ struct Cli {
     /// Audits on the office device of scenario 10 (overrides the preset).
     #[arg(long)]
     office_audits: Option<usize>,
-    /// Run only these scenarios (numbers 1–11, comma-separated); default all.
+    /// Run only these scenarios (numbers 1–12, comma-separated); default all.
     #[arg(long, value_delimiter = ',')]
     only: Vec<u32>,
     #[command(subcommand)]
@@ -107,21 +114,31 @@ pub struct Sizes {
     pub history: usize,
     /// Scenario 5, small history.
     pub small_history: usize,
-    /// Scenario 6.
+    /// Scenario 6: team devices (teams of five).
     pub devices: usize,
+    /// Scenario 6: reviewer devices (receive everything).
+    pub reviewers: usize,
+    /// Scenario 6: audits per team.
+    pub team_audits: usize,
     /// Scenario 6: syncs per device.
     pub rounds: usize,
     /// Scenario 6: answers written before each sync (4 changes each).
     pub batch_answers: usize,
     /// Scenario 10: audits on the office device (200 answers, 10 findings each).
     pub office_audits: usize,
+    /// Scenario 12: audits of the small organisation.
+    pub small_org_audits: usize,
+    /// Scenario 12: audits of the large organisation.
+    pub big_org_audits: usize,
+    /// Scenario 12: answers per audit.
+    pub org_answers: usize,
 }
 
 impl Sizes {
     fn from(cli: &Cli) -> Sizes {
         let base = match cli.scale {
-            Scale::Tiny => Sizes { answers: 200, changes: 2_000, history: 10_000, small_history: 1_000, devices: 8, rounds: 3, batch_answers: 5, office_audits: 50 },
-            Scale::Full => Sizes { answers: 10_000, changes: 100_000, history: 1_000_000, small_history: 10_000, devices: 200, rounds: 5, batch_answers: 5, office_audits: 5_000 },
+            Scale::Tiny => Sizes { answers: 200, changes: 2_000, history: 10_000, small_history: 1_000, devices: 10, reviewers: 1, team_audits: 2, rounds: 3, batch_answers: 5, office_audits: 50, small_org_audits: 20, big_org_audits: 400, org_answers: 3 },
+            Scale::Full => Sizes { answers: 10_000, changes: 100_000, history: 1_000_000, small_history: 10_000, devices: 200, reviewers: 3, team_audits: 2, rounds: 5, batch_answers: 5, office_audits: 5_000, small_org_audits: 100, big_org_audits: 10_000, org_answers: 10 },
         };
         Sizes {
             answers: cli.answers.unwrap_or(base.answers),
@@ -129,9 +146,14 @@ impl Sizes {
             history: cli.history.unwrap_or(base.history),
             small_history: cli.small_history.unwrap_or(base.small_history),
             devices: cli.devices.unwrap_or(base.devices),
+            reviewers: cli.reviewers.unwrap_or(base.reviewers),
+            team_audits: base.team_audits,
             rounds: cli.rounds.unwrap_or(base.rounds),
             batch_answers: base.batch_answers,
             office_audits: cli.office_audits.unwrap_or(base.office_audits),
+            small_org_audits: base.small_org_audits,
+            big_org_audits: cli.big_org_audits.unwrap_or(base.big_org_audits),
+            org_answers: base.org_answers,
         }
     }
 }
@@ -144,7 +166,7 @@ fn main() -> ExitCode {
     let sizes = Sizes::from(&cli);
     let wanted = |n: u32| cli.only.is_empty() || cli.only.contains(&n);
     // Scenarios 10 (office panels) and 11 (reports) run on a device alone; the others need the server.
-    let server_bin = if (1..=9).any(wanted) {
+    let server_bin = if (1..=9).chain([12]).any(wanted) {
         match server::find_server_bin(cli.server_bin.clone()) {
             Ok(b) => b,
             Err(e) => {

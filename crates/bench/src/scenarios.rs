@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Barrier, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -55,23 +55,26 @@ pub fn run_all(ctx: &Ctx, wanted: &dyn Fn(u32) -> bool, report: &mut Report) {
     }
     if wanted(6) {
         eprintln!(
-            "scenario 6: {} devices at once on SQLite",
-            ctx.sizes.devices
+            "scenario 6: {} devices in teams of five and {} reviewers on SQLite",
+            ctx.sizes.devices, ctx.sizes.reviewers
         );
-        if let Err(e) = many_devices(ctx, &Kind::Sqlite, report) {
+        if let Err(e) = crate::scoped::many_devices(ctx, &Kind::Sqlite, report) {
             report.fail("6 sqlite", &e);
+        }
+        if let Some(url) = &ctx.pg {
+            eprintln!("scenario 6 on PostgreSQL");
+            if let Err(e) = crate::scoped::many_devices(ctx, &Kind::Postgres(url.clone()), report) {
+                report.fail("6 postgres", &e);
+            }
         }
     }
     if wanted(7) {
         match &ctx.pg {
             Some(url) => {
                 let kind = Kind::Postgres(url.clone());
-                eprintln!("scenario 7: 2–4 and 6 on PostgreSQL");
+                eprintln!("scenario 7: 2–4 on PostgreSQL");
                 if let Err(e) = transfer(ctx, &kind, report) {
                     report.fail("7 (2–4) postgres", &e);
-                }
-                if let Err(e) = many_devices(ctx, &kind, report) {
-                    report.fail("7 (6) postgres", &e);
                 }
             }
             None => {
@@ -86,6 +89,19 @@ pub fn run_all(ctx: &Ctx, wanted: &dyn Fn(u32) -> bool, report: &mut Report) {
             report.fail("10 office panels", &e);
         }
     }
+    if wanted(12) {
+        eprintln!(
+            "scenario 12: pull cost of a device with 10 audits, organisation of {} vs {} audits",
+            ctx.sizes.small_org_audits, ctx.sizes.big_org_audits
+        );
+        let mut kinds = vec![Kind::Sqlite];
+        kinds.extend(ctx.pg.iter().map(|u| Kind::Postgres(u.clone())));
+        for kind in &kinds {
+            if let Err(e) = crate::scoped::pull_cost(ctx, kind, report) {
+                report.fail(&format!("12 {}", kind.name()), &e);
+            }
+        }
+    }
     if wanted(11) {
         eprintln!("scenario 11: typesetting a 300-item audit with 50 photos");
         if let Err(e) = crate::report_pdf::report_render(report) {
@@ -94,7 +110,7 @@ pub fn run_all(ctx: &Ctx, wanted: &dyn Fn(u32) -> bool, report: &mut Report) {
     }
 }
 
-fn row(scenario: &str, metric: &str, value: f64, unit: &str) -> Row {
+pub(crate) fn row(scenario: &str, metric: &str, value: f64, unit: &str) -> Row {
     Row {
         scenario: scenario.into(),
         metric: metric.into(),
@@ -120,7 +136,7 @@ impl Row {
         self.slowdown = Some(self.value / base);
         self
     }
-    fn target(mut self, text: &str, met: bool) -> Row {
+    pub(crate) fn target(mut self, text: &str, met: bool) -> Row {
         self.target = Some(text.into());
         self.met = Some(met);
         self
@@ -315,7 +331,9 @@ fn device_with_changes(
 ) -> Result<(tempfile::TempDir, Vec<Change>, uuid::Uuid)> {
     let dir = new_device(name)?;
     let mut store = Store::open(dir.path())?;
-    let written = write_answers(&mut store, n, 2000)?;
+    let audit = data::bench_audit(&mut store)?;
+    // The audit's one change, then the answers'.
+    let written = 1 + write_answers(&mut store, audit, n, 2000)?;
     let changes = store.changes_after(0, written)?;
     Ok((dir, changes, store.device_id()))
 }
@@ -557,7 +575,8 @@ fn noop_with_history(ctx: &Ctx, history: usize) -> Result<f64> {
     let t = Instant::now();
     let dir = new_device("bench history device")?;
     let mut store = Store::open(dir.path())?;
-    let written = write_answers(&mut store, history, 5000)?;
+    let audit = data::bench_audit(&mut store)?;
+    let written = 1 + write_answers(&mut store, audit, history, 5000)?;
     let backend = Backend::new(&Kind::Sqlite)?;
     let srv = backend.spawn(&ctx.server_bin)?;
     login(dir.path(), &srv.url)?;
@@ -602,161 +621,4 @@ fn noop_with_history(ctx: &Ctx, history: usize) -> Result<f64> {
     }
     times.sort();
     Ok(percentile_ms(&times, 50.0))
-}
-
-// ---------------------------------------------------------------- scenario 6
-
-fn many_devices(ctx: &Ctx, kind: &Kind, report: &mut Report) -> Result<()> {
-    let b = kind.name();
-    let sc = if b == "sqlite" {
-        "6".to_owned()
-    } else {
-        "7 (6)".to_owned()
-    };
-    let (nd, rounds, batch) = (ctx.sizes.devices, ctx.sizes.rounds, ctx.sizes.batch_answers);
-    let backend = Backend::new(kind)?;
-    let srv = backend.spawn(&ctx.server_bin)?;
-    let devices: Vec<tempfile::TempDir> = (0..nd)
-        .map(|i| new_device(&format!("bench device {i}")))
-        .collect::<Result<_>>()?;
-    // Sign-ins (argon2) two at a time, before the clock starts.
-    std::thread::scope(|s| {
-        let handles: Vec<_> = devices
-            .chunks(nd.div_ceil(2).max(1))
-            .map(|chunk| s.spawn(|| chunk.iter().try_for_each(|d| login(d.path(), &srv.url))))
-            .collect();
-        handles
-            .into_iter()
-            .try_for_each(|h| h.join().map_err(|_| anyhow!("a sign-in thread panicked"))?)
-    })?;
-    let after_login = srv.peak_mib()?;
-    let (server_cpu0, own_cpu0) = (
-        server::cpu_secs_of(srv.pid())?,
-        server::cpu_secs_of(std::process::id())?,
-    );
-    let pulled = AtomicU64::new(0);
-    let errors = AtomicU64::new(0);
-    let first_error: Mutex<Option<String>> = Mutex::new(None);
-    let pushed = AtomicU64::new(0);
-    let latencies: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
-    let barrier = Barrier::new(nd + 1);
-    let started = std::thread::scope(|s| {
-        for d in &devices {
-            let (errors, first_error, pushed, pulled, latencies, barrier) = (
-                &errors,
-                &first_error,
-                &pushed,
-                &pulled,
-                &latencies,
-                &barrier,
-            );
-            s.spawn(move || {
-                barrier.wait();
-                for _ in 0..rounds {
-                    let res = Store::open(d.path())
-                        .map_err(anyhow::Error::from)
-                        .and_then(|mut st| {
-                            write_answers(&mut st, batch * data::FIELDS_PER_ROW, batch)
-                        })
-                        .and_then(|_| {
-                            let t = Instant::now();
-                            let r = sync::sync(
-                                d.path(),
-                                SyncOptions {
-                                    retry: strict_retry(),
-                                },
-                                &|_| {},
-                                &AtomicBool::new(false),
-                            )?;
-                            pulled.fetch_add(r.pulled, Ordering::Relaxed);
-                            Ok((t.elapsed(), r.pushed))
-                        });
-                    match res {
-                        Ok((lat, n)) => {
-                            pushed.fetch_add(n, Ordering::Relaxed);
-                            if let Ok(mut l) = latencies.lock() {
-                                l.push(lat);
-                            }
-                        }
-                        Err(e) => {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                            if let Ok(mut f) = first_error.lock() {
-                                f.get_or_insert_with(|| format!("{e:#}"));
-                            }
-                        }
-                    }
-                }
-            });
-        }
-        barrier.wait();
-        Instant::now()
-    });
-    // The scope has joined every device thread.
-    let wall = started.elapsed().as_secs_f64();
-    let server_cpu = server::cpu_secs_of(srv.pid())? - server_cpu0;
-    let devices_cpu = server::cpu_secs_of(std::process::id())? - own_cpu0;
-    let total = latencies.lock().map_err(|_| anyhow!("poisoned"))?.len();
-    let mut lat = latencies.into_inner().map_err(|_| anyhow!("poisoned"))?;
-    lat.sort();
-    let errs = errors.load(Ordering::Relaxed);
-    let peak = srv.peak_mib()?;
-    let pushed = pushed.load(Ordering::Relaxed);
-    report.add(row(
-        &sc,
-        &format!(
-            "{nd} devices × {rounds} syncs of {} changes ({b}): syncs",
-            batch * data::FIELDS_PER_ROW
-        ),
-        total as f64,
-        "syncs",
-    ));
-    report.add(row(
-        &sc,
-        "throughput: changes pushed per second (all devices)",
-        pushed as f64 / wall,
-        "changes/s",
-    ));
-    report.add(row(
-        &sc,
-        "throughput: syncs per second",
-        total as f64 / wall,
-        "syncs/s",
-    ));
-    let p99 = percentile_ms(&lat, 99.0);
-    report.add(row(
-        &sc,
-        "changes pulled (all devices; each gets every other device's)",
-        pulled.load(Ordering::Relaxed) as f64,
-        "changes",
-    ));
-    report.add(row(&sc, "wall time", wall, "s"));
-    report.add(row(&sc, "server CPU time (user+sys)", server_cpu, "s"));
-    report.add(row(
-        &sc,
-        "simulated devices' CPU time (bench process, same 2 cores)",
-        devices_cpu,
-        "s",
-    ));
-    report.add(row(
-        &sc,
-        "sync latency p50",
-        percentile_ms(&lat, 50.0),
-        "ms",
-    ));
-    report.add(row(&sc, "sync latency p99", p99, "ms").target("< 1 s", p99 < 1000.0));
-    report.add(row(&sc, "failed syncs", errs as f64, "").target("0", errs == 0));
-    report.add(row(
-        &sc,
-        "server peak memory after sign-ins (VmHWM)",
-        after_login,
-        "MiB",
-    ));
-    report.add(
-        row(&sc, "server peak memory (VmHWM)", peak, "MiB")
-            .target("< 200 MB", peak * 1.048_576 < 200.0),
-    );
-    if let Some(e) = first_error.into_inner().ok().flatten() {
-        bail!("{errs} device syncs failed; first: {e}");
-    }
-    Ok(())
 }

@@ -131,6 +131,40 @@ impl Backend {
             .map_err(|e| anyhow!("cannot open the server store: {e}"))
     }
 
+    /// Runs a future on the backend's runtime (the server library's async API).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// How many changes the organisation's log holds (its last `server_seq`), read
+    /// straight from the database.
+    pub fn org_changes(&self) -> Result<u64> {
+        let org = self.org_id.to_string();
+        let sql = "SELECT last FROM org_seq WHERE organisation_id = $1";
+        match &self.database_url {
+            None => {
+                let conn = rusqlite::Connection::open(self.dir.path().join("server.sqlite3"))
+                    .context("cannot open the server's SQLite file")?;
+                let last: i64 = conn
+                    .query_row(sql, [&org], |r| r.get(0))
+                    .context("cannot read the organisation's change count")?;
+                Ok(last as u64)
+            }
+            Some(url) => self.rt.block_on(async {
+                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                    .await
+                    .context("cannot connect to the benchmark database")?;
+                tokio::spawn(conn);
+                let row = client
+                    .query_one(sql, &[&org])
+                    .await
+                    .context("cannot read the organisation's change count")?;
+                let last: i64 = row.get(0);
+                Ok(last as u64)
+            }),
+        }
+    }
+
     /// Pushes a device's changes straight into the server store (no HTTP), in
     /// batches of `batch`; used to load a long history quickly.
     pub fn load_history(
