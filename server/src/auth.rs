@@ -1,6 +1,9 @@
 //! Accounts and device tokens: argon2 password hashes, random bearer tokens kept
-//! only as SHA-256, sign-in ([`login`]) and token checks ([`authenticate`]).
+//! only as SHA-256, sign-in ([`login`], throttled by [`crate::throttle`]'s rule
+//! over this process's [`SignInCounters`]) and token checks ([`authenticate`]).
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
@@ -134,6 +137,54 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Counters of failed sign-ins ([`crate::throttle`]) of this server process.
+///
+/// In memory, per process: several servers behind one load balancer each count
+/// on their own (an attacker spread over `n` servers gets up to `n` times the
+/// free attempts), and a restart forgets them. Attempts that start together,
+/// before the first of them has failed, are each checked against the counters
+/// as they were. The keys are hashes; counters are dropped a day after their
+/// last failure.
+#[derive(Debug, Default)]
+pub struct SignInCounters {
+    counters: Mutex<HashMap<String, crate::throttle::Failures>>,
+}
+
+impl SignInCounters {
+    fn states(&self, keys: &[crate::throttle::Key]) -> Vec<(crate::throttle::Counter, Option<crate::throttle::Failures>)> {
+        let map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        keys.iter().map(|k| (k.counter, map.get(&k.id).copied())).collect()
+    }
+
+    fn failed(&self, keys: &[crate::throttle::Key], policy: &crate::throttle::ThrottlePolicy, now: chrono::DateTime<chrono::Utc>) {
+        let mut map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        let forget_before = policy.forget_before(now);
+        map.retain(|_, f| f.last_at >= forget_before);
+        for k in keys {
+            let next = crate::throttle::after_failure(policy, map.get(&k.id).copied(), now);
+            map.insert(k.id.clone(), next);
+        }
+    }
+
+    fn succeeded(&self, keys: &[crate::throttle::Key]) {
+        let mut map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        for k in keys.iter().filter(|k| k.counter.cleared_by_success()) {
+            map.remove(&k.id);
+        }
+    }
+}
+
+/// Where a sign-in comes from and how it is throttled.
+#[derive(Clone, Copy, Debug)]
+pub struct SignInContext<'a> {
+    /// The client's address ([`crate::throttle::client_address`]).
+    pub client: IpAddr,
+    /// The policy.
+    pub policy: &'a crate::throttle::ThrottlePolicy,
+    /// This process's counters.
+    pub counters: &'a SignInCounters,
+}
+
 fn invalid_credentials() -> ApiFailure {
     ApiFailure::unauthorized(
         "invalid_credentials",
@@ -143,11 +194,14 @@ fn invalid_credentials() -> ApiFailure {
 
 /// Signs a device in: checks the password, issues a new token for the device and
 /// stores its hash. The same message answers an unknown organisation, user or
-/// wrong password, so sign-in does not reveal which accounts exist.
+/// wrong password, so sign-in does not reveal which accounts exist. A throttled
+/// attempt (429 `sign_in_throttled` with `Retry-After`) is answered before the
+/// password is looked at.
 pub async fn login(
     store: &dyn ServerStore,
     req: LoginRequest,
     token_ttl: Duration,
+    ctx: SignInContext<'_>,
 ) -> Result<LoginResponse, ApiFailure> {
     // PostgreSQL text cannot hold NUL; such input is simply wrong, so say so.
     for (what, value) in [
@@ -176,6 +230,21 @@ pub async fn login(
             "device_id must not be the nil UUID",
         ));
     }
+    let keys = crate::throttle::keys(&req.organisation, &req.username, ctx.client);
+    let now = chrono::Utc::now();
+    if let crate::throttle::Verdict::Throttled { counter, until, retry_after } =
+        crate::throttle::verdict(ctx.policy, &ctx.counters.states(&keys), false, now)
+    {
+        let secs = crate::throttle::retry_after_secs(retry_after);
+        tracing::warn!(organisation = %req.organisation, user = %req.username, client = %ctx.client,
+            counter = counter.as_str(), retry_after_secs = secs, "sign-in throttled");
+        return Err(ApiFailure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "sign_in_throttled",
+            crate::throttle::throttled_message(retry_after, until),
+        )
+        .with_retry_after(secs));
+    }
     let candidate = store
         .login_candidate(&req.organisation, &req.username)
         .await?;
@@ -183,13 +252,16 @@ pub async fn login(
         // Spend the same time as a real check, so timing does not reveal which accounts exist.
         let password = req.password.clone();
         let _ = run_argon2(move || verify_password(&password, &DUMMY_HASH)).await;
+        ctx.counters.failed(&keys, ctx.policy, chrono::Utc::now());
         return Err(invalid_credentials());
     };
     let (password, hash) = (req.password.clone(), candidate.password_hash.clone());
     let ok = run_argon2(move || verify_password(&password, &hash)).await?;
     if !ok {
+        ctx.counters.failed(&keys, ctx.policy, chrono::Utc::now());
         return Err(invalid_credentials());
     }
+    ctx.counters.succeeded(&keys);
     let token = new_token();
     let ttl = chrono::Duration::from_std(token_ttl).unwrap_or(chrono::Duration::days(365));
     let watermark = store

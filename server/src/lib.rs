@@ -27,6 +27,7 @@ pub mod sync;
 pub mod sync_file;
 pub mod teams;
 pub mod templates;
+pub mod throttle;
 
 use std::time::Duration;
 
@@ -48,6 +49,11 @@ pub struct ServerConfig {
     pub token_ttl: Duration,
     /// About how many bytes of JSON one pull page may hold.
     pub pull_max_bytes: usize,
+    /// How failed sign-ins are throttled ([`throttle`]).
+    pub sign_in_throttle: throttle::ThrottlePolicy,
+    /// Reverse proxies / load balancers whose `X-Forwarded-For` is believed for
+    /// the client's address (none: the socket's peer is the client).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +64,8 @@ impl Default for ServerConfig {
             max_clock_skew: Duration::from_secs(600),
             token_ttl: http::DEFAULT_TOKEN_TTL,
             pull_max_bytes: sync::DEFAULT_PULL_MAX_BYTES,
+            sign_in_throttle: throttle::ThrottlePolicy::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

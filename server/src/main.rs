@@ -845,6 +845,7 @@ async fn serve(
         blobs,
         config: Arc::new(config),
         metrics: metrics.clone(),
+        sign_ins: Default::default(),
     };
     // One signal stops both listeners: the API finishes the requests it is
     // answering (a push runs to its commit), the metrics stop at once.

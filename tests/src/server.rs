@@ -220,6 +220,7 @@ impl Cluster {
                 blobs,
                 config: Arc::new(config),
                 metrics: Default::default(),
+                sign_ins: Default::default(),
             };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await

@@ -1,13 +1,16 @@
 //! Handlers of sign-in, "who am I" and sign-out (the rules are in [`crate::auth`]).
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::Json;
 use fieldaudit_protocol::api::{LoginRequest, LoginResponse, WhoAmI};
 
 use super::extract::{ApiJson, AuthDevice};
 use super::{ApiFailure, AppState};
-use crate::{auth, openapi};
+use crate::{auth, openapi, throttle};
 
 /// `POST /api/v1/auth/login`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = openapi::LoginRequest,
@@ -16,12 +19,27 @@ use crate::{auth, openapi};
               (status = 401, description = "Wrong organisation, user name or password (`invalid_credentials`)", body = openapi::ApiError),
               (status = 409, description = "The device id belongs to another user or organisation (`device_conflict`)", body = openapi::ApiError),
               (status = 413, description = "Body too large", body = openapi::ApiError),
-              (status = 415, description = "Not JSON", body = openapi::ApiError)))]
+              (status = 415, description = "Not JSON", body = openapi::ApiError),
+              (status = 429, description = "Too many failed sign-ins for this user or address (`sign_in_throttled`); the password was not checked. Try again after `Retry-After` seconds",
+               body = openapi::ApiError,
+               headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn login(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiFailure> {
-    let res = auth::login(s.store.as_ref(), req, s.config.token_ttl)
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let ctx = auth::SignInContext {
+        client: throttle::client_address(peer.ip(), &forwarded, &s.config.trusted_proxies),
+        policy: &s.config.sign_in_throttle,
+        counters: &s.sign_ins,
+    };
+    let res = auth::login(s.store.as_ref(), req, s.config.token_ttl, ctx)
         .await
         .map(Json)
         .map_err(ApiFailure::from);

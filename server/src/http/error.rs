@@ -21,6 +21,8 @@ pub struct ApiFailure {
     pub code: &'static str,
     /// What happened and what to do.
     pub message: String,
+    /// Seconds to send as `Retry-After` (a throttled sign-in).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiFailure {
@@ -30,7 +32,14 @@ impl ApiFailure {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same failure, answered with a `Retry-After: secs` header.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     /// 400 with `code`.
@@ -69,7 +78,12 @@ impl ApiFailure {
 
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        let mut res = (self.status, Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        res
     }
 }
 

@@ -54,6 +54,9 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// This process's Prometheus metrics (served on their own listener).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// This process's counters of failed sign-ins (in memory: see
+    /// [`crate::auth::SignInCounters`]).
+    pub sign_ins: Arc<crate::auth::SignInCounters>,
 }
 
 /// The whole API as an axum router, with compression, limits, tracing and JSON errors.
@@ -144,8 +147,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    // The peer's address is the client's for sign-in throttling (crate::throttle).
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
         .await
 }
 

@@ -246,6 +246,7 @@ pub async fn server_with(backend: Backend, config: ServerConfig) -> TestServer {
         blobs,
         config: Arc::new(config),
         metrics: Default::default(),
+        sign_ins: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
