@@ -391,6 +391,9 @@ export const en = {
   "code.nepali": "Nepali",
   "code.english": "English",
   // Synced record kinds (conflicts and refused changes):
+  "code.lead": "Lead auditor",
+  "code.auditor": "Auditor",
+  "code.interviewer": "Interviewer",
   "code.facility": "Facility",
   "code.audit": "Audit",
   "code.repeat_instance": "Repeated section",
