@@ -50,6 +50,8 @@ fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     fieldaudit_core::workspace::FacilityPage::export_all(&cfg)?;
     fieldaudit_core::workspace::ChecklistChoice::export_all(&cfg)?;
     fieldaudit_core::workspace::AuditWorkspace::export_all(&cfg)?;
+    fieldaudit_core::teams::MyAuditsView::export_all(&cfg)?;
+    fieldaudit_core::permissions::AuditPermissions::export_all(&cfg)?;
     fieldaudit_core::audits::NewAudit::export_all(&cfg)?;
     fieldaudit_core::audits::FindingWithActions::export_all(&cfg)?;
     fieldaudit_core::audits::ActionUpdate::export_all(&cfg)?;

@@ -22,6 +22,8 @@ app_commands! {
         list_checklists,
         start_audit,
         audit_workspace,
+        my_audits,
+        audit_permissions,
         record_answer,
         set_answer_note,
         add_repeat_instance,

@@ -7,7 +7,9 @@ use fieldaudit_core::facilities::{FacilitySummary, ImportApplied};
 use fieldaudit_core::fees::{FeeTotals, NewFee};
 use fieldaudit_core::import::ImportPreview;
 use fieldaudit_core::model::{Fee, FeeRecord};
+use fieldaudit_core::permissions::AuditPermissions;
 use fieldaudit_core::signoff::SignoffCheck;
+use fieldaudit_core::teams::MyAuditsView;
 use fieldaudit_core::workspace::{AuditWorkspace, ChecklistChoice, FacilityPage};
 use fieldaudit_core::Store;
 use fieldaudit_templates::Severity;
@@ -44,6 +46,9 @@ pub struct AppInfo {
     /// Why this device's saved data could not be opened (a database from a newer
     /// FieldAudit, a damaged file); the app shows it instead of the first-run screen.
     pub store_error: Option<UiError>,
+    /// Whether the app opens on *My audits* (auditors and interviewers) rather
+    /// than the facilities.
+    pub opens_on_my_audits: bool,
 }
 
 /// An audit's recruitment-fee records and totals.
@@ -97,6 +102,9 @@ pub(crate) fn info(state: &AppState, store: Option<&Store>) -> AppInfo {
         default_user: env_text(DEMO_USER_ENV),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         store_error: if store.is_none() { state.open_error.clone() } else { None },
+        opens_on_my_audits: fieldaudit_core::teams::opens_on_my_audits(
+            store.and_then(|s| s.signed_in_user().ok().flatten()).map(|u| u.role),
+        ),
     }
 }
 
@@ -237,6 +245,19 @@ pub async fn audit_workspace(
     state
         .with_store(move |s| Ok(s.workspace(audit_id, &language)?))
         .await
+}
+
+/// *My audits*: the signed-in user's audits grouped by state.
+#[tauri::command]
+pub async fn my_audits(state: State<'_, AppState>) -> CmdResult<MyAuditsView> {
+    state.with_store(|s| Ok(s.my_audits_view()?)).await
+}
+
+/// What the signed-in user may do on an audit (controls the role cannot use are
+/// hidden or disabled, saying why).
+#[tauri::command]
+pub async fn audit_permissions(state: State<'_, AppState>, audit_id: Uuid) -> CmdResult<AuditPermissions> {
+    state.with_store(move |s| Ok(s.audit_permissions(audit_id)?)).await
 }
 
 /// Saves an answer (null clears it) and returns the updated workspace.

@@ -29,6 +29,8 @@
 //!   failing items) that the score, findings, workspace and reports read.
 //! - [`teams`]: audit teams on the device: who is signed in, *My audits*, removing
 //!   an audit the device no longer holds.
+//! - [`permissions`]: what the signed-in user may do on an audit (the role matrix,
+//!   for the app to hide or disable controls and say why).
 //! - [`workspace`]: an audit as the desktop app's workspace screen shows it.
 //! - [`interviews`]: confidential worker interviews (encrypted drafts, sealing to
 //!   reviewer keys with `age`, reviewer decryption and aggregates, sampling).
@@ -52,6 +54,7 @@ pub use fieldaudit_facility_import as import;
 pub mod interviews;
 pub mod model;
 pub mod office;
+pub mod permissions;
 pub mod phrases;
 pub mod report;
 pub mod reopen;

@@ -41,21 +41,114 @@ pub struct SignedInUser {
     pub role: Role,
 }
 
-/// Where an audit of *My audits* stands.
+/// Where an audit of *My audits* stands, in the order the list shows them: the
+/// work to do (planned, in progress, returned with what to fix), then what waits
+/// for or was decided by a reviewer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum MyAuditState {
-    /// Returned by a reviewer with what to fix.
-    Returned,
-    /// Started: answers recorded, not submitted.
-    InProgress,
     /// Planned: nothing recorded yet.
     Planned,
+    /// Started: answers recorded, not submitted.
+    InProgress,
+    /// Returned by a reviewer with what to fix.
+    Returned,
     /// Signed off and waiting for a reviewer.
     Submitted,
     /// Approved by a reviewer.
     Approved,
+}
+
+impl MyAuditState {
+    /// Every state, in the order *My audits* shows its groups.
+    pub const ALL: [MyAuditState; 5] = [
+        MyAuditState::Planned,
+        MyAuditState::InProgress,
+        MyAuditState::Returned,
+        MyAuditState::Submitted,
+        MyAuditState::Approved,
+    ];
+
+    /// The stored-style name (`in_progress`), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MyAuditState::Planned => "planned",
+            MyAuditState::InProgress => "in_progress",
+            MyAuditState::Returned => "returned",
+            MyAuditState::Submitted => "submitted",
+            MyAuditState::Approved => "approved",
+        }
+    }
+}
+
+/// The audits of one state of *My audits*.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MyAuditGroup {
+    /// Their state.
+    pub state: MyAuditState,
+    /// How many there are.
+    pub count: u64,
+    /// The audits, by first day.
+    pub audits: Vec<MyAudit>,
+}
+
+/// The *My audits* screen: the signed-in user's audits grouped by state, and what
+/// the screen says when there are none.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MyAuditsView {
+    /// The groups that have audits, in [`MyAuditState::ALL`] order.
+    pub groups: Vec<MyAuditGroup>,
+    /// Audits in all groups.
+    pub total: u64,
+    /// The signed-in user's name (none on a device nobody signed in on).
+    pub username: Option<String>,
+    /// Their organisation role.
+    pub role: Option<Role>,
+    /// Whether they may start an audit themselves (from a facility's page).
+    pub may_start_audits: bool,
+}
+
+/// Groups *My audits* by state, in [`MyAuditState::ALL`] order, leaving out
+/// states without audits; within a group the audits keep their order.
+pub fn group_my_audits(audits: Vec<MyAudit>) -> Vec<MyAuditGroup> {
+    MyAuditState::ALL
+        .into_iter()
+        .filter_map(|state| {
+            let audits: Vec<MyAudit> = audits.iter().filter(|a| a.state == state).cloned().collect();
+            (!audits.is_empty()).then(|| MyAuditGroup {
+                state,
+                count: audits.len() as u64,
+                audits,
+            })
+        })
+        .collect()
+}
+
+/// Whether the app opens on *My audits* for a user of this role: auditors and
+/// interviewers work on their audits; reviewers and admins (and a device nobody
+/// signed in on) open on the facilities as before.
+pub fn opens_on_my_audits(role: Option<Role>) -> bool {
+    matches!(role, Some(Role::Auditor | Role::Interviewer))
+}
+
+/// Whether a user of this role may start an audit (and lead it): planning an
+/// audit as its lead, by the role matrix. Anyone may on a device nobody signed in
+/// on (the server decides when it syncs).
+pub fn may_start_audits(role: Option<Role>) -> bool {
+    role.is_none_or(|role| {
+        scope::may_write(
+            scope::Actor {
+                role,
+                team_role: Some(TeamRole::Lead),
+            },
+            scope::WriteKind::AuditPlan,
+            scope::Scope::Audit(Uuid::nil()),
+        )
+        .is_ok()
+    })
 }
 
 /// One audit of *My audits*.
@@ -120,9 +213,10 @@ impl Store {
         }))
     }
 
-    /// The signed-in user's audits, returned first, then in progress, planned,
-    /// submitted and approved (by start date within each). Reviewers and admins,
-    /// and a device nobody signed in on, see every audit it holds.
+    /// The signed-in user's audits in [`MyAuditState::ALL`] order: planned, in
+    /// progress, returned, submitted, approved (by start date within each).
+    /// Reviewers and admins, and a device nobody signed in on, see every audit it
+    /// holds.
     pub fn my_audits(&self) -> Result<Vec<MyAudit>> {
         let me = self.signed_in_user()?;
         let everyone = me.as_ref().is_none_or(|u| scope::sees_everything(u.role));
@@ -180,6 +274,21 @@ impl Store {
         }
         out.sort_by(|a, b| (a.state, &a.start_date, a.id).cmp(&(b.state, &b.start_date, b.id)));
         Ok(out)
+    }
+
+    /// *My audits* grouped by state, with who is signed in and whether they may
+    /// start an audit themselves.
+    pub fn my_audits_view(&self) -> Result<MyAuditsView> {
+        let me = self.signed_in_user()?;
+        let groups = group_my_audits(self.my_audits()?);
+        let role = me.as_ref().map(|u| u.role);
+        Ok(MyAuditsView {
+            total: groups.iter().map(|g| g.count).sum(),
+            groups,
+            username: me.map(|u| u.username),
+            role,
+            may_start_audits: may_start_audits(role),
+        })
     }
 
     /// The signed-in user's role on an audit's team as this device knows it:
@@ -510,6 +619,130 @@ fn local_tables_with_audit_id(w: &Writer<'_>) -> Result<Vec<String>> {
 mod tests {
     use super::*;
     use crate::test_support;
+
+    fn sign_in(store: &mut Store, name: &str, role: Role) -> SignedInUser {
+        let user = SignedInUser {
+            user_id: Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes()),
+            username: name.into(),
+            role,
+        };
+        store.set_signed_in_user(&user).unwrap();
+        user
+    }
+
+    fn put_on_team(store: &mut Store, audit: Uuid, user: Uuid, name: &str, role: TeamRole) {
+        store
+            .write(|w| {
+                w.set(
+                    EntityKind::AuditMember,
+                    member_row_id(audit, user),
+                    &[
+                        ("audit_id", json!(audit.to_string())),
+                        ("user_id", json!(user.to_string())),
+                        ("username", json!(name)),
+                        ("role", json!(role.as_str())),
+                    ],
+                )
+                .map(drop)
+            })
+            .unwrap();
+    }
+
+    fn set_status(store: &mut Store, audit: Uuid, status: AuditStatus, comment: Option<&str>) {
+        store
+            .write(|w| {
+                w.set(
+                    EntityKind::Audit,
+                    audit,
+                    &[("status", json!(status.as_str())), ("review_comment", json!(comment))],
+                )
+                .map(drop)
+            })
+            .unwrap();
+    }
+
+    /// An audit with nothing recorded yet.
+    fn planned(store: &mut Store) -> Uuid {
+        let facility = test_support::facility(store);
+        store
+            .start_audit(&crate::audits::NewAudit {
+                facility_id: facility,
+                checklists: vec![crate::model::ChecklistRef { template_id: "fire-safety".into(), version: 1 }],
+                audit_type: fieldaudit_protocol::closed_sets::AuditType::Initial,
+                notice: fieldaudit_protocol::closed_sets::Notice::Announced,
+                start_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+                end_date: None,
+                auditors: Vec::new(),
+            })
+            .unwrap()
+    }
+
+    /// The groups come in the order the screen shows them (planned, in progress,
+    /// returned, submitted, approved), only those with audits, each counted; the
+    /// returned audit carries the reviewer's comment and the others none.
+    #[test]
+    fn my_audits_are_grouped_by_state_in_the_order_of_the_screen() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(dir.path(), "laptop").unwrap();
+        // Received from the server (planned by the office), not started here.
+        let in_progress = test_support::fire_safety_audit(&mut store);
+        let plan_a = planned(&mut store);
+        let plan_b = planned(&mut store);
+        let returned = test_support::fire_safety_audit(&mut store);
+        let approved = test_support::fire_safety_audit(&mut store);
+        let not_mine = test_support::fire_safety_audit(&mut store);
+        let nadia = sign_in(&mut store, "nadia", Role::Auditor);
+        let lena = Uuid::now_v7();
+        set_status(&mut store, returned, AuditStatus::Returned, Some("Photo of exit 3 missing"));
+        set_status(&mut store, approved, AuditStatus::Approved, Some("Fine"));
+        for a in [in_progress, plan_a, plan_b, returned, approved] {
+            put_on_team(&mut store, a, nadia.user_id, "nadia", TeamRole::Auditor);
+        }
+        put_on_team(&mut store, plan_a, lena, "lena", TeamRole::Lead);
+        put_on_team(&mut store, not_mine, lena, "lena", TeamRole::Lead);
+
+        let view = store.my_audits_view().unwrap();
+        let states: Vec<(MyAuditState, u64)> = view.groups.iter().map(|g| (g.state, g.count)).collect();
+        assert_eq!(
+            states,
+            vec![
+                (MyAuditState::Planned, 2),
+                (MyAuditState::InProgress, 1),
+                (MyAuditState::Returned, 1),
+                (MyAuditState::Approved, 1),
+            ],
+            "no submitted group, and not the audit she is not on"
+        );
+        assert_eq!(view.total, 5);
+        assert_eq!((view.username.as_deref(), view.role, view.may_start_audits), (Some("nadia"), Some(Role::Auditor), true));
+        for g in &view.groups {
+            assert_eq!(g.count as usize, g.audits.len());
+            assert!(g.audits.iter().all(|a| a.state == g.state));
+        }
+        let all: Vec<&MyAudit> = view.groups.iter().flat_map(|g| &g.audits).collect();
+        assert!(all.iter().all(|a| a.id != not_mine));
+        let r = all.iter().find(|a| a.id == returned).unwrap();
+        assert_eq!(r.review_comment.as_deref(), Some("Photo of exit 3 missing"));
+        assert_eq!(all.iter().find(|a| a.id == approved).unwrap().review_comment, None, "only a returned audit shows the comment");
+        let a = all.iter().find(|a| a.id == plan_a).unwrap();
+        assert_eq!((a.team_role, a.lead.as_deref(), a.facility.as_deref()), (Some(TeamRole::Auditor), Some("lena"), Some("Hasan Knit")));
+        assert_eq!(a.start_date.as_deref(), Some("2026-11-24"));
+    }
+
+    #[test]
+    fn no_groups_without_audits_and_who_may_start_one() {
+        assert!(group_my_audits(Vec::new()).is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(dir.path(), "laptop").unwrap();
+        test_support::fire_safety_audit(&mut store);
+        sign_in(&mut store, "ivan", Role::Interviewer);
+        let view = store.my_audits_view().unwrap();
+        assert_eq!((view.total, view.groups.len(), view.may_start_audits), (0, 0, false), "an interviewer on no team has none and starts none");
+        assert!(may_start_audits(Some(Role::Auditor)) && may_start_audits(Some(Role::Reviewer)) && may_start_audits(None));
+        assert!(opens_on_my_audits(Some(Role::Auditor)) && opens_on_my_audits(Some(Role::Interviewer)));
+        assert!(!opens_on_my_audits(Some(Role::Reviewer)) && !opens_on_my_audits(Some(Role::Admin)) && !opens_on_my_audits(None));
+        assert_eq!(MyAuditState::ALL.map(|s| serde_json::to_value(s).unwrap()), MyAuditState::ALL.map(|s| json!(s.as_str())));
+    }
 
     /// Removing an audit that a kept one refers to (its follow-up) leaves the
     /// kept audit whole and its reference in place.

@@ -44,4 +44,9 @@ version: string,
  * Why this device's saved data could not be opened (a database from a newer
  * FieldAudit, a damaged file); the app shows it instead of the first-run screen.
  */
-store_error: UiError | null, };
+store_error: UiError | null, 
+/**
+ * Whether the app opens on *My audits* (auditors and interviewers) rather
+ * than the facilities.
+ */
+opens_on_my_audits: boolean, };

@@ -13,6 +13,8 @@ export type CommandName =
   | "list_checklists"
   | "start_audit"
   | "audit_workspace"
+  | "my_audits"
+  | "audit_permissions"
   | "record_answer"
   | "set_answer_note"
   | "add_repeat_instance"
