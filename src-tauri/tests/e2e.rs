@@ -550,11 +550,24 @@ impl App {
         self.type_into("#user", user).await;
         self.type_into("#password", PASSWORD).await;
         self.click("[data-testid=connect]").await;
-        self.wait_text("main h1", "Facilities").await;
+        // Auditors and interviewers land on My audits, reviewers on the facilities.
+        let start = Instant::now();
+        loop {
+            let h1 = self.text("main h1").await;
+            if h1.contains("Facilities") || h1.contains("My audits") {
+                break;
+            }
+            assert!(start.elapsed() < WAIT, "after connecting the app shows {h1:?}");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
     }
 
     /// Imports a facility list and starts a fire-safety audit of its first facility.
     async fn start_fire_safety_audit(&self) {
+        if !self.text("main h1").await.contains("Facilities") {
+            self.nav("Facilities").await;
+            self.wait_text("main h1", "Facilities").await;
+        }
         self.pick_file(
             "[data-testid=csv-input]",
             "summer-2017-compliance.csv",
@@ -1809,4 +1822,91 @@ async fn a_reviewer_approves_from_the_queue_and_follows_the_programme_in_the_off
     app.axe_check("supplier CAP").await;
     app.screenshot("23-supplier-cap").await;
     app.quit().await;
+}
+
+/// The app opens on My audits for an auditor: an audit the office plans for her
+/// reaches her laptop at the next sync and is one click from its workspace; on an
+/// audit where she is only the interviewer she reads the checklists but cannot change
+/// them, and is told why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_opens_on_my_audits_and_reads_only_where_she_interviews() {
+    let Some(tools) = tools_or_skip() else { return };
+    let Some(server_bin) = Server::binary() else {
+        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "fieldaudit-server binary missing beside the tests under CI");
+        eprintln!("SKIPPED My audits end-to-end test: build fieldaudit-server first (cargo build -p fieldaudit-server)");
+        return;
+    };
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut server = Server::new(server_bin);
+    // The office's facility registry, imported on the server.
+    let csv = server.dir.path().join("facilities.csv");
+    std::fs::write(&csv, fixture("summer-2017-compliance.csv")).expect("write the facility list");
+    server.admin(&["facility", "import", "--org", ORG, csv.to_str().expect("utf-8 path")]);
+    server.start();
+    let rig = Rig::new(tools);
+    let app = rig.launch(Some(&server.url())).await;
+    app.wait_css("[data-testid=connect-form]").await;
+    app.connect("Laptop A", "alice").await;
+    app.wait_text("main h1", "My audits").await;
+    app.wait_css("[data-testid=my-audits-empty]").await;
+    app.wait_text(".statusbar", "Online").await;
+
+    // The office plans two audits: alice leads one and only interviews on the other.
+    let start = Instant::now();
+    let facilities = loop {
+        let facilities = fieldaudit_core::Store::open(rig.data_dir.path())
+            .expect("the app's store")
+            .facilities("")
+            .expect("facilities on the laptop");
+        if facilities.len() >= 2 {
+            break facilities;
+        }
+        assert!(start.elapsed() < WAIT, "the first sync brings the registry");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let named: Vec<(String, String)> = facilities
+        .iter()
+        .filter_map(|f| Some((f.facility.id.to_string(), f.facility.name.clone()?)))
+        .filter(|(_, name)| name.chars().all(|c| c.is_ascii_alphanumeric() || c == ' '))
+        .take(2)
+        .collect();
+    let [lead_on, interview_on] = &named[..] else { panic!("two facilities with plain names: {named:?}") };
+    for (facility, start, team) in [
+        (lead_on, "2026-12-07", ["--lead", "alice", "--auditor", "bob"]),
+        (interview_on, "2026-12-14", ["--lead", "bob", "--interviewer", "alice"]),
+    ] {
+        let mut args = vec!["audit", "plan", "--org", ORG, "--facility", &facility.0, "--checklist", "fire-safety", "--start", start];
+        args.extend(team);
+        server.admin(&args);
+    }
+    app.nav("Sync").await;
+    app.click("[data-testid=sync-now]").await;
+    app.wait_text("[data-testid=sync-report]", "Synced").await;
+    app.nav("My audits").await;
+    app.wait_text("[data-testid=my-count-planned]", "2").await;
+    let rows = app.wait_count("[data-testid=my-group-planned] [data-testid=my-audit]", 2).await;
+    assert_eq!(rows, 2);
+    let planned = app.text("[data-testid=my-group-planned]").await;
+    assert!(planned.contains(&lead_on.1) && planned.contains(&interview_on.1), "{planned}");
+    assert!(planned.contains("Lead auditor") && planned.contains("Interviewer"), "her role on each: {planned}");
+    app.axe_check("my audits").await;
+    app.screenshot("32-my-audits").await;
+
+    // The audit she interviews on: the checklists are there to read, not to change.
+    app.click_text(&interview_on.1).await;
+    app.wait_css("[data-testid=read-only]").await;
+    let why = app.text("[data-testid=read-only]").await;
+    assert!(why.contains("as Interviewer") && why.contains("Lead auditor or Auditor"), "{why}");
+    let disabled = app.js("return document.querySelector('[data-testid=checklist-fields]').disabled;", vec![]).await;
+    assert_eq!(disabled, json!(true), "the checklist fields are disabled");
+    app.axe_check("read-only workspace").await;
+    app.screenshot("33-workspace-read-only").await;
+
+    // The audit she leads: one click from My audits, and she answers.
+    app.nav("My audits").await;
+    app.click_text(&lead_on.1).await;
+    app.wait_css("[data-testid=section-fire-safety-floor]").await;
+    app.gone("[data-testid=read-only]").await;
+    let disabled = app.js("return document.querySelector('[data-testid=checklist-fields]').disabled;", vec![]).await;
+    assert_eq!(disabled, json!(false), "she may answer the audit she leads");
 }

@@ -57,6 +57,10 @@ import type { PlanSortColumn } from "../bindings/PlanSortColumn";
 import type { Scorecard } from "../bindings/Scorecard";
 import type { ReferenceImportSummary } from "../bindings/ReferenceImportSummary";
 import type { CommandName } from "../bindings/CommandName";
+import type { MyAuditsView } from "../bindings/MyAuditsView";
+import type { AuditPermissions } from "../bindings/AuditPermissions";
+import type { Permission } from "../bindings/Permission";
+import type { Missing } from "../bindings/Missing";
 
 export { Channel };
 export type {
@@ -67,7 +71,7 @@ export type {
   Audit, ReviewDecision, CapItem, CapImport, PreviousFinding, VerificationInput, FindingHistory, SupplierResponse, PendingResponse,
   QueueList, QueueEntry, CapFilter, CapRow, CapSortColumn, ExportFormat, OfficeFilter,
   Dashboard, PlanRow, PlanSortColumn, Scorecard, ReferenceImportSummary, ReportPreview, ReportProgress, SavedFile,
-  ReportKind,
+  ReportKind, MyAuditsView, AuditPermissions, Permission, Missing,
 };
 
 /** Turns anything a failed command throws into a message and a hint. */
@@ -118,6 +122,8 @@ export const api = {
 
   listChecklists: (language: string) => call<ChecklistChoice[]>("list_checklists", { language }),
   startAudit: (audit: NewAudit) => call<string>("start_audit", { audit }),
+  myAudits: () => call<MyAuditsView>("my_audits"),
+  auditPermissions: (auditId: string) => call<AuditPermissions>("audit_permissions", { auditId }),
   workspace: (auditId: string, language: string) => call<AuditWorkspace>("audit_workspace", { auditId, language }),
   recordAnswer: (a: { auditId: string; templateId: string; itemId: string; instanceId: string | null; value: unknown; language: string }) =>
     call<AuditWorkspace>("record_answer", a),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { codeLabel, intlLocale, label, parseTeam, percent, SEVERITIES, since, sortFacilities, today, workersText } from "./format";
+import { codeLabel, intlLocale, label, missingTextIn, parseTeam, roleName, percent, SEVERITIES, since, sortFacilities, today, workersText } from "./format";
 import { ACTION_STATUSES, CHANNELS, FEE_CATEGORIES, MIGRANT_TYPES, PAID_TO, PAID_WHEN, REIMBURSEMENT } from "./options";
 import { LANGUAGES, locale, tables } from "./i18n.svelte";
 import { en, type MessageKey } from "../i18n/en";
@@ -189,5 +189,27 @@ describe("since in each language", () => {
     expect(intlLocale("not a language!")).toBe("en-u-nu-latn");
     expect(since("2026-11-25T09:30:00Z", now, "not a language!")).toBe("30 minutes ago");
     expect(since(null, now, "fr")).toBe("never");
+  });
+});
+
+describe("missingTextIn", () => {
+  it("names the roles that may, in the language, joined with or", () => {
+    expect(missingTextIn("en", { kind: "role", needs: ["admin", "auditor"], role: "interviewer" })).toBe(
+      "Your role (interviewer) cannot do this: it needs administrator or auditor rights.",
+    );
+    expect(missingTextIn("en", { kind: "sign_in", needs: ["admin", "reviewer"] })).toBe("Sign in with administrator or reviewer rights to do this.");
+    expect(missingTextIn("en", { kind: "assignment", needs: ["lead"], team_role: "auditor" })).toBe(
+      "You are on this audit's team as Auditor; this needs the team role Lead auditor.",
+    );
+    expect(missingTextIn("en", { kind: "assignment", needs: ["lead", "auditor"], team_role: null })).toMatch(/not on this audit's team/);
+    expect(missingTextIn("en", { kind: "role", needs: [], role: "auditor" })).toBe("Only the server records this.");
+  });
+  it("is translated, with the role names in the language", () => {
+    const zh = missingTextIn("zh-Hans", { kind: "role", needs: ["reviewer"], role: "auditor" });
+    expect(zh).toContain("审核员");
+    expect(zh).toContain("审阅人");
+    for (const { code: lang } of LANGUAGES) {
+      for (const r of ["admin", "reviewer", "auditor", "interviewer"] as const) expect([lang, roleName(lang, r)]).not.toEqual([lang, `perm.role.${r}`]);
+    }
   });
 });

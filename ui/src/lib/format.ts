@@ -3,6 +3,8 @@
 // visibility, scores come from core).
 import type { FacilitySummary } from "../bindings/FacilitySummary";
 import { en, type MessageKey } from "../i18n/en";
+import type { Missing } from "../bindings/Missing";
+import type { Role } from "../bindings/Role";
 import { locale, tables, translate } from "./i18n.svelte";
 
 export type FacilitySortKey = "name" | "country" | "sector" | "workers" | "last_audit";
@@ -116,4 +118,32 @@ export function label(code: string | null | undefined): string {
 export function today(d: Date = new Date()): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+/** An organisation role's name in a language. */
+export function roleName(lang: string, role: Role): string {
+  return translate(lang, `perm.role.${role}` as MessageKey);
+}
+
+/** Says, in a language, what is missing for a control the role matrix refuses
+ * (core's `permissions::Missing`): the roles that may, or the team role needed. */
+export function missingTextIn(lang: string, m: Missing): string {
+  const either = (names: string[]) => new Intl.ListFormat(lang, { type: "disjunction" }).format(names);
+  switch (m.kind) {
+    case "role":
+      return m.needs.length
+        ? translate(lang, "perm.missingRole", { role: roleName(lang, m.role), needs: either(m.needs.map((r) => roleName(lang, r))) })
+        : translate(lang, "perm.serverOnly");
+    case "sign_in":
+      return translate(lang, "perm.missingSignIn", { needs: either(m.needs.map((r) => roleName(lang, r))) });
+    case "assignment":
+      return m.team_role
+        ? translate(lang, "perm.missingTeamRole", { team_role: codeLabel(lang, m.team_role), needs: either(m.needs.map((r) => codeLabel(lang, r))) })
+        : translate(lang, "perm.notOnTeam");
+  }
+}
+
+/** [`missingTextIn`] in the current UI language. */
+export function missingText(m: Missing): string {
+  return missingTextIn(locale.lang, m);
 }

@@ -1,6 +1,7 @@
 // Which screen is shown. No URL routing: the app is one window, and the back
 // button is the in-app navigation.
 export type Route =
+  | { name: "my-audits" }
   | { name: "facilities" }
   | { name: "facility"; facilityId: string }
   | { name: "new-audit"; facilityId: string | null }
