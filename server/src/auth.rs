@@ -311,6 +311,12 @@ pub async fn authenticate(
     let device = store.device_for_token(&token_hash(token)).await?.ok_or_else(|| {
         ApiFailure::unauthorized("invalid_token", "this token is not valid (it may have been replaced by a newer sign-in); sign in again")
     })?;
+    if device.user_disabled {
+        return Err(ApiFailure::unauthorized(
+            "account_disabled",
+            "this user account was disabled by an administrator; ask them to enable it, then sign in again",
+        ));
+    }
     if device.revoked_at.is_some() {
         return Err(ApiFailure::unauthorized(
             "token_revoked",

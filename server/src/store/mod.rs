@@ -126,6 +126,9 @@ pub struct DeviceAuth {
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The device's acknowledged push watermark.
     pub watermark: u64,
+    /// Whether an administrator disabled the device's user (their devices are
+    /// revoked too; this tells the device why).
+    pub user_disabled: bool,
 }
 
 /// A device as an administrator sees it.

@@ -155,6 +155,7 @@ fn device_auth(r: &dyn SqlRow) -> StoreResult<DeviceAuth> {
         revoked_at: r.opt_text(5)?.as_deref().map(time_col).transpose()?,
         expires_at: r.opt_text(6)?.as_deref().map(time_col).transpose()?,
         watermark: count_col(r.int(7)?),
+        user_disabled: r.opt_text(8)?.is_some(),
     })
 }
 
@@ -566,7 +567,7 @@ impl<B: Backend> ServerStore for SqlStore<B> {
             Box::pin(async move {
                 query_opt(
                     db,
-                    "SELECT d.id, d.organisation_id, o.slug, u.id, u.role, d.revoked_at, d.token_expires_at, d.watermark
+                    "SELECT d.id, d.organisation_id, o.slug, u.id, u.role, d.revoked_at, d.token_expires_at, d.watermark, u.disabled_at
                      FROM device d JOIN organisation o ON o.id = d.organisation_id JOIN app_user u ON u.id = d.user_id
                      WHERE d.token_hash = $1",
                     &[&token_hash],
