@@ -154,9 +154,6 @@ mod tests {
     use super::*;
     use crate::teams::SignedInUser;
     use crate::test_support;
-    use fieldaudit_protocol::scope::member_row_id;
-    use fieldaudit_protocol::EntityKind;
-    use serde_json::json;
 
     fn allowed(p: &AuditPermissions) -> [bool; 9] {
         [
@@ -233,23 +230,8 @@ mod tests {
         let p = store.audit_permissions(audit).unwrap();
         assert_eq!((p.team_role, p.answer_checklists.allowed, p.record_fees.allowed), (Some(TeamRole::Lead), false, true));
         let lead = Uuid::now_v7();
-        store
-            .write(|w| {
-                for (user, name, role) in [(lead, "lena", TeamRole::Lead), (me.user_id, "ivan", TeamRole::Interviewer)] {
-                    w.set(
-                        EntityKind::AuditMember,
-                        member_row_id(audit, user),
-                        &[
-                            ("audit_id", json!(audit.to_string())),
-                            ("user_id", json!(user.to_string())),
-                            ("username", json!(name)),
-                            ("role", json!(role.as_str())),
-                        ],
-                    )?;
-                }
-                Ok(())
-            })
-            .unwrap();
+        test_support::put_on_team(&mut store, audit, lead, "lena", TeamRole::Lead);
+        test_support::put_on_team(&mut store, audit, me.user_id, "ivan", TeamRole::Interviewer);
         let p = store.audit_permissions(audit).unwrap();
         assert_eq!(p.team_role, Some(TeamRole::Interviewer));
         assert!(!p.sign_off.allowed && p.interviews.allowed && !p.reopen.allowed);

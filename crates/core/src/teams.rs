@@ -630,24 +630,6 @@ mod tests {
         user
     }
 
-    fn put_on_team(store: &mut Store, audit: Uuid, user: Uuid, name: &str, role: TeamRole) {
-        store
-            .write(|w| {
-                w.set(
-                    EntityKind::AuditMember,
-                    member_row_id(audit, user),
-                    &[
-                        ("audit_id", json!(audit.to_string())),
-                        ("user_id", json!(user.to_string())),
-                        ("username", json!(name)),
-                        ("role", json!(role.as_str())),
-                    ],
-                )
-                .map(drop)
-            })
-            .unwrap();
-    }
-
     fn set_status(store: &mut Store, audit: Uuid, status: AuditStatus, comment: Option<&str>) {
         store
             .write(|w| {
@@ -696,10 +678,10 @@ mod tests {
         set_status(&mut store, returned, AuditStatus::Returned, Some("Photo of exit 3 missing"));
         set_status(&mut store, approved, AuditStatus::Approved, Some("Fine"));
         for a in [in_progress, plan_a, plan_b, returned, approved] {
-            put_on_team(&mut store, a, nadia.user_id, "nadia", TeamRole::Auditor);
+            test_support::put_on_team(&mut store, a, nadia.user_id, "nadia", TeamRole::Auditor);
         }
-        put_on_team(&mut store, plan_a, lena, "lena", TeamRole::Lead);
-        put_on_team(&mut store, not_mine, lena, "lena", TeamRole::Lead);
+        test_support::put_on_team(&mut store, plan_a, lena, "lena", TeamRole::Lead);
+        test_support::put_on_team(&mut store, not_mine, lena, "lena", TeamRole::Lead);
 
         let view = store.my_audits_view().unwrap();
         let states: Vec<(MyAuditState, u64)> = view.groups.iter().map(|g| (g.state, g.count)).collect();

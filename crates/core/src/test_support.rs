@@ -46,3 +46,28 @@ pub(crate) fn fire_safety_audit(store: &mut Store) -> Uuid {
         .unwrap();
     audit
 }
+
+/// Puts `user` on the audit's team in `role`, as an assignment synced from the server.
+pub(crate) fn put_on_team(
+    store: &mut Store,
+    audit: Uuid,
+    user: Uuid,
+    name: &str,
+    role: fieldaudit_protocol::scope::TeamRole,
+) {
+    store
+        .write(|w| {
+            w.set(
+                fieldaudit_protocol::EntityKind::AuditMember,
+                fieldaudit_protocol::scope::member_row_id(audit, user),
+                &[
+                    ("audit_id", json!(audit.to_string())),
+                    ("user_id", json!(user.to_string())),
+                    ("username", json!(name)),
+                    ("role", json!(role.as_str())),
+                ],
+            )
+            .map(drop)
+        })
+        .unwrap();
+}
