@@ -1901,6 +1901,20 @@ async fn an_auditor_opens_on_my_audits_and_reads_only_where_she_interviews() {
     assert_eq!(disabled, json!(true), "the checklist fields are disabled");
     app.axe_check("read-only workspace").await;
     app.screenshot("33-workspace-read-only").await;
+    // Findings and sign-off are the auditors' too: she reads them and is told why she
+    // cannot change them; the fee records are hers to keep.
+    app.nav("Findings & CAP").await;
+    app.wait_css("[data-testid=findings-read-only]").await;
+    let why = app.text("[data-testid=findings-read-only]").await;
+    assert!(why.contains("as Interviewer"), "{why}");
+    app.gone("[data-testid=raise-finding]").await;
+    app.gone("[data-testid=sign-off]").await;
+    app.wait_text("[data-testid=sign-off-not-allowed]", "sign this audit off").await;
+    app.nav("Recruitment fees").await;
+    app.wait_css("[data-testid=fee-fields]").await;
+    app.gone("[data-testid=fees-read-only]").await;
+    let disabled = app.js("return document.querySelector('[data-testid=fee-fields]').disabled;", vec![]).await;
+    assert_eq!(disabled, json!(false), "an interviewer records fees");
 
     // The audit she leads: one click from My audits, and she answers.
     app.nav("My audits").await;

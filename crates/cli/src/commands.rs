@@ -122,6 +122,13 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The signed-in user's audits (My audits): planned, in progress, returned with
+    /// the reviewer's comment, submitted, approved; with their role on each team.
+    Mine {
+        /// Print as JSON (the groups, with who is signed in).
+        #[arg(long)]
+        json: bool,
+    },
     /// Record an answer: VALUE is yes/no/na, a number, a date, text, an option id, or null to clear.
     Answer {
         /// Audit id.
@@ -607,6 +614,33 @@ fn audit(dir: &Path, cmd: AuditCommand) -> Result<()> {
                 })
                 .collect();
             output::table(&["ID", "FACILITY", "START", "STATUS", "CHECKLISTS"], &rows);
+        }
+        AuditCommand::Mine { json } => {
+            let view = store.my_audits_view()?;
+            if json {
+                return output::json(&view);
+            }
+            match (&view.username, view.role) {
+                (Some(user), Some(role)) => crate::out!("{user} ({}): {} audit(s)", role.as_str(), view.total),
+                _ => crate::out!("nobody is signed in on this device (`fieldaudit sync login`): every audit it holds, {}", view.total),
+            }
+            let rows: Vec<Vec<String>> = view
+                .groups
+                .iter()
+                .flat_map(|g| g.audits.iter())
+                .map(|a| {
+                    vec![
+                        a.state.as_str().to_owned(),
+                        short(&a.id),
+                        a.facility.clone().unwrap_or_default(),
+                        a.start_date.clone().unwrap_or_default(),
+                        a.team_role.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+                        a.lead.clone().unwrap_or_default(),
+                        a.review_comment.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            output::table(&["STATE", "ID", "FACILITY", "START", "MY ROLE", "LEAD", "REVIEWER'S COMMENT"], &rows);
         }
         AuditCommand::Answer {
             audit,

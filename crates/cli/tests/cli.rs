@@ -127,6 +127,15 @@ fn import_start_answer_and_export() {
     )
     .trim()
     .to_owned();
+    // My audits: nobody signed in, so every audit the device holds; planned until
+    // something is answered.
+    let mine = ok(dir, &["audit", "mine"]);
+    assert!(
+        mine.contains("nobody is signed in")
+            && mine.contains(&audit[audit.len() - 8..])
+            && mine.contains("planned"),
+        "{mine}"
+    );
     let said = ok(
         dir,
         &[
@@ -159,6 +168,10 @@ fn import_start_answer_and_export() {
         ],
     );
 
+    let mine = json(dir, &["audit", "mine", "--json"]);
+    assert_eq!(mine["total"], 1, "{mine}");
+    assert_eq!(mine["groups"][0]["state"], "in_progress", "{mine}");
+    assert_eq!(mine["groups"][0]["audits"][0]["id"], audit.as_str(), "{mine}");
     let findings = json(dir, &["audit", "findings", &audit, "--json"]);
     let severities: Vec<&str> = findings
         .as_array()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { codeLabel, intlLocale, label, missingTextIn, parseTeam, roleName, percent, SEVERITIES, since, sortFacilities, today, workersText } from "./format";
+import { codeLabel, intlLocale, label, missingText, missingTextIn, parseTeam, roleName, percent, SEVERITIES, since, sortFacilities, today, workersText } from "./format";
 import { ACTION_STATUSES, CHANNELS, FEE_CATEGORIES, MIGRANT_TYPES, PAID_TO, PAID_WHEN, REIMBURSEMENT } from "./options";
 import { LANGUAGES, locale, tables } from "./i18n.svelte";
 import { en, type MessageKey } from "../i18n/en";
@@ -203,6 +203,10 @@ describe("missingTextIn", () => {
     );
     expect(missingTextIn("en", { kind: "assignment", needs: ["lead", "auditor"], team_role: null })).toMatch(/not on this audit's team/);
     expect(missingTextIn("en", { kind: "role", needs: [], role: "auditor" })).toBe("Only the server records this.");
+  });
+  it("says nothing when nothing is missing (an allowed control)", () => {
+    expect(missingText(null)).toBe("");
+    expect(missingText(undefined)).toBe("");
   });
   it("is translated, with the role names in the language", () => {
     const zh = missingTextIn("zh-Hans", { kind: "role", needs: ["reviewer"], role: "auditor" });

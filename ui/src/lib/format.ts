@@ -143,7 +143,7 @@ export function missingTextIn(lang: string, m: Missing): string {
   }
 }
 
-/** [`missingTextIn`] in the current UI language. */
-export function missingText(m: Missing): string {
-  return missingTextIn(locale.lang, m);
+/** [`missingTextIn`] in the current UI language ("" when nothing is missing). */
+export function missingText(m: Missing | null | undefined): string {
+  return m ? missingTextIn(locale.lang, m) : "";
 }
