@@ -1,8 +1,8 @@
 //! Accounts and device tokens: argon2 password hashes, random bearer tokens kept
 //! only as SHA-256, sign-in ([`login`], throttled by [`crate::throttle`]'s rule
-//! over this process's [`SignInCounters`]) and token checks ([`authenticate`]).
+//! over failure counters kept in the store, shared by every server) and token
+//! checks ([`authenticate`]).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use crate::http::ApiFailure;
-use crate::store::{DeviceAuth, DeviceRegistration, ServerStore};
+use crate::store::{DeviceAuth, DeviceRegistration, ServerStore, SignInAttempt};
 
 /// A hash to verify against when the user does not exist.
 static DUMMY_HASH: LazyLock<String> =
@@ -137,43 +137,6 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Counters of failed sign-ins ([`crate::throttle`]) of this server process.
-///
-/// In memory, per process: several servers behind one load balancer each count
-/// on their own (an attacker spread over `n` servers gets up to `n` times the
-/// free attempts), and a restart forgets them. Attempts that start together,
-/// before the first of them has failed, are each checked against the counters
-/// as they were. The keys are hashes; counters are dropped a day after their
-/// last failure.
-#[derive(Debug, Default)]
-pub struct SignInCounters {
-    counters: Mutex<HashMap<String, crate::throttle::Failures>>,
-}
-
-impl SignInCounters {
-    fn states(&self, keys: &[crate::throttle::Key]) -> Vec<(crate::throttle::Counter, Option<crate::throttle::Failures>)> {
-        let map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        keys.iter().map(|k| (k.counter, map.get(&k.id).copied())).collect()
-    }
-
-    fn failed(&self, keys: &[crate::throttle::Key], policy: &crate::throttle::ThrottlePolicy, now: chrono::DateTime<chrono::Utc>) {
-        let mut map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        let forget_before = policy.forget_before(now);
-        map.retain(|_, f| f.last_at >= forget_before);
-        for k in keys {
-            let next = crate::throttle::after_failure(policy, map.get(&k.id).copied(), now);
-            map.insert(k.id.clone(), next);
-        }
-    }
-
-    fn succeeded(&self, keys: &[crate::throttle::Key]) {
-        let mut map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        for k in keys.iter().filter(|k| k.counter.cleared_by_success()) {
-            map.remove(&k.id);
-        }
-    }
-}
-
 /// Where a sign-in comes from and how it is throttled.
 #[derive(Clone, Copy, Debug)]
 pub struct SignInContext<'a> {
@@ -181,8 +144,6 @@ pub struct SignInContext<'a> {
     pub client: IpAddr,
     /// The policy.
     pub policy: &'a crate::throttle::ThrottlePolicy,
-    /// This process's counters.
-    pub counters: &'a SignInCounters,
 }
 
 fn invalid_credentials() -> ApiFailure {
@@ -230,11 +191,17 @@ pub async fn login(
             "device_id must not be the nil UUID",
         ));
     }
-    let keys = crate::throttle::keys(&req.organisation, &req.username, ctx.client);
-    let now = chrono::Utc::now();
-    if let crate::throttle::Verdict::Throttled { counter, until, retry_after } =
-        crate::throttle::verdict(ctx.policy, &ctx.counters.states(&keys), false, now)
-    {
+    let attempt = SignInAttempt {
+        organisation: req.organisation.clone(),
+        username: req.username.clone(),
+        device_id: req.device_id,
+        keys: crate::throttle::keys(&req.organisation, &req.username, ctx.client).to_vec(),
+        policy: ctx.policy.clone(),
+        now: chrono::Utc::now(),
+    };
+    // Counted as a failure from here on; taken back once the password is right.
+    let start = store.begin_sign_in(&attempt).await?;
+    if let crate::throttle::Verdict::Throttled { counter, until, retry_after } = start.verdict {
         let secs = crate::throttle::retry_after_secs(retry_after);
         tracing::warn!(organisation = %req.organisation, user = %req.username, client = %ctx.client,
             counter = counter.as_str(), retry_after_secs = secs, "sign-in throttled");
@@ -252,16 +219,14 @@ pub async fn login(
         // Spend the same time as a real check, so timing does not reveal which accounts exist.
         let password = req.password.clone();
         let _ = run_argon2(move || verify_password(&password, &DUMMY_HASH)).await;
-        ctx.counters.failed(&keys, ctx.policy, chrono::Utc::now());
         return Err(invalid_credentials());
     };
     let (password, hash) = (req.password.clone(), candidate.password_hash.clone());
     let ok = run_argon2(move || verify_password(&password, &hash)).await?;
     if !ok {
-        ctx.counters.failed(&keys, ctx.policy, chrono::Utc::now());
         return Err(invalid_credentials());
     }
-    ctx.counters.succeeded(&keys);
+    store.sign_in_succeeded(&attempt, &start.before).await?;
     let token = new_token();
     let ttl = chrono::Duration::from_std(token_ttl).unwrap_or(chrono::Duration::days(365));
     let watermark = store

@@ -182,6 +182,12 @@ struct ServeArgs {
     /// finish before the server stops anyway.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     shutdown_grace: Duration,
+    /// A reverse proxy or load balancer in front of this server (its IP address),
+    /// whose `X-Forwarded-For` header is believed for the client's address, which
+    /// sign-in throttling counts; repeat for several. Without it the socket's peer is
+    /// the client.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Subcommand)]
@@ -813,6 +819,7 @@ async fn serve(
         max_attachment_bytes: args.max_attachment_bytes,
         max_clock_skew: args.max_clock_skew,
         token_ttl: args.token_ttl,
+        trusted_proxies: args.trusted_proxies.clone(),
         ..ServerConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -845,7 +852,6 @@ async fn serve(
         blobs,
         config: Arc::new(config),
         metrics: metrics.clone(),
-        sign_ins: Default::default(),
     };
     // One signal stops both listeners: the API finishes the requests it is
     // answering (a push runs to its commit), the metrics stop at once.

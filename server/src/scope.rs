@@ -136,6 +136,16 @@ pub fn decide<'a>(
     let mut row_scope = known.row_scope.clone();
     let mut created_by = known.created_by.clone();
     let mut new_rows: HashMap<Uuid, usize> = HashMap::new();
+    // What each attachment of the batch is attached to (a device sends its
+    // `subject_kind` with the row's other fields): evidence added after sign-off is
+    // CAP progress or verifying, which reviewers may do too.
+    let subjects: HashMap<Uuid, &'a str> = ops
+        .iter()
+        .filter(|o| o.entity == EntityKind::Attachment && o.change.field == "subject_kind")
+        .filter_map(|o| Some((o.change.row_id, o.change.value.as_str()?)))
+        .collect();
+    // New rows whose first op in this batch was refused: (its device_seq, code, reason).
+    let mut refused_new: HashMap<Uuid, (u64, RejectCode, String)> = HashMap::new();
     for op in ops {
         let c = op.change;
         let refuse = |code, message: String| Rejection {
@@ -144,9 +154,21 @@ pub fn decide<'a>(
             message,
         };
         let existing = row_scope.get(&c.row_id).copied();
+        if existing.is_none() {
+            if let Some((seq, code, why)) = refused_new.get(&c.row_id) {
+                out.rejected.push(refuse(*code, format!(
+                    "{} {} is new, and its first op in this batch (device_seq {seq}) was refused, so this one is too: {why}",
+                    op.entity, c.row_id
+                )));
+                continue;
+            }
+        }
         let scope = match resolve_scope(&op, existing, &row_scope) {
             Ok(s) => s,
             Err(message) => {
+                if existing.is_none() {
+                    refused_new.insert(c.row_id, (c.device_seq, RejectCode::InvalidValue, message.clone()));
+                }
                 out.rejected.push(refuse(RejectCode::InvalidValue, message));
                 continue;
             }
@@ -156,7 +178,15 @@ pub fn decide<'a>(
             created_by.entry(c.row_id).or_insert(p.user_id);
         }
         if let Some(pusher) = pusher {
-            let mut kind = scope::write_kind(op.entity, &c.field, &c.value);
+            // A new attachment's ops are classified by what the batch attaches it to;
+            // an existing one's stay audit work (its stored subject is not at hand).
+            let new_row = existing.is_none() || new_rows.contains_key(&c.row_id);
+            let mut kind = match op.entity {
+                EntityKind::Attachment if new_row => {
+                    scope::attachment_write_kind(subjects.get(&c.row_id).copied())
+                }
+                _ => scope::write_kind(op.entity, &c.field, &c.value),
+            };
             let audit = scope.audit();
             if let (Some(a), WriteKind::Assignment) = (audit, kind) {
                 if is_own_lead_op(&op, a, pusher.user_id)
@@ -194,6 +224,9 @@ pub fn decide<'a>(
                 kind,
                 scope,
             ) {
+                if existing.is_none() {
+                    refused_new.insert(c.row_id, (c.device_seq, RejectCode::Forbidden, refusal.to_string()));
+                }
                 out.rejected
                     .push(refuse(RejectCode::Forbidden, refusal.to_string()));
                 continue;
@@ -504,13 +537,45 @@ mod tests {
         crate::sync::validate_ops(ops, &crate::sync::PushPolicy::default(), true).0
     }
 
+    /// A reviewer (not on the team) may attach evidence to a CAP item or a
+    /// verification, not a photo of the audit's own work, and may not change an
+    /// existing attachment by naming a CAP subject for it.
+    #[test]
+    fn a_reviewer_attaches_cap_evidence_but_not_audit_photos() {
+        let reviewer = Pusher {
+            role: Role::Reviewer,
+            user_id: Uuid::from_u128(5),
+        };
+        let (audit, evidence, photo, old) =
+            (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let a = json!(audit.to_string());
+        let ops = vec![
+            op(1, "attachment", evidence, "audit_id", a.clone()),
+            op(2, "attachment", evidence, "subject_kind", json!("corrective_action")),
+            op(3, "attachment", evidence, "file_name", json!("fix.jpg")),
+            op(4, "attachment", photo, "audit_id", a.clone()),
+            op(5, "attachment", photo, "subject_kind", json!("answer")),
+            op(6, "attachment", old, "subject_kind", json!("corrective_action")),
+        ];
+        let mut known = Known::default();
+        known.row_scope.insert(audit, Scope::Audit(audit));
+        known.row_scope.insert(old, Scope::Audit(audit));
+        known.has_team.insert(audit);
+        let d = decide(Some(reviewer), valid(&ops), &known);
+        let accepted: Vec<u64> = d.accepted.iter().map(|(o, _)| o.change.device_seq).collect();
+        assert_eq!(accepted, [1, 2, 3]);
+        let refused: Vec<u64> = d.rejected.iter().map(|r| r.device_seq).collect();
+        assert_eq!(refused, [4, 5, 6]);
+    }
+
     #[test]
     fn an_auditor_starts_an_audit_leads_it_and_may_not_touch_others() {
         let me = Pusher {
             role: Role::Auditor,
             user_id: Uuid::from_u128(1),
         };
-        let (mine, theirs, answer, stray) = (
+        let (mine, theirs, answer, stray, forged) = (
+            Uuid::now_v7(),
             Uuid::now_v7(),
             Uuid::now_v7(),
             Uuid::now_v7(),
@@ -529,13 +594,7 @@ mod tests {
             op(3, "audit_member", lead_row, "role", json!("lead")),
             op(4, "answer", answer, "audit_id", json!(mine.to_string())),
             op(5, "answer", answer, "note", json!("ok")),
-            op(
-                6,
-                "answer",
-                Uuid::now_v7(),
-                "audit_id",
-                json!(theirs.to_string()),
-            ),
+            op(6, "answer", forged, "audit_id", json!(theirs.to_string())),
             op(7, "answer", stray, "note", json!("no audit named")),
             op(8, "facility", Uuid::now_v7(), "name", json!("F")),
             op(
@@ -545,6 +604,9 @@ mod tests {
                 "audit_id",
                 json!(mine.to_string()),
             ),
+            // Later ops of rows whose first op was refused say so.
+            op(10, "answer", forged, "note", json!("forged")),
+            op(11, "answer", stray, "value", json!("yes")),
         ];
         let mut known = Known::default();
         known.row_scope.insert(theirs, Scope::Audit(theirs));
@@ -566,6 +628,13 @@ mod tests {
         assert!(why[&6].contains("not on its team"), "{}", why[&6]);
         assert!(why[&7].contains("send its audit_id first"), "{}", why[&7]);
         assert!(why[&8].contains("admin role"), "{}", why[&8]);
+        assert!(
+            why[&10].contains("first op in this batch (device_seq 6) was refused")
+                && why[&10].contains("not on its team"),
+            "{}",
+            why[&10]
+        );
+        assert!(why[&11].contains("(device_seq 7)"), "{}", why[&11]);
         assert!(
             why[&9].contains("reviewer"),
             "only reviewers assign others: {}",

@@ -1,7 +1,9 @@
 //! Sign-in throttling: the rule that slows password guessing down without
 //! letting an attacker lock a real user out for long. Pure: it decides from
-//! counters of failed sign-ins; where they are kept and when they are counted is
-//! the caller's (see the README's accounts section for the state of the wiring).
+//! counters of failed sign-ins. The store keeps them (table `sign_in_failure`,
+//! shared by every server) and applies this rule in one transaction per attempt
+//! ([`crate::store::ServerStore::begin_sign_in`]), counting the attempt as failed
+//! before its password is checked and taking that back when it is right.
 //!
 //! Three counters of failed sign-ins (wrong organisation, user name or password):
 //!

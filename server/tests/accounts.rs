@@ -1,7 +1,8 @@
 //! Accounts over real HTTP, on both backends: logout revokes exactly the device
 //! that signed out; a disabled user's devices are refused at once; failed sign-ins
 //! are throttled per user and address (429 with Retry-After) without locking the
-//! user out from elsewhere or for good; and each organisation role's push is
+//! user out from elsewhere or for good, with counters every server shares that no
+//! burst of simultaneous guesses gets around; and each organisation role's push is
 //! accepted or refused by the role matrix, with the reason naming the role.
 
 mod common;
@@ -9,7 +10,9 @@ mod common;
 use common::*;
 use fieldaudit_protocol::api::{LoginRequest, Role};
 use fieldaudit_protocol::{ApiError, Change, Hlc, PushRequest, PushResponse, RejectCode};
+use fieldaudit_server::throttle::{Rule, ThrottlePolicy};
 use fieldaudit_server::{admin, ServerConfig};
+use std::time::Duration;
 use reqwest::{Client, StatusCode};
 use uuid::Uuid;
 
@@ -151,6 +154,100 @@ async fn sign_in_throttling_on_sqlite() {
 async fn sign_in_throttling_on_postgres() {
     let Some(backend) = postgres().await else { return };
     throttling(backend).await;
+}
+
+async fn login_from(http: &Client, base: &str, user: &str, password: &str, device: Uuid) -> reqwest::Response {
+    http.post(format!("{base}/api/v1/auth/login"))
+        .json(&LoginRequest {
+            organisation: "acme".into(),
+            username: user.into(),
+            password: password.into(),
+            device_id: device,
+            device_name: "laptop".into(),
+        })
+        .send()
+        .await
+        .expect("login request")
+}
+
+fn client_on(last: u8) -> Client {
+    Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+        .build()
+        .expect("client on a loopback address")
+}
+
+/// The counters are in the database, and an attempt counts before its password is
+/// checked: of twelve wrong guesses sent at once from one address only the five
+/// free ones are checked (the others get 429 at once); a second server on the same
+/// database refuses that address too; and once guesses from several addresses
+/// have used up the per-user counter, the user's own registered laptop still
+/// signs in from a new address while an unknown device is held back.
+async fn throttling_shared_and_burst_proof(backend: Backend) {
+    // The default free failures, with first delays long enough that no slow
+    // machine sees one run out during the test.
+    let rule = |free_failures, secs| Rule {
+        free_failures,
+        first_delay: Duration::from_secs(secs),
+        max_delay: Duration::from_secs(secs),
+    };
+    let config = || ServerConfig {
+        sign_in_throttle: ThrottlePolicy {
+            per_user_address: rule(5, 120),
+            per_user: rule(10, 120),
+            per_address: rule(20, 120),
+            ..ThrottlePolicy::default()
+        },
+        ..ServerConfig::default()
+    };
+    let srv = server_with(backend, config()).await;
+    org_with_user(srv.store(), "acme", "nadia", PW, Role::Auditor).await;
+    // Her laptop, registered before anything happens.
+    let laptop = Uuid::now_v7();
+    let res = login_from(&client_on(9), &srv.base, "nadia", PW, laptop).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let guesses: Vec<_> = (0..12)
+        .map(|_| {
+            let base = srv.base.clone();
+            tokio::spawn(async move { login_from(&client_on(1), &base, "nadia", "wrong guess", Uuid::now_v7()).await.status() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.expect("guess task"));
+    }
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let held = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, held), (5, 7), "only the free guesses are checked: {statuses:?}");
+
+    // Another server on the same database knows.
+    let (second, _stop) = spawn_server(srv.backend.reopen().await, srv.backend.dir.path(), config()).await;
+    let res = login_from(&client_on(1), &format!("http://{second}"), "nadia", PW, Uuid::now_v7()).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "the second server sees the same counters");
+
+    // Guesses from another address use up the per-user counter's free ten (5 + 5).
+    for _ in 0..5 {
+        let res = login_from(&client_on(2), &srv.base, "nadia", "wrong guess", Uuid::now_v7()).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = login_from(&client_on(4), &srv.base, "nadia", PW, Uuid::now_v7()).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "an unknown device waits for the per-user counter");
+    let (_, err) = error_of(res).await;
+    assert_eq!(err.code, "sign_in_throttled");
+    let res = login_from(&client_on(4), &srv.base, "nadia", PW, laptop).await;
+    assert_eq!(res.status(), StatusCode::OK, "her own laptop is not held back: {}", res.text().await.unwrap_or_default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_throttling_is_shared_and_burst_proof_on_sqlite() {
+    throttling_shared_and_burst_proof(sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_throttling_is_shared_and_burst_proof_on_postgres() {
+    let Some(backend) = postgres().await else { return };
+    throttling_shared_and_burst_proof(backend).await;
 }
 
 /// One push per organisation role: a facility registry change is applied for an

@@ -111,11 +111,15 @@ async fn push_then_pull_returns_changes_in_server_order(store: &dyn ServerStore)
 
 async fn same_batch_three_times_is_idempotent(store: &dyn ServerStore) {
     let t = tenant(store, "acme").await;
-    let changes = batch(20);
+    let mut changes = batch(20);
+    // One op the server refuses: sent again, it is refused again, with the same reason.
+    changes[7].entity = "no_such_entity".into();
     let first = store
         .push(t.org.id, t.device, &changes, &policy())
         .await
         .expect("push 1");
+    assert_eq!(first.rejected.len(), 1, "{:?}", first.rejected);
+    assert_eq!(first.rejected[0].device_seq, 8);
     let after_first = pull_all(store, t.org.id).await;
     for _ in 0..2 {
         let again = store
@@ -124,10 +128,21 @@ async fn same_batch_three_times_is_idempotent(store: &dyn ServerStore) {
             .expect("replay");
         assert_eq!(again.watermark, first.watermark);
         assert_eq!(again.applied, 0, "duplicates are not counted");
-        assert!(again.rejected.is_empty());
+        assert_eq!(again.rejected, first.rejected, "the same answer to the same push");
     }
     assert_eq!(pull_all(store, t.org.id).await, after_first);
-    assert_eq!(after_first.len(), 20);
+    assert_eq!(after_first.len(), 19);
+    // Part of it again, with new ops after: the old refusal and the new ops' answers.
+    let more = batch(22);
+    let mut replay = changes[5..].to_vec();
+    replay.extend(more[20..].iter().cloned());
+    let mixed = store
+        .push(t.org.id, t.device, &replay, &policy())
+        .await
+        .expect("replay with new ops");
+    assert_eq!((mixed.watermark, mixed.applied), (22, 2));
+    assert_eq!(mixed.rejected, first.rejected);
+    assert_eq!(pull_all(store, t.org.id).await.len(), 21);
 }
 
 async fn split_and_replayed_batches_end_in_the_same_state(store: &dyn ServerStore) {

@@ -36,3 +36,25 @@ pub fn cases(default: u64) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// Every change of the organisation the token's device may see, page by page
+/// (the server leaves out the device's own changes).
+pub fn pull_all(url: &str, token: &str) -> Vec<fieldaudit_protocol::PulledChange> {
+    let http = reqwest::blocking::Client::new();
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: fieldaudit_protocol::PullResponse = http
+            .get(format!("{url}/api/v1/sync/pull?after={after}&limit=1000"))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        out.extend(page.changes);
+        after = page.next_cursor;
+        if !page.more {
+            return out;
+        }
+    }
+}

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use fieldaudit_protocol::api::Role;
+use fieldaudit_protocol::scope::TeamRole;
+use fieldaudit_server::teams::{self, Assignment};
 use fieldaudit_server::{admin, attachments, AppState, ServerConfig, ServerStore};
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
@@ -116,6 +118,33 @@ impl Cluster {
         ))
     }
 
+    /// Sets the team of an audit of `slug` to exactly these members, as the office
+    /// does (`fieldaudit-server audit assign`).
+    pub fn assign(&self, slug: &str, audit: uuid::Uuid, members: &[(&str, TeamRole)]) {
+        let members: Vec<Assignment> = members
+            .iter()
+            .map(|(u, r)| Assignment {
+                username: u.to_string(),
+                role: *r,
+            })
+            .collect();
+        let store = self.server_store();
+        self.rt
+            .block_on(teams::assign(store.as_ref(), slug, audit, &members))
+            .expect("assign the team");
+    }
+
+    /// The user names on an audit's team, as the server holds it.
+    pub fn team(&self, slug: &str, audit: uuid::Uuid) -> Vec<String> {
+        let store = self.server_store();
+        self.rt
+            .block_on(teams::team(store.as_ref(), slug, audit))
+            .expect("read the team")
+            .into_iter()
+            .map(|m| m.username)
+            .collect()
+    }
+
     /// Revokes a device of an organisation.
     pub fn revoke(&self, slug: &str, device: uuid::Uuid) {
         let (url, dir) = (self.database_url.clone(), self.dir.path().to_owned());
@@ -220,7 +249,6 @@ impl Cluster {
                 blobs,
                 config: Arc::new(config),
                 metrics: Default::default(),
-                sign_ins: Default::default(),
             };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await

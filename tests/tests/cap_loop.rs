@@ -330,6 +330,30 @@ fn the_corrective_action_loop_on_two_devices() {
     }
     assert_eq!(r.sync().unwrap().rejected, 0);
 
+    // The reviewer files the supplier's photo of the fix with the exit's CAP item:
+    // evidence added after sign-off, which a reviewer may add (not on the team).
+    let action = r
+        .store()
+        .findings(audit)
+        .unwrap()
+        .into_iter()
+        .find(|f| f.finding.id == exit)
+        .unwrap()
+        .actions[0]
+        .id;
+    r.store()
+        .add_attachment(audit, "corrective_action", action, "push-bars.jpg", "image/jpeg", b"PUSH-BARS-PHOTO")
+        .unwrap();
+    let sent = r.sync().unwrap();
+    assert_eq!(sent.rejected, 0, "{:?}", r.store().quarantine().unwrap());
+    a.sync().unwrap();
+    let evidence = a.store().attachments(audit, Some(action)).unwrap();
+    assert_eq!(
+        evidence.iter().map(|x| x.file_name.as_deref()).collect::<Vec<_>>(),
+        [Some("push-bars.jpg")],
+        "the team's laptop receives the reviewer's evidence"
+    );
+
     // Tomas follows up on his laptop: the exit is fixed, the alarm is on its way.
     b.sync().unwrap();
     let follow = b

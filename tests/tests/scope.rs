@@ -83,19 +83,6 @@ fn audit_rows(device: &Device, audit: Uuid) -> Vec<Value> {
     out
 }
 
-fn assign(c: &Cluster, audit: Uuid, members: &[(&str, TeamRole)]) {
-    let store = c.server_store();
-    let members: Vec<Assignment> = members
-        .iter()
-        .map(|(u, r)| Assignment {
-            username: u.to_string(),
-            role: *r,
-        })
-        .collect();
-    c.rt.block_on(teams::assign(store.as_ref(), "acme", audit, &members))
-        .expect("assign the team");
-}
-
 fn two_teams(backend: Backend) {
     let mut c = Cluster::new(backend, ServerConfig::default());
     c.organisation_with_roles(
@@ -276,8 +263,8 @@ fn two_teams(backend: Backend) {
     );
 
     // Bea joins team A: her next sync brings A whole, equal to the reviewer's copy.
-    assign(
-        &c,
+    c.assign(
+        "acme",
         audit_a,
         &[("ana", TeamRole::Lead), ("bea", TeamRole::Auditor)],
     );
@@ -314,7 +301,7 @@ fn two_teams(backend: Backend) {
             .map(drop)
         })
         .unwrap();
-    assign(&c, audit_a, &[("ana", TeamRole::Lead)]);
+    c.assign("acme", audit_a, &[("ana", TeamRole::Lead)]);
     let r = bea.sync().unwrap();
     assert_eq!((r.rejected, r.removed_audits), (0, 1), "{r:?}");
     bea.sync().unwrap();

@@ -9,9 +9,9 @@ use fieldaudit_core::audits::NewAudit;
 use fieldaudit_core::import::FacilityRecord;
 use fieldaudit_core::model::ChecklistRef;
 use fieldaudit_core::CoreError;
-use fieldaudit_protocol::{EntityKind, PullResponse};
+use fieldaudit_protocol::EntityKind;
 use fieldaudit_server::ServerConfig;
-use fieldaudit_tests::{cases, pg_base_url, Backend, Cluster, Device, Faults, Proxy};
+use fieldaudit_tests::{cases, pg_base_url, pull_all, Backend, Cluster, Device, Faults, Proxy};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -210,26 +210,6 @@ impl Expected {
             if ver > e.0 {
                 *e = (ver, c.value);
             }
-        }
-    }
-}
-
-fn pull_all(url: &str, token: &str) -> Vec<fieldaudit_protocol::PulledChange> {
-    let http = reqwest::blocking::Client::new();
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page: PullResponse = http
-            .get(format!("{url}/api/v1/sync/pull?after={after}&limit=1000"))
-            .bearer_auth(token)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        out.extend(page.changes);
-        after = page.next_cursor;
-        if !page.more {
-            return out;
         }
     }
 }

@@ -180,6 +180,13 @@ pub struct BatchCheck {
 pub fn check_batch(changes: &[Change], read: &FieldReader<'_>) -> BatchCheck {
     let mut overlay: std::collections::HashMap<(EntityKind, Uuid, String), Value> =
         std::collections::HashMap::new();
+    // What each new attachment of the batch is attached to, whichever of its ops
+    // comes first (a row's subject is set when it is made and never changes).
+    let subjects: std::collections::HashMap<Uuid, &Value> = changes
+        .iter()
+        .filter(|c| c.entity == EntityKind::Attachment.as_str() && c.field == "subject_kind")
+        .map(|c| (c.row_id, &c.value))
+        .collect();
     let missing = std::cell::RefCell::new(Vec::new());
     let mut out = BatchCheck::default();
     for c in changes {
@@ -188,13 +195,22 @@ pub fn check_batch(changes: &[Change], read: &FieldReader<'_>) -> BatchCheck {
         };
         let decision = {
             let lookup = |e: EntityKind, r: Uuid, f: &str| {
-                overlay.get(&(e, r, f.to_owned())).cloned().or_else(|| {
+                let v = overlay.get(&(e, r, f.to_owned())).cloned().or_else(|| {
                     let v = read(e, r, f);
                     if v.is_none() {
                         missing.borrow_mut().push((e, r, f.to_owned()));
                     }
                     v
-                })
+                });
+                match (v, subjects.get(&r)) {
+                    // A new attachment (no subject stored yet): the batch says.
+                    (Some(Value::Null), Some(subject))
+                        if e == EntityKind::Attachment && f == "subject_kind" =>
+                    {
+                        Some((*subject).clone())
+                    }
+                    (v, _) => v,
+                }
             };
             is_locked(entity, c.row_id, &c.field, &lookup)
         };
@@ -327,5 +343,39 @@ mod tests {
             check.missing,
             vec![(EntityKind::Answer, answer, "audit_id".to_owned())]
         );
+    }
+
+    #[test]
+    fn evidence_attached_after_sign_off_passes_whatever_the_order_of_its_ops() {
+        let (audit, action, photo, evidence, old) = (
+            Uuid::from_u128(1),
+            Uuid::from_u128(4),
+            Uuid::from_u128(5),
+            Uuid::from_u128(6),
+            Uuid::from_u128(7),
+        );
+        let server: HashMap<(EntityKind, Uuid, &str), Value> = HashMap::from([
+            ((EntityKind::Audit, audit, LOCK_FIELD), json!(true)),
+            ((EntityKind::Attachment, old, "audit_id"), json!(audit.to_string())),
+            ((EntityKind::Attachment, old, "subject_kind"), json!("answer")),
+        ]);
+        let read = |e: EntityKind, r: Uuid, f: &str| {
+            Some(server.get(&(e, r, f)).cloned().unwrap_or(Value::Null))
+        };
+        let a = audit.to_string();
+        let batch = vec![
+            // A new CAP photo: its audit first, its subject after (as devices send them).
+            op(1, "attachment", evidence, "audit_id", json!(a)),
+            op(2, "attachment", evidence, "subject_kind", json!("corrective_action")),
+            op(3, "attachment", evidence, "subject_id", json!(action.to_string())),
+            // A new photo of an answer: covered by the sign-off.
+            op(4, "attachment", photo, "audit_id", json!(a)),
+            op(5, "attachment", photo, "subject_kind", json!("answer")),
+            // An existing answer photo cannot be passed off as CAP evidence.
+            op(6, "attachment", old, "subject_kind", json!("corrective_action")),
+            op(7, "attachment", old, "caption", json!("moved")),
+        ];
+        let check = check_batch(&batch, &read);
+        assert_eq!(check.refused, vec![(5, audit), (6, audit), (7, audit)]);
     }
 }

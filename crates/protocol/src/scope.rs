@@ -308,6 +308,20 @@ pub fn write_kind(entity: EntityKind, field: &str, value: &Value) -> WriteKind {
     }
 }
 
+/// The kind of write of an attachment row's ops, from what it is attached to
+/// (`subject_kind`): a file attached to a CAP item or a supplier response is CAP
+/// progress, one attached to a verification is verifying (both are added after
+/// sign-off, by the team or a reviewer); any other file is the audit's own work.
+/// [`write_kind`] sees one op at a time and says [`WriteKind::AuditWork`] for
+/// every attachment op; the server asks this when the row's subject is known.
+pub fn attachment_write_kind(subject_kind: Option<&str>) -> WriteKind {
+    match subject_kind {
+        Some("corrective_action" | "supplier_response") => WriteKind::CapProgress,
+        Some("verification") => WriteKind::FindingVerification,
+        _ => WriteKind::AuditWork,
+    }
+}
+
 /// Who is writing: their organisation role and their role on the team of the
 /// row's audit (`None` when not on it, or for organisation rows).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -602,6 +616,25 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn evidence_added_after_sign_off_is_cap_progress_or_verification() {
+        for subject in crate::lock::AFTER_SIGNOFF_SUBJECTS {
+            let kind = attachment_write_kind(Some(subject));
+            assert_ne!(kind, WriteKind::AuditWork, "{subject}");
+            let reviewer = Actor {
+                role: Role::Reviewer,
+                team_role: None,
+            };
+            assert!(
+                may_write(reviewer, kind, Scope::Audit(Uuid::nil())).is_ok(),
+                "a reviewer attaches evidence to a {subject}"
+            );
+        }
+        for subject in [None, Some("answer"), Some("audit"), Some("finding")] {
+            assert_eq!(attachment_write_kind(subject), WriteKind::AuditWork, "{subject:?}");
         }
     }
 

@@ -44,7 +44,8 @@ pub struct PushResponse {
     /// How many ops of this batch were newly applied (duplicates are not counted).
     pub applied: u64,
     /// Ops the server refused, with reasons. They still count towards the watermark:
-    /// the device moves them to its quarantine.
+    /// the device moves them to its quarantine. An op sent again (the answer to its
+    /// first push was lost) is answered with the refusal recorded then.
     pub rejected: Vec<Rejection>,
 }
 

@@ -37,7 +37,6 @@ pub async fn login(
     let ctx = auth::SignInContext {
         client: throttle::client_address(peer.ip(), &forwarded, &s.config.trusted_proxies),
         policy: &s.config.sign_in_throttle,
-        counters: &s.sign_ins,
     };
     let res = auth::login(s.store.as_ref(), req, s.config.token_ttl, ctx)
         .await

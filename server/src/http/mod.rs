@@ -54,9 +54,6 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// This process's Prometheus metrics (served on their own listener).
     pub metrics: Arc<crate::metrics::Metrics>,
-    /// This process's counters of failed sign-ins (in memory: see
-    /// [`crate::auth::SignInCounters`]).
-    pub sign_ins: Arc<crate::auth::SignInCounters>,
 }
 
 /// The whole API as an axum router, with compression, limits, tracing and JSON errors.

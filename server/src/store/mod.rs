@@ -90,6 +90,35 @@ pub struct LoginCandidate {
     pub password_hash: String,
 }
 
+/// A sign-in attempt, to admit or refuse before its password is checked
+/// ([`ServerStore::begin_sign_in`]).
+#[derive(Clone, Debug)]
+pub struct SignInAttempt {
+    /// The organisation's slug, as typed.
+    pub organisation: String,
+    /// The user name, as typed.
+    pub username: String,
+    /// The device signing in (one already registered to that user is not held
+    /// back by the per-user counter).
+    pub device_id: Uuid,
+    /// Its three counters ([`crate::throttle::keys`]).
+    pub keys: Vec<crate::throttle::Key>,
+    /// The throttling policy.
+    pub policy: crate::throttle::ThrottlePolicy,
+    /// When it is made.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// What [`ServerStore::begin_sign_in`] decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInStart {
+    /// Whether the password may be checked.
+    pub verdict: crate::throttle::Verdict,
+    /// The counters before this attempt was counted, in the order of its keys
+    /// (for [`ServerStore::sign_in_succeeded`] to put back).
+    pub before: Vec<Option<crate::throttle::Failures>>,
+}
+
 /// A device being signed in.
 #[derive(Clone, Debug)]
 pub struct DeviceRegistration {
@@ -221,6 +250,23 @@ pub trait ServerStore: Send + Sync + 'static {
         slug: &str,
         username: &str,
     ) -> StoreResult<Option<LoginCandidate>>;
+
+    /// Admits or refuses a sign-in attempt, in one write transaction on its
+    /// counters (locked, so attempts made at the same moment queue here): reads
+    /// them, asks [`crate::throttle::verdict`] and, when the attempt is allowed,
+    /// counts it as a failure *before* its password is checked, so a burst of
+    /// simultaneous guesses cannot all pass while none has failed yet. The
+    /// counters live in the database: every server of the organisation and every
+    /// restart sees the same ones.
+    async fn begin_sign_in(&self, attempt: &SignInAttempt) -> StoreResult<SignInStart>;
+
+    /// After the right password: clears the counters a success clears and takes
+    /// the failure [`ServerStore::begin_sign_in`] counted back from the others.
+    async fn sign_in_succeeded(
+        &self,
+        attempt: &SignInAttempt,
+        before: &[Option<crate::throttle::Failures>],
+    ) -> StoreResult<()>;
 
     /// Registers a device or, for a device of the same user signing in again,
     /// replaces its token and lifts a revocation. `device_conflict` if the id belongs

@@ -17,10 +17,12 @@ use uuid::Uuid;
 use super::db::{Backend, BoxFuture, Db, Mode, Param, SqlRow};
 use super::{
     server_device_id, CurrentRow, DeviceAuth, DeviceInfo, DeviceRegistration, FieldValue,
-    LoginCandidate, Organisation, ServerStore, StoreResult, StoredTemplate, User,
+    LoginCandidate, Organisation, ServerStore, SignInAttempt, SignInStart, StoreResult,
+    StoredTemplate, User,
 };
 use crate::error::StoreError;
 use crate::sync::{self, PushPolicy};
+use crate::throttle::{self, Failures};
 
 /// A [`ServerStore`] on a SQL database.
 pub struct SqlStore<B> {
@@ -143,6 +145,18 @@ fn login_candidate(r: &dyn SqlRow) -> StoreResult<LoginCandidate> {
 /// A device's owner (organisation, user) and watermark.
 fn device_owner(r: &dyn SqlRow) -> StoreResult<(String, Option<String>, i64)> {
     Ok((r.text(0)?, r.opt_text(1)?, r.int(2)?))
+}
+
+/// A sign-in failure counter's row: `None` while nothing is counted.
+fn failures_row(r: &dyn SqlRow) -> StoreResult<Option<Failures>> {
+    let count = r.int(0)?;
+    if count <= 0 {
+        return Ok(None);
+    }
+    Ok(Some(Failures {
+        count: u32::try_from(count).unwrap_or(u32::MAX),
+        last_at: time_col(&r.text(1)?)?,
+    }))
 }
 
 fn device_auth(r: &dyn SqlRow) -> StoreResult<DeviceAuth> {
@@ -306,11 +320,14 @@ async fn push_tx(
     })?;
     let watermark = count_col(watermark);
     let new = sync::new_ops(watermark, changes)?;
+    // Ops sent again (the answer to their push was lost) get the same answer: the
+    // refusals recorded when they were first pushed.
+    let replayed = refusals_of_replayed(db, &dev, watermark, changes).await?;
     if new.is_empty() {
         return Ok(PushResponse {
             watermark,
             applied: 0,
-            rejected: Vec::new(),
+            rejected: replayed,
         });
     }
     let from_server_device = device_id == server_device_id(organisation_id);
@@ -389,11 +406,62 @@ async fn push_tx(
         &[&(new_watermark as i64), &now, &dev],
     )
     .await?;
+    let rejected = sync::all_rejections(invalid, decision.rejected);
+    for r in &rejected {
+        let code = serde_json::to_value(r.code)?;
+        db.execute(
+            "INSERT INTO refused_op (device_id, device_seq, code, message) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (device_id, device_seq) DO NOTHING",
+            &[&dev, &(r.device_seq as i64), &code.as_str().unwrap_or_default(), &r.message],
+        )
+        .await?;
+    }
     Ok(PushResponse {
         watermark: new_watermark,
         applied,
-        rejected: sync::all_rejections(invalid, decision.rejected),
+        rejected: sync::all_rejections(replayed, rejected),
     })
+}
+
+/// The recorded refusals of the ops of `changes` at or below the device's
+/// watermark (already processed: sent again after a lost answer).
+async fn refusals_of_replayed(
+    db: &mut (dyn Db + '_),
+    device: &str,
+    watermark: u64,
+    changes: &[Change],
+) -> StoreResult<Vec<fieldaudit_protocol::Rejection>> {
+    let seqs: std::collections::BTreeSet<u64> = changes
+        .iter()
+        .map(|c| c.device_seq)
+        .filter(|s| *s <= watermark)
+        .collect();
+    let (Some(first), Some(last)) = (seqs.first(), seqs.last()) else {
+        return Ok(Vec::new());
+    };
+    let rows = query_all(
+        db,
+        "SELECT device_seq, code, message FROM refused_op WHERE device_id = $1 AND device_seq BETWEEN $2 AND $3 ORDER BY device_seq",
+        &[&device, &(*first as i64), &(*last as i64)],
+        |r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)),
+    )
+    .await?;
+    let mut out = Vec::new();
+    for (seq, code, message) in rows {
+        let seq = count_col(seq);
+        if !seqs.contains(&seq) {
+            continue;
+        }
+        let code = serde_json::from_value(serde_json::Value::String(code.clone())).map_err(|e| {
+            StoreError::backend_from(format!("stored refusal code {code:?} is unknown"), e)
+        })?;
+        out.push(fieldaudit_protocol::Rejection {
+            device_seq: seq,
+            code,
+            message,
+        });
+    }
+    Ok(out)
 }
 
 #[async_trait]
@@ -520,6 +588,105 @@ impl<B: Backend> ServerStore for SqlStore<B> {
                     login_candidate,
                 )
                 .await
+            })
+        })
+        .await
+    }
+
+    async fn begin_sign_in(&self, attempt: &SignInAttempt) -> StoreResult<SignInStart> {
+        // Forget counters a day after their last failure (a few at a time, in their
+        // own transaction, skipping any an attempt holds right now).
+        let forget = time_text(attempt.policy.forget_before(attempt.now));
+        let prune = if B::NAME == "postgres" {
+            "DELETE FROM sign_in_failure WHERE key IN (SELECT key FROM sign_in_failure WHERE last_at < $1 LIMIT 100 FOR UPDATE SKIP LOCKED)"
+        } else {
+            "DELETE FROM sign_in_failure WHERE key IN (SELECT key FROM sign_in_failure WHERE last_at < $1 LIMIT 100)"
+        };
+        self.run(Mode::Write, move |db| {
+            Box::pin(async move { db.execute(prune, &[&forget]).await.map(drop) })
+        })
+        .await?;
+        let a = attempt.clone();
+        self.run(Mode::Write, move |db| {
+            Box::pin(async move {
+                let now = time_text(a.now);
+                let known_device = query_opt(
+                    db,
+                    "SELECT d.id FROM device d JOIN app_user u ON u.id = d.user_id JOIN organisation o ON o.id = u.organisation_id
+                     WHERE d.id = $1 AND o.slug = $2 AND u.username = $3 AND d.revoked_at IS NULL",
+                    &[&a.device_id.to_string(), &a.organisation, &a.username],
+                    |r| r.text(0),
+                )
+                .await?
+                .is_some();
+                // Always in the keys' order (by counter), so two attempts never wait
+                // on each other's locks in a cycle.
+                let mut before = Vec::with_capacity(a.keys.len());
+                for k in &a.keys {
+                    db.execute(
+                        "INSERT INTO sign_in_failure (key, failures, last_at) VALUES ($1, 0, $2) ON CONFLICT (key) DO NOTHING",
+                        &[&k.id, &now],
+                    )
+                    .await?;
+                    let state = query_opt(
+                        db,
+                        "SELECT failures, last_at FROM sign_in_failure WHERE key = $1 FOR UPDATE",
+                        &[&k.id],
+                        failures_row,
+                    )
+                    .await?
+                    .flatten();
+                    before.push(state);
+                }
+                let counters: Vec<_> = a.keys.iter().map(|k| k.counter).zip(before.iter().copied()).collect();
+                let verdict = throttle::verdict(&a.policy, &counters, known_device, a.now);
+                if verdict == throttle::Verdict::Allowed {
+                    for (k, state) in a.keys.iter().zip(&before) {
+                        let next = throttle::after_failure(&a.policy, *state, a.now);
+                        db.execute(
+                            "UPDATE sign_in_failure SET failures = $2, last_at = $3 WHERE key = $1",
+                            &[&k.id, &i64::from(next.count), &now],
+                        )
+                        .await?;
+                    }
+                }
+                Ok(SignInStart { verdict, before })
+            })
+        })
+        .await
+    }
+
+    async fn sign_in_succeeded(
+        &self,
+        attempt: &SignInAttempt,
+        before: &[Option<Failures>],
+    ) -> StoreResult<()> {
+        let a = attempt.clone();
+        let before = before.to_vec();
+        self.run(Mode::Write, move |db| {
+            Box::pin(async move {
+                let counted_at = time_text(a.now);
+                for (k, state) in a.keys.iter().zip(&before) {
+                    if !k.counter.cleared_by_success() {
+                        // One failure fewer; the last one's time as it was, unless
+                        // another attempt has counted since.
+                        let previous = state.map_or_else(|| counted_at.clone(), |f| time_text(f.last_at));
+                        db.execute(
+                            "UPDATE sign_in_failure SET failures = failures - 1,
+                                    last_at = CASE WHEN last_at = $2 THEN $3 ELSE last_at END
+                             WHERE key = $1 AND failures > 0",
+                            &[&k.id, &counted_at, &previous],
+                        )
+                        .await?;
+                    }
+                    let clear = if k.counter.cleared_by_success() {
+                        "DELETE FROM sign_in_failure WHERE key = $1"
+                    } else {
+                        "DELETE FROM sign_in_failure WHERE key = $1 AND failures <= 0"
+                    };
+                    db.execute(clear, &[&k.id]).await?;
+                }
+                Ok(())
             })
         })
         .await

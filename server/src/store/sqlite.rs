@@ -296,6 +296,74 @@ impl Db for SqliteDb<'_> {
 mod tests {
     use super::*;
 
+    /// Schema 2 gives every existing row and change its audit: rows that name it
+    /// (`audit_id`), rows under a parent (a CAP item under its finding, a fee under
+    /// its record), rows two steps down (a verification under a finding, a supplier
+    /// response under a CAP item), kept conflicts by the row they are about; the
+    /// registry stays the organisation's and a row whose audit is unknown goes to
+    /// the nil audit (no device holds it; reviewers see it).
+    #[test]
+    fn migration_2_places_cap_loop_rows_in_their_audit() {
+        let m = MIGRATIONS.as_ref().expect("migrations parse");
+        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
+        m.to_version(&mut conn, 1).expect("schema 1");
+        let org = "00000000-0000-0000-0000-00000000000a";
+        conn.execute(
+            "INSERT INTO organisation (id, slug, name, created_at) VALUES (?1, 'acme', 'Acme', '2026-11-01T00:00:00Z')",
+            [org],
+        )
+        .expect("organisation");
+        let id = |n: u128| Uuid::from_u128(n).to_string();
+        let (audit, finding, action, verification, response) = (id(1), id(2), id(3), id(4), id(5));
+        let (record, fee, conflict, facility, orphan) = (id(6), id(7), id(8), id(9), id(10));
+        // (entity, row, its field that points up, the value)
+        let rows: [(&str, &str, Option<(&str, &str)>); 10] = [
+            ("audit", &audit, Some(("facility_id", &facility))),
+            ("finding", &finding, Some(("audit_id", &audit))),
+            ("corrective_action", &action, Some(("finding_id", &finding))),
+            ("verification", &verification, Some(("finding_id", &finding))),
+            ("supplier_response", &response, Some(("action_id", &action))),
+            ("fee_record", &record, Some(("audit_id", &audit))),
+            ("fee", &fee, Some(("fee_record_id", &record))),
+            ("conflict", &conflict, Some(("row_id", &action))),
+            ("facility", &facility, None),
+            ("answer", &orphan, None),
+        ];
+        for (seq, (entity, row, up)) in rows.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO row_owner (row_id, organisation_id, entity) VALUES (?1, ?2, ?3)",
+                [*row, org, *entity],
+            )
+            .expect("row owner");
+            let (field, value) = up.map_or(("note", "null".to_owned()), |(f, v)| (f, format!("\"{v}\"")));
+            conn.execute(
+                "INSERT INTO field_state (organisation_id, entity, row_id, field, value, hlc, device_id) VALUES (?1, ?2, ?3, ?4, ?5, '1', 'd')",
+                [org, *entity, *row, field, value.as_str()],
+            )
+            .expect("field state");
+            conn.execute(
+                "INSERT INTO change_log (organisation_id, server_seq, device_id, device_seq, hlc, entity, row_id, field, value, received_at)
+                 VALUES (?1, ?2, 'd', ?2, '1', ?3, ?4, ?5, ?6, '2026-11-01T00:00:00Z')",
+                rusqlite::params![org, seq as i64 + 1, entity, row, field, value],
+            )
+            .expect("change");
+        }
+        m.to_latest(&mut conn).expect("migrate to the latest schema");
+        let placed = |table: &str, row: &str| -> Option<String> {
+            conn.query_row(&format!("SELECT audit_id FROM {table} WHERE row_id = ?1"), [row], |r| r.get(0))
+                .expect("the row is still there")
+        };
+        for (entity, row, _) in &rows {
+            let want = match *entity {
+                "facility" => None,
+                "answer" => Some(Uuid::nil().to_string()),
+                _ => Some(audit.clone()),
+            };
+            assert_eq!(placed("row_owner", row), want, "row_owner of the {entity}");
+            assert_eq!(placed("change_log", row), want, "change_log of the {entity}");
+        }
+    }
+
     #[test]
     fn embedded_migrations_validate() {
         let m = MIGRATIONS.as_ref().expect("migrations parse");

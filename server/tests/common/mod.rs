@@ -239,14 +239,28 @@ impl Drop for TestServer {
 }
 
 pub async fn server_with(backend: Backend, config: ServerConfig) -> TestServer {
-    let blobs =
-        attachments::local(&backend.dir.path().join("attachments")).expect("attachments dir");
+    let (addr, stop) = spawn_server(backend.store.clone(), backend.dir.path(), config).await;
+    TestServer {
+        addr,
+        base: format!("http://{addr}"),
+        backend,
+        stop: Some(stop),
+    }
+}
+
+/// Serves `store` on 127.0.0.1:0 (attachments under `dir`) until the sender is
+/// dropped or sent to.
+pub async fn spawn_server(
+    store: Arc<dyn ServerStore>,
+    dir: &std::path::Path,
+    config: ServerConfig,
+) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let blobs = attachments::local(&dir.join("attachments")).expect("attachments dir");
     let state = AppState {
-        store: backend.store.clone(),
+        store,
         blobs,
         config: Arc::new(config),
         metrics: Default::default(),
-        sign_ins: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -260,11 +274,16 @@ pub async fn server_with(backend: Backend, config: ServerConfig) -> TestServer {
             let _ = rx.await;
         },
     ));
-    TestServer {
-        addr,
-        base: format!("http://{addr}"),
-        backend,
-        stop: Some(tx),
+    (addr, tx)
+}
+
+impl Backend {
+    /// The same database opened again, as a second server process would.
+    pub async fn reopen(&self) -> Arc<dyn ServerStore> {
+        let url = self.pg.as_ref().map(|db| db.url.clone());
+        store::open(url.as_deref(), self.dir.path())
+            .await
+            .expect("open the store again")
     }
 }
 

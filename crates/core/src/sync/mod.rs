@@ -269,9 +269,13 @@ pub fn sync(
     // that before pushing (see `restore`): such changes get new numbers after the
     // server's watermark, and the pull asks for the device's own changes until it
     // has them back.
+    let acknowledged = store.push_watermark()?;
     restore::reconcile(&mut store, &api, me.watermark, &mut bytes, &check)?;
     let include_own = store.pulls_own_changes()?;
-    let mut watermark = me.watermark.min(store.last_device_seq()?);
+    // Changes the server took while its answer was lost go once more: it answers
+    // them as duplicates, with the refusals it recorded then, so the reason for
+    // each refused one still reaches the quarantine.
+    let mut watermark = me.watermark.min(acknowledged).min(store.last_device_seq()?);
     watermark = push_all(
         &mut store,
         &api,
