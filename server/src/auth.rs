@@ -219,14 +219,15 @@ pub async fn login(
         // Spend the same time as a real check, so timing does not reveal which accounts exist.
         let password = req.password.clone();
         let _ = run_argon2(move || verify_password(&password, &DUMMY_HASH)).await;
+        store.finish_sign_in(&attempt, &start.before, false).await?;
         return Err(invalid_credentials());
     };
     let (password, hash) = (req.password.clone(), candidate.password_hash.clone());
     let ok = run_argon2(move || verify_password(&password, &hash)).await?;
+    store.finish_sign_in(&attempt, &start.before, ok).await?;
     if !ok {
         return Err(invalid_credentials());
     }
-    store.sign_in_succeeded(&attempt, &start.before).await?;
     let token = new_token();
     let ttl = chrono::Duration::from_std(token_ttl).unwrap_or(chrono::Duration::days(365));
     let watermark = store

@@ -3,7 +3,8 @@
 //! counters of failed sign-ins. The store keeps them (table `sign_in_failure`,
 //! shared by every server) and applies this rule in one transaction per attempt
 //! ([`crate::store::ServerStore::begin_sign_in`]), counting the attempt as failed
-//! before its password is checked and taking that back when it is right.
+//! on the per-user counters before its password is checked and taking that back
+//! when it is right ([`Counter::counted_before_check`]).
 //!
 //! Three counters of failed sign-ins (wrong organisation, user name or password):
 //!
@@ -67,6 +68,15 @@ impl Counter {
     /// that user at that address: the others count what others did).
     pub fn cleared_by_success(self) -> bool {
         matches!(self, Counter::UserAddress)
+    }
+
+    /// Whether an attempt counts on it as soon as it is admitted, before its
+    /// password is checked (and is taken back when the password is right), so
+    /// simultaneous guesses at one user cannot all pass while none has failed yet.
+    /// The per-address counter counts only failures: an office behind one address
+    /// signing many people in at once must not look like an attack.
+    pub fn counted_before_check(self) -> bool {
+        !matches!(self, Counter::Address)
     }
 }
 

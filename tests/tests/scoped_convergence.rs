@@ -413,10 +413,10 @@ fn run(backend: fn() -> Option<Backend>, servers: usize, seeds: std::ops::Range<
 
 #[test]
 fn laptops_of_every_role_hold_exactly_their_scope_through_faults_on_sqlite() {
-    run(sqlite, 1, 0..cases(12).div_ceil(3));
+    run(sqlite, 1, 0..cases(12).div_ceil(4));
 }
 
 #[test]
 fn laptops_of_every_role_hold_exactly_their_scope_through_two_servers_on_postgres() {
-    run(postgres, 2, 5000..5000 + cases(12).div_ceil(6));
+    run(postgres, 2, 5000..5000 + cases(12).div_ceil(8));
 }

@@ -115,7 +115,7 @@ pub struct SignInStart {
     /// Whether the password may be checked.
     pub verdict: crate::throttle::Verdict,
     /// The counters before this attempt was counted, in the order of its keys
-    /// (for [`ServerStore::sign_in_succeeded`] to put back).
+    /// (for [`ServerStore::finish_sign_in`] to put back).
     pub before: Vec<Option<crate::throttle::Failures>>,
 }
 
@@ -254,18 +254,22 @@ pub trait ServerStore: Send + Sync + 'static {
     /// Admits or refuses a sign-in attempt, in one write transaction on its
     /// counters (locked, so attempts made at the same moment queue here): reads
     /// them, asks [`crate::throttle::verdict`] and, when the attempt is allowed,
-    /// counts it as a failure *before* its password is checked, so a burst of
-    /// simultaneous guesses cannot all pass while none has failed yet. The
+    /// counts it as a failure *before* its password is checked on the per-user
+    /// counters ([`crate::throttle::Counter::counted_before_check`]), so a burst
+    /// of simultaneous guesses cannot all pass while none has failed yet. The
     /// counters live in the database: every server of the organisation and every
     /// restart sees the same ones.
     async fn begin_sign_in(&self, attempt: &SignInAttempt) -> StoreResult<SignInStart>;
 
-    /// After the right password: clears the counters a success clears and takes
-    /// the failure [`ServerStore::begin_sign_in`] counted back from the others.
-    async fn sign_in_succeeded(
+    /// Records how an admitted attempt ended. Right password: clears the counters
+    /// a success clears and takes back the failure [`ServerStore::begin_sign_in`]
+    /// counted on the others. Wrong: counts it on the counters that count only
+    /// failures.
+    async fn finish_sign_in(
         &self,
         attempt: &SignInAttempt,
         before: &[Option<crate::throttle::Failures>],
+        succeeded: bool,
     ) -> StoreResult<()>;
 
     /// Registers a device or, for a device of the same user signing in again,

@@ -641,7 +641,7 @@ impl<B: Backend> ServerStore for SqlStore<B> {
                 let counters: Vec<_> = a.keys.iter().map(|k| k.counter).zip(before.iter().copied()).collect();
                 let verdict = throttle::verdict(&a.policy, &counters, known_device, a.now);
                 if verdict == throttle::Verdict::Allowed {
-                    for (k, state) in a.keys.iter().zip(&before) {
+                    for (k, state) in a.keys.iter().zip(&before).filter(|(k, _)| k.counter.counted_before_check()) {
                         let next = throttle::after_failure(&a.policy, *state, a.now);
                         db.execute(
                             "UPDATE sign_in_failure SET failures = $2, last_at = $3 WHERE key = $1",
@@ -656,10 +656,11 @@ impl<B: Backend> ServerStore for SqlStore<B> {
         .await
     }
 
-    async fn sign_in_succeeded(
+    async fn finish_sign_in(
         &self,
         attempt: &SignInAttempt,
         before: &[Option<Failures>],
+        succeeded: bool,
     ) -> StoreResult<()> {
         let a = attempt.clone();
         let before = before.to_vec();
@@ -667,24 +668,43 @@ impl<B: Backend> ServerStore for SqlStore<B> {
             Box::pin(async move {
                 let counted_at = time_text(a.now);
                 for (k, state) in a.keys.iter().zip(&before) {
-                    if !k.counter.cleared_by_success() {
-                        // One failure fewer; the last one's time as it was, unless
-                        // another attempt has counted since.
-                        let previous = state.map_or_else(|| counted_at.clone(), |f| time_text(f.last_at));
-                        db.execute(
-                            "UPDATE sign_in_failure SET failures = failures - 1,
-                                    last_at = CASE WHEN last_at = $2 THEN $3 ELSE last_at END
-                             WHERE key = $1 AND failures > 0",
-                            &[&k.id, &counted_at, &previous],
-                        )
-                        .await?;
+                    match (succeeded, k.counter.counted_before_check()) {
+                        (true, true) if k.counter.cleared_by_success() => {
+                            db.execute("DELETE FROM sign_in_failure WHERE key = $1", &[&k.id]).await?;
+                        }
+                        (true, true) => {
+                            // One failure fewer; the last one's time as it was, unless
+                            // another attempt has counted since.
+                            let previous = state.map_or_else(|| counted_at.clone(), |f| time_text(f.last_at));
+                            db.execute(
+                                "UPDATE sign_in_failure SET failures = failures - 1,
+                                        last_at = CASE WHEN last_at = $2 THEN $3 ELSE last_at END
+                                 WHERE key = $1 AND failures > 0",
+                                &[&k.id, &counted_at, &previous],
+                            )
+                            .await?;
+                            db.execute("DELETE FROM sign_in_failure WHERE key = $1 AND failures <= 0", &[&k.id]).await?;
+                        }
+                        (false, false) => {
+                            let current = query_opt(
+                                db,
+                                "SELECT failures, last_at FROM sign_in_failure WHERE key = $1 FOR UPDATE",
+                                &[&k.id],
+                                failures_row,
+                            )
+                            .await?
+                            .flatten();
+                            let next = throttle::after_failure(&a.policy, current, chrono::Utc::now());
+                            db.execute(
+                                "INSERT INTO sign_in_failure (key, failures, last_at) VALUES ($1, $2, $3)
+                                 ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at",
+                                &[&k.id, &i64::from(next.count), &time_text(next.last_at)],
+                            )
+                            .await?;
+                        }
+                        // Counted already (a failure), or never (a success).
+                        (false, true) | (true, false) => {}
                     }
-                    let clear = if k.counter.cleared_by_success() {
-                        "DELETE FROM sign_in_failure WHERE key = $1"
-                    } else {
-                        "DELETE FROM sign_in_failure WHERE key = $1 AND failures <= 0"
-                    };
-                    db.execute(clear, &[&k.id]).await?;
                 }
                 Ok(())
             })
