@@ -1910,6 +1910,8 @@ async fn an_auditor_opens_on_my_audits_and_reads_only_where_she_interviews() {
     app.gone("[data-testid=raise-finding]").await;
     app.gone("[data-testid=sign-off]").await;
     app.wait_text("[data-testid=sign-off-not-allowed]", "sign this audit off").await;
+    app.axe_check("read-only findings").await;
+    app.screenshot("34-findings-read-only").await;
     app.nav("Recruitment fees").await;
     app.wait_css("[data-testid=fee-fields]").await;
     app.gone("[data-testid=fees-read-only]").await;
